@@ -1,0 +1,1 @@
+"""Telegram adapter of linli: handlers, conversation, application factory and CLI."""

@@ -1,0 +1,100 @@
+"""The one application factory, used by `linli run`, `linli chat` and the tests."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot import texts
+from bot.context import BotData, Context, Services
+from bot.handlers import resident
+from bot.settings import Settings
+from nlp.categories import load_categories
+from nlp.classifier import Classifier
+from storage.db import Database, prepare_schema
+
+log = logging.getLogger(__name__)
+
+RESIDENT_COMMANDS = [
+    BotCommand("start", "开始使用"),
+    BotCommand("my", "我的需求"),
+    BotCommand("cancel", "取消正在填写的需求"),
+    BotCommand("help", "使用说明"),
+]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    classifier: Classifier | None = None,
+    database: Database | None = None,
+    rate_limit: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the bot: services are created in post_init and closed in post_shutdown.
+
+    `classifier` and `database` may be passed in (tests share one loaded model); otherwise they
+    are built from the settings.
+    """
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        db = database or Database(settings.database_url)
+        prepare_schema(db.engine)
+        model = classifier or Classifier.load(settings.linli_model, threshold=settings.confidence_threshold)
+        app.bot_data.services = Services(
+            settings=settings, db=db, classifier=model, categories=load_categories()
+        )
+        await app.bot.set_my_commands(RESIDENT_COMMANDS)
+        log.info("linli is ready (database %s)", db.engine.dialect.name)
+
+    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        bot_data: BotData = app.bot_data
+        if bot_data._services is not None and database is None:
+            bot_data.services.db.dispose()
+        bot_data.services = None
+
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.require_token())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .context_types(ContextTypes(bot_data=BotData))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+
+    # Handlers, in order: within a group the first match wins.
+    # Group 0: commands and buttons of every role, then the resident's catch-all input.
+    for handler in resident.command_handlers():
+        app.add_handler(handler)
+    for handler in resident.message_handlers():
+        app.add_handler(handler)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure (no user text, no update dump) and apologise to the user."""
+    number = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed", number, exc_info=context.error)
+    if isinstance(update, Update):
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer(texts.ERROR)
+            except Exception:  # noqa: BLE001 - the apology is best effort
+                log.debug("could not answer the callback query")
+        elif update.effective_chat is not None:
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id, texts.ERROR, parse_mode=ParseMode.HTML
+                )
+            except Exception:  # noqa: BLE001
+                log.debug("could not send the apology")

@@ -1,0 +1,1 @@
+"""Thin Telegram handlers: parse, call one domain function, render."""

@@ -1,0 +1,493 @@
+"""The resident's conversation: describe a need, confirm the category, say where, submit.
+
+The conversation state is the resident's `Draft` row (see storage.requests), so a resident
+half-way through continues where they were after the bot restarts. Button data carries the
+draft's version: a button from an older step is recognised as stale. Diagram: resident.mmd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import texts
+from bot.context import Context, Services
+from bot.handlers.common import inline, main_keyboard, parse_number
+from nlp.normalize import normalise
+from nlp.urgency import detect_urgency
+from storage import requests as store
+from storage.errors import InvalidState, LimitReached, NotFound
+from storage.models import Draft
+
+log = logging.getLogger(__name__)
+
+# Draft steps.
+STEP_CATEGORY = "category"
+STEP_COMMUNITY = "community"
+STEP_EXTRAS = "extras"
+STEP_CONFIRM = "confirm"
+
+PREFIX = "d"
+MAX_PLACE = 100
+MAX_CONTACT = 200
+_BUILDING_RE = re.compile(r"([0-9一二三四五六七八九十百零两]+\s*(?:栋|幢|号楼|楼|单元|号院).*)$")
+
+
+def _data(draft: Draft, action: str, arg: str = "") -> str:
+    return f"{PREFIX}:{draft.version}:{action}" + (f":{arg}" if arg else "")
+
+
+def split_place(text: str) -> tuple[str, str | None]:
+    """Split '玉林社区 3栋2单元' into community and building; the building is optional."""
+    text = " ".join(text.split())
+    match = _BUILDING_RE.search(text)
+    if match and match.start() > 0:
+        return text[: match.start()].strip(" ,，"), match.group(1).strip()
+    parts = text.split(" ", 1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return text, None
+
+
+def _place(data: dict[str, Any]) -> str:
+    return " ".join(p for p in (data.get("community"), data.get("building")) if p)
+
+
+# --- rendering of each step ---------------------------------------------------------------
+
+
+def _guess_view(services: Services, draft: Draft) -> tuple[str, Any]:
+    data = draft.data
+    excerpt = texts.excerpt(data["text"])
+    if data["confident"]:
+        name = services.category_name(data["predicted"])
+        text = texts.GUESS_CONFIDENT.format(category=name, excerpt=excerpt)
+        rows = [
+            [(texts.BTN_CONFIRM_GUESS.format(category=name), _data(draft, "cat", data["predicted"]))],
+            [(texts.BTN_OTHER_CATEGORY, _data(draft, "cats"))],
+        ]
+    else:
+        text = texts.GUESS_UNSURE.format(excerpt=excerpt)
+        rows = [
+            [(f"{i}. {services.category_name(label)}", _data(draft, "cat", label))]
+            for i, (label, _p) in enumerate(data["top"], start=1)
+            if services.is_category(label)
+        ]
+        rows.append([(texts.BTN_MORE_CATEGORIES, _data(draft, "cats"))])
+    return text, inline(rows)
+
+
+def _category_list_view(services: Services, draft: Draft) -> tuple[str, Any]:
+    buttons = [(c.name, _data(draft, "cat", c.code)) for c in services.categories]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(texts.BTN_BACK, _data(draft, "back"))])
+    return texts.PICK_CATEGORY.format(excerpt=texts.excerpt(draft.data["text"])), inline(rows)
+
+
+def _community_view(draft: Draft, last_place: str | None) -> tuple[str, Any]:
+    markup = None
+    if last_place:
+        label = texts.BTN_USE_LAST.format(place=last_place[:30])
+        markup = inline([[(label, _data(draft, "last"))]])
+    return texts.ASK_COMMUNITY, markup
+
+
+def _extras_view(draft: Draft, note: str = texts.ASK_EXTRAS) -> tuple[str, Any]:
+    data = draft.data
+    added = data.get("photo") or data.get("latitude") is not None or data.get("contact")
+    label = texts.BTN_NEXT if added else texts.BTN_SKIP
+    return note, inline([[(label, _data(draft, "next"))]])
+
+
+def _confirm_view(services: Services, draft: Draft) -> tuple[str, Any]:
+    data = draft.data
+    text = texts.CONFIRM.format(
+        category=services.category_name(data["category"]),
+        text=texts.excerpt(data["text"], 300),
+        place=texts.excerpt(_place(data)) or texts.NONE,
+        photo=texts.YES if data.get("photo") else texts.NO,
+        location=texts.YES if data.get("latitude") is not None else texts.NO,
+        contact=texts.excerpt(data["contact"]) if data.get("contact") else texts.NONE,
+    )
+    rows = [
+        [(texts.BTN_SUBMIT, _data(draft, "submit"))],
+        [(texts.BTN_CHANGE_CATEGORY, _data(draft, "cats")), (texts.BTN_CANCEL, _data(draft, "cancel"))],
+    ]
+    return text, inline(rows)
+
+
+async def _send(message: Message, view: tuple[str, Any]) -> None:
+    text, markup = view
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _edit(query: CallbackQuery, view: tuple[str, Any]) -> None:
+    text, markup = view
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the resident and show the main keyboard."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    await services.db.run(
+        store.get_or_create_resident, telegram_id=user.id, display_name=user.full_name
+    )
+    await message.reply_text(
+        texts.WELCOME.format(name=texts.excerpt(user.first_name, 20)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=main_keyboard(),
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to use the bot."""
+    if update.effective_message is None:
+        return
+    await update.effective_message.reply_text(
+        texts.HELP, parse_mode=ParseMode.HTML, reply_markup=main_keyboard()
+    )
+
+
+async def new_request_button(update: Update, context: Context) -> None:
+    """Answer the 提交需求 keyboard button: ask for a description."""
+    if update.effective_message is None:
+        return
+    await update.effective_message.reply_text(texts.ASK_DESCRIBE, reply_markup=main_keyboard())
+
+
+async def my_requests(update: Update, context: Context) -> None:
+    """List the resident's requests with number, category, status and date."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    rows = await services.db.run(store.list_resident_requests, telegram_id=user.id)
+    if not rows:
+        await message.reply_text(texts.MY_EMPTY, reply_markup=main_keyboard())
+        return
+    tz = services.settings.tz
+    lines = [texts.MY_HEADER.format(count=len(rows))]
+    for row in rows:
+        lines.append(
+            texts.MY_ROW.format(
+                number=row.id,
+                category=services.category_name(row.category),
+                status=texts.status_name(row.status),
+                date=row.created_at.astimezone(tz).strftime("%m月%d日"),
+                excerpt=texts.excerpt(row.original_text, 40),
+            )
+        )
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=main_keyboard())
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """`/cancel` leaves the draft; `/cancel N` withdraws the resident's own open request N."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    db = context.bot_data.services.db
+    args = context.args or []
+    if not args:
+        deleted = await db.run(store.delete_draft, telegram_id=user.id)
+        reply = texts.DRAFT_CANCELLED if deleted else texts.NO_DRAFT_TO_CANCEL
+        await message.reply_text(reply, reply_markup=main_keyboard())
+        return
+    number = parse_number(args[0])
+    if number is None:
+        await message.reply_text(texts.BAD_NUMBER + "\n" + texts.CANCEL_USAGE)
+        return
+    try:
+        await db.run(store.cancel_request, telegram_id=user.id, number=number)
+    except NotFound:
+        await message.reply_text(texts.NOT_FOUND.format(number=number))
+    except InvalidState as exc:
+        await message.reply_text(
+            texts.CANNOT_CANCEL.format(number=number, status=texts.status_name(exc.status))
+        )
+    else:
+        log.info("request #%s cancelled by its resident", number)
+        await message.reply_text(texts.CANCELLED_REQUEST.format(number=number))
+
+
+# --- free text, photo, location -----------------------------------------------------------
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Route free text by the draft's step: a new need, the place, or a contact."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    services = context.bot_data.services
+    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    if draft is not None and draft.step == STEP_COMMUNITY:
+        await _take_place(message, services, user.id, draft, message.text)
+    elif draft is not None and draft.step == STEP_EXTRAS:
+        contact = " ".join(message.text.split())[:MAX_CONTACT]
+        draft = await services.db.run(
+            store.save_draft,
+            telegram_id=user.id,
+            step=STEP_EXTRAS,
+            data={**draft.data, "contact": contact},
+        )
+        await _send(message, _extras_view(draft, texts.CONTACT_RECEIVED))
+    elif draft is not None and draft.step == STEP_CONFIRM:
+        await message.reply_text(texts.PRESS_A_BUTTON)
+        await _send(message, _confirm_view(services, draft))
+    else:
+        await _take_need(message, services, user.id, message.text, replacing=draft is not None)
+
+
+async def _take_need(
+    message: Message, services: Services, telegram_id: int, text: str, *, replacing: bool
+) -> None:
+    normalised = normalise(text)
+    if not normalised:
+        await message.reply_text(texts.EMPTY_TEXT, reply_markup=main_keyboard())
+        return
+    result = await asyncio.to_thread(services.classifier.classify, text)
+    data = {
+        "text": text,
+        "normalised": normalised,
+        "predicted": result.label,
+        "confidence": result.confidence,
+        "confident": result.confident and services.is_category(result.label),
+        "top": [list(item) for item in result.top],
+        "urgency": detect_urgency(normalised),
+    }
+    draft = await services.db.run(
+        store.save_draft, telegram_id=telegram_id, step=STEP_CATEGORY, data=data
+    )
+    if replacing:
+        await message.reply_text(texts.TEXT_REPLACED)
+    await _send(message, _guess_view(services, draft))
+
+
+async def _take_place(
+    message: Message, services: Services, telegram_id: int, draft: Draft, raw: str
+) -> None:
+    place = " ".join(raw.split())
+    if not place:
+        await message.reply_text(texts.ASK_COMMUNITY, parse_mode=ParseMode.HTML)
+        return
+    if len(place) > MAX_PLACE:
+        await message.reply_text(texts.COMMUNITY_TOO_LONG)
+        return
+    community, building = split_place(place)
+    draft = await services.db.run(
+        store.save_draft,
+        telegram_id=telegram_id,
+        step=STEP_EXTRAS,
+        data={**draft.data, "community": community, "building": building},
+    )
+    await _send(message, _extras_view(draft))
+
+
+async def on_photo(update: Update, context: Context) -> None:
+    """Attach a photo to the draft (its largest size's file id)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.photo:
+        return
+    services = context.bot_data.services
+    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    if draft is None or draft.step not in (STEP_EXTRAS, STEP_COMMUNITY):
+        await message.reply_text(texts.PHOTO_WITHOUT_DRAFT)
+        return
+    draft = await services.db.run(
+        store.save_draft,
+        telegram_id=user.id,
+        step=STEP_EXTRAS if draft.step == STEP_EXTRAS else draft.step,
+        data={**draft.data, "photo": message.photo[-1].file_id},
+    )
+    if draft.step == STEP_EXTRAS:
+        await _send(message, _extras_view(draft, texts.PHOTO_RECEIVED))
+    else:
+        await message.reply_text(texts.PHOTO_RECEIVED.split("。")[0] + "。" + texts.ASK_COMMUNITY,
+                                 parse_mode=ParseMode.HTML)
+
+
+async def on_location(update: Update, context: Context) -> None:
+    """Attach a shared location to the draft."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.location is None:
+        return
+    services = context.bot_data.services
+    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    if draft is None or draft.step != STEP_EXTRAS:
+        await message.reply_text(texts.LOCATION_WITHOUT_DRAFT)
+        return
+    draft = await services.db.run(
+        store.save_draft,
+        telegram_id=user.id,
+        step=STEP_EXTRAS,
+        data={
+            **draft.data,
+            "latitude": message.location.latitude,
+            "longitude": message.location.longitude,
+        },
+    )
+    await _send(message, _extras_view(draft, texts.LOCATION_RECEIVED))
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Handle every draft button: d:<version>:<action>[:<arg>]."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    services = context.bot_data.services
+    parts = query.data.split(":")
+    if len(parts) < 3 or not parts[1].isdigit():
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    version, action, arg = int(parts[1]), parts[2], ":".join(parts[3:])
+    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    if draft is None:
+        await query.answer(texts.ALREADY_SUBMITTED if action == "submit" else texts.NO_DRAFT)
+        return
+    if draft.version != version:
+        await query.answer(texts.BUTTON_EXPIRED)
+        return
+    data = draft.data
+    if action == "cats":
+        await query.answer()
+        await _edit(query, _category_list_view(services, draft))
+    elif action == "back":
+        await query.answer()
+        view = _guess_view(services, draft) if draft.step == STEP_CATEGORY else _confirm_view(services, draft)
+        await _edit(query, view)
+    elif action == "cat" and services.is_category(arg):
+        await query.answer()
+        await _choose_category(query, services, user.id, draft, arg)
+    elif action == "last" and draft.step == STEP_COMMUNITY:
+        await query.answer()
+        resident = await services.db.run(store.find_resident, telegram_id=user.id)
+        place = " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
+        await _edit(query, (texts.ASK_COMMUNITY + f"\n\n{texts.excerpt(place)} ✅", None))
+        if query.message is not None and isinstance(query.message, Message):
+            await _take_place(query.message, services, user.id, draft, place)
+    elif action == "next" and draft.step == STEP_EXTRAS:
+        await query.answer()
+        draft = await services.db.run(
+            store.save_draft, telegram_id=user.id, step=STEP_CONFIRM, data=data
+        )
+        await _edit(query, _confirm_view(services, draft))
+    elif action == "submit" and draft.step == STEP_CONFIRM:
+        await _submit(query, services, user.id, user.full_name, draft)
+    elif action == "cancel":
+        await services.db.run(store.delete_draft, telegram_id=user.id)
+        await query.answer()
+        await _edit(query, (texts.DRAFT_CANCELLED, None))
+    else:
+        await query.answer(texts.BUTTON_EXPIRED)
+
+
+async def _choose_category(
+    query: CallbackQuery, services: Services, telegram_id: int, draft: Draft, code: str
+) -> None:
+    data = {**draft.data, "category": code}
+    name = services.category_name(code)
+    if draft.step == STEP_CONFIRM:
+        draft = await services.db.run(
+            store.save_draft, telegram_id=telegram_id, step=STEP_CONFIRM, data=data
+        )
+        await _edit(query, _confirm_view(services, draft))
+        return
+    draft = await services.db.run(
+        store.save_draft, telegram_id=telegram_id, step=STEP_COMMUNITY, data=data
+    )
+    await _edit(
+        query,
+        (texts.CATEGORY_CHOSEN.format(category=name, excerpt=texts.excerpt(data["text"])), None),
+    )
+    resident = await services.db.run(store.find_resident, telegram_id=telegram_id)
+    last = " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
+    if isinstance(query.message, Message):
+        await _send(query.message, _community_view(draft, last or None))
+
+
+async def _submit(
+    query: CallbackQuery, services: Services, telegram_id: int, name: str, draft: Draft
+) -> None:
+    data = draft.data
+    new = store.NewRequest(
+        original_text=data["text"],
+        normalised_text=data["normalised"],
+        predicted_category=data["predicted"],
+        predicted_confidence=float(data["confidence"]),
+        category=data["category"],
+        community=data.get("community"),
+        building=data.get("building"),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
+        photo_file_id=data.get("photo"),
+        contact=data.get("contact"),
+        urgency_reason=data.get("urgency"),
+    )
+    try:
+        request = await services.db.run(
+            store.file_request,
+            telegram_id=telegram_id,
+            display_name=name,
+            new=new,
+            draft_version=draft.version,
+            daily_limit=services.settings.max_requests_per_day,
+        )
+    except NotFound:
+        await query.answer(texts.ALREADY_SUBMITTED)
+        return
+    except LimitReached as exc:
+        await query.answer()
+        await _edit(query, (texts.LIMIT_REACHED.format(limit=exc.limit), None))
+        return
+    await query.answer()
+    log.info("request #%s filed (category %s)", request.id, request.category)
+    reply = texts.SUBMITTED.format(number=request.id)
+    if request.urgency_reason:
+        reply += texts.URGENT_NOTE
+    # Keep the confirmed request on screen without its buttons, then answer below it.
+    await _edit(query, (_confirm_view(services, draft)[0].rsplit("\n\n", 1)[0], None))
+    if isinstance(query.message, Message):
+        await query.message.reply_text(reply, parse_mode=ParseMode.HTML, reply_markup=main_keyboard())
+
+
+def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Resident commands and buttons; registered before the catch-all message handlers."""
+    return [
+        CommandHandler("start", start),
+        CommandHandler("help", help_command),
+        CommandHandler("my", my_requests),
+        CommandHandler("cancel", cancel),
+        MessageHandler(filters.Text([texts.BTN_NEW]), new_request_button),
+        MessageHandler(filters.Text([texts.BTN_MY]), my_requests),
+        MessageHandler(filters.Text([texts.BTN_HELP]), help_command),
+        CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"),
+    ]
+
+
+def message_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Catch-all resident input: registered last."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    return [
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+        MessageHandler(private & filters.PHOTO, on_photo),
+        MessageHandler(private & filters.LOCATION, on_location),
+    ]

@@ -1,0 +1,1 @@
+"""Chinese text processing for linli: normalisation, segmentation, classification."""

@@ -1,0 +1,106 @@
+"""Classify a resident's message into a service category, with calibrated confidence.
+
+The bot calls this from a thread pool (asyncio.to_thread), so one Classifier is loaded at
+start-up and shared; spaCy does not promise that a pipeline is safe to call from several
+threads at once, so calls are serialised with a lock (a call takes about a millisecond).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy
+import spacy
+from spacy.language import Language
+
+import nlp.architectures  # noqa: F401  (registers linli.CharNgramBOW.v1 before loading)
+from nlp.normalize import has_content, normalise
+from nlp.segment import load_user_dictionary
+from nlp.training import apply_temperature, read_meta
+
+DEFAULT_MODEL_PATH = Path(__file__).parent / "model"
+FALLBACK_LABEL = "other"
+# Residents' messages are a few lines; a pasted essay is classified by its beginning, which
+# keeps the latency bounded whatever arrives.
+MAX_CHARS = 1000
+TOP_K = 3
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No trained model where one was expected; the message says how to make one."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The category of one message: best label, its probability, top 3, and whether to trust it."""
+
+    label: str
+    confidence: float
+    top: tuple[tuple[str, float], ...]  # top 3, best first
+    confident: bool
+
+
+class Classifier:
+    """A loaded model; build once with `Classifier.load()` and share it."""
+
+    def __init__(self, pipeline: Language, *, temperature: float = 1.0, threshold: float = 0.5):
+        self._nlp = pipeline
+        self._labels: tuple[str, ...] = tuple(pipeline.get_pipe("textcat").labels)  # type: ignore[attr-defined]
+        self._temperature = temperature
+        self._threshold = threshold
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, threshold: float = 0.5) -> Classifier:
+        """Load a model directory (None = the shipped model in nlp/model/)."""
+        model_dir = Path(path) if path is not None else DEFAULT_MODEL_PATH
+        if not (model_dir / "config.cfg").is_file():
+            raise ModelNotFoundError(
+                f"no classifier model in {model_dir}: train one with `linli train`"
+            )
+        load_user_dictionary()
+        pipeline = spacy.load(model_dir)
+        temperature = float(read_meta(model_dir).get("temperature", 1.0))
+        return cls(pipeline, temperature=temperature, threshold=threshold)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The category codes this model can return."""
+        return self._labels
+
+    @property
+    def threshold(self) -> float:
+        """Confidence at or above which a classification counts as confident."""
+        return self._threshold
+
+    def classify(self, text: str) -> Classification:
+        """Classify one message; text with nothing to read gives "other", not confident."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Iterable[str], batch_size: int = 256) -> list[Classification]:
+        """Classify many messages in batches, in order."""
+        cleaned = [normalise(text)[:MAX_CHARS] for text in texts]
+        wanted = [index for index, text in enumerate(cleaned) if has_content(text)]
+        results: list[Classification] = [_EMPTY] * len(cleaned)
+        if not wanted:
+            return results
+        with self._lock:
+            docs = list(self._nlp.pipe((cleaned[i] for i in wanted), batch_size=batch_size))
+        scores = numpy.array([[doc.cats.get(label, 0.0) for label in self._labels] for doc in docs])
+        scores = apply_temperature(scores, self._temperature)
+        for index, row in zip(wanted, scores, strict=True):
+            results[index] = self._result(row)
+        return results
+
+    def _result(self, row: Any) -> Classification:
+        order = numpy.argsort(-row, kind="stable")[:TOP_K]
+        top = tuple((self._labels[i], round(float(row[i]), 4)) for i in order)
+        label, confidence = top[0]
+        return Classification(label, confidence, top, confidence >= self._threshold)
+
+
+_EMPTY = Classification(FALLBACK_LABEL, 0.0, ((FALLBACK_LABEL, 0.0),), False)

@@ -1,0 +1,131 @@
+"""`linli classify | train | evaluate`: the classifier's command-line steps.
+
+The interface (arguments, options, JSON shapes, exit code 2 for bad input) is relied on by
+other tools; `bot.cli` merges these commands into the top-level `linli` command with
+`app.registered_commands.extend(nlp_app.registered_commands)`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nlp.categories import category_name
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_TRAIN_PATH = DATA_DIR / "train.csv"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
+
+nlp_app = typer.Typer(help="Classify residents' messages and train the classifier.")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _model_dir(model: Path | None) -> Path | None:
+    """--model, else the LINLI_MODEL setting, else None (the shipped model)."""
+    if model is not None:
+        return model
+    from bot.settings import get_settings  # lazy: settings read .env; keep imports cheap
+
+    return get_settings().linli_model
+
+
+@nlp_app.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="The resident's message.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model directory (default: LINLI_MODEL).")
+    ] = None,
+) -> None:
+    """Print the category of TEXT, its Chinese name and the probability."""
+    from nlp.classifier import Classifier, ModelNotFoundError
+
+    try:
+        classifier = Classifier.load(_model_dir(model))
+    except ModelNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    result = classifier.classify(text)
+    if json_output:
+        payload = {
+            "label": result.label,
+            "confidence": result.confidence,
+            "top": [[label, p] for label, p in result.top],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    typer.echo(f"{result.label}\t{category_name(result.label)}\t{result.confidence:.2f}")
+
+
+@nlp_app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Training CSV (text,label).")] = (
+        DEFAULT_TRAIN_PATH
+    ),
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model.")] = (
+        DEFAULT_MODEL_DIR
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    include_corrections: Annotated[
+        bool,
+        typer.Option(
+            "--include-corrections", help="Add the categories admins corrected in the database."
+        ),
+    ] = False,
+) -> None:
+    """Train the classifier on a CSV and save it (default: the shipped model)."""
+    from nlp.training import CorpusError, read_corpus
+    from nlp.training import train as train_model
+
+    try:
+        examples: list[tuple[str, str]] = [tuple(e) for e in read_corpus(data)]  # type: ignore[misc]
+    except CorpusError as exc:
+        raise _fail(str(exc)) from None
+    if include_corrections:
+        from bot.settings import get_settings
+        from storage.corrections import load_corrections
+
+        corrections = load_corrections(get_settings().database_url)
+        # A corrected message overrides the corpus label of the same text.
+        corrected = {text for text, _ in corrections}
+        examples = [e for e in examples if e[0] not in corrected] + list(corrections)
+        typer.echo(f"added {len(corrections)} corrections from the database")
+    try:
+        report = train_model(examples, out, seed=seed, progress=typer.echo)
+    except CorpusError as exc:
+        raise _fail(str(exc)) from None
+    if report.heldout_macro_f1 is not None:
+        typer.echo(f"held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")
+
+
+@nlp_app.command()
+def evaluate(
+    model: Annotated[Path, typer.Option("--model", help="Model directory.")],
+    data: Annotated[Path, typer.Option("--data", help="Labelled CSV (text,label).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Print accuracy, macro-F1 and per-label precision/recall/F1 of MODEL on DATA."""
+    from nlp.classifier import Classifier, ModelNotFoundError
+    from nlp.evaluation import evaluate as evaluate_model
+    from nlp.training import CorpusError, read_corpus
+
+    try:
+        examples = read_corpus(data)
+        classifier = Classifier.load(model)
+    except (CorpusError, ModelNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    result = evaluate_model(classifier, examples)
+    if json_output:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(result.format_text())
+
+
+if __name__ == "__main__":
+    nlp_app()

@@ -1,0 +1,416 @@
+"""Read a labelled corpus and train the spaCy classifier, reproducibly, for any label set.
+
+Training is a library function rather than `spacy train` because the corpus is a CSV that
+staff edit by hand (so errors must name the line), the user dictionary must be loaded
+first, and calibration is fitted on a held-out slice of the training data and saved with
+the model. A deployment trains on its own categories through the same path.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy
+import spacy
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import fix_random_seed, load_config, load_model_from_config, registry
+
+import nlp.architectures  # noqa: F401  (registers linli.CharNgramBOW.v1)
+from nlp.normalize import has_content, normalise
+from nlp.segment import load_user_dictionary
+
+DEFAULT_CONFIG_PATH = Path(__file__).parent / "config.cfg"
+META_FILENAME = "linli.json"
+HELDOUT_FRACTION = 0.1
+
+
+class CorpusError(ValueError):
+    """The corpus cannot be trained on; the message names the file and line."""
+
+
+class LabelledText(NamedTuple):
+    """One resident message and its category code."""
+
+    text: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What a training run did, for the CLI to print and the meta file to keep."""
+
+    labels: tuple[str, ...]
+    seed: int
+    n_examples: int
+    n_train: int
+    n_heldout: int
+    epochs: int
+    seconds: float
+    heldout_accuracy: float | None
+    heldout_macro_f1: float | None
+    temperature: float
+    corpus_sha256: str
+    label_counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CorpusError(
+            f"{path}, line {line}: bytes that are not UTF-8 (is it binary or another encoding?)"
+        ) from None
+
+
+def _junk(text: str) -> bool:
+    # NUL and other C0 controls never occur in typed messages; they mean a binary file or a
+    # broken export, and training on them would silently teach noise.
+    return any(ord(char) < 32 and char not in "\t\n\r" for char in text) or "\ufffd" in text
+
+
+def read_corpus(path: Path) -> list[LabelledText]:
+    """Read a CSV with columns text,label (others ignored), checking every row.
+
+    Raises CorpusError naming the line for a missing column, empty text or label, binary
+    junk, undecodable bytes, or a label with fewer than 2 examples.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    content = _decode(path, raw)
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    fields = [name.strip() for name in reader.fieldnames or ()]
+    missing = [name for name in ("text", "label") if name not in fields]
+    if missing:
+        raise CorpusError(
+            f"{path}, line 1: missing column {' and '.join(missing)} "
+            f"(the header must name text and label, found: {', '.join(fields) or 'nothing'})"
+        )
+    reader.fieldnames = fields
+    examples: list[LabelledText] = []
+    first_line: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise CorpusError(f"{path}, line {line}: more fields than the header names")
+            text = row.get("text") or ""
+            label = (row.get("label") or "").strip()
+            if _junk(text) or _junk(label):
+                raise CorpusError(f"{path}, line {line}: control characters or binary junk")
+            if not has_content(normalise(text)):
+                raise CorpusError(f"{path}, line {line}: empty text")
+            if not label:
+                raise CorpusError(f"{path}, line {line}: empty label")
+            first_line.setdefault(label, line)
+            examples.append(LabelledText(text.strip(), label))
+    except csv.Error as exc:
+        raise CorpusError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
+    if not examples:
+        raise CorpusError(f"{path}: no rows after the header")
+    counts = Counter(example.label for example in examples)
+    for label, count in counts.items():
+        if count < 2:
+            raise CorpusError(
+                f"{path}, line {first_line[label]}: label {label!r} has only {count} example; "
+                "each label needs at least 2"
+            )
+    return examples
+
+
+def check_examples(examples: Sequence[tuple[str, str]]) -> None:
+    """Raise CorpusError unless there are 2+ labels, each with 2+ non-empty examples."""
+    counts = Counter(label for _, label in examples)
+    if len(counts) < 2:
+        raise CorpusError(f"need at least 2 labels to train, got {len(counts)}")
+    rare = sorted(label for label, count in counts.items() if count < 2)
+    if rare:
+        raise CorpusError(f"label(s) with fewer than 2 examples: {', '.join(rare)}")
+    for index, (text, label) in enumerate(examples, start=1):
+        if not label.strip() or not has_content(normalise(text)):
+            raise CorpusError(f"example {index}: empty text or label")
+
+
+def corpus_sha256(examples: Iterable[tuple[str, str]]) -> str:
+    """A fingerprint of the training data, saved in the model's meta."""
+    digest = hashlib.sha256()
+    for text, label in examples:
+        digest.update(f"{text}\t{label}\n".encode())
+    return digest.hexdigest()
+
+
+# --- training ----------------------------------------------------------------------------
+
+
+def _split(
+    examples: Sequence[LabelledText], seed: int
+) -> tuple[list[LabelledText], list[LabelledText]]:
+    """Stratified held-out slice for early stopping and calibration."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[LabelledText]] = {}
+    for example in examples:
+        by_label.setdefault(example.label, []).append(example)
+    train: list[LabelledText] = []
+    heldout: list[LabelledText] = []
+    for label in sorted(by_label):
+        group = list(by_label[label])
+        rng.shuffle(group)
+        n_hold = max(1, round(len(group) * HELDOUT_FRACTION)) if len(group) >= 3 else 0
+        heldout.extend(group[:n_hold])
+        train.extend(group[n_hold:])
+    return train, heldout
+
+
+def build_pipeline(config_path: Path | None, seed: int) -> Language:
+    """A fresh, untrained pipeline from the config, with the user dictionary loaded."""
+    load_user_dictionary()
+    config = load_config(config_path or DEFAULT_CONFIG_PATH)
+    config["system"]["seed"] = seed
+    fix_random_seed(seed)
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
+def _one_hot(labels: Sequence[str], gold: str) -> dict[str, float]:
+    return {label: 1.0 if label == gold else 0.0 for label in labels}
+
+
+def _predict(nlp: Language, docs: list[Any]) -> Any:
+    textcat = nlp.get_pipe("textcat")
+    scores = textcat.predict(docs)  # type: ignore[attr-defined]
+    return numpy.asarray(scores, dtype="float64")
+
+
+def _macro_f1(gold: Sequence[int], predicted: Sequence[int]) -> float:
+    labels = set(gold) | set(predicted)
+    total = 0.0
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == label)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == label != g)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label != p)
+        total += 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return total / len(labels) if labels else 0.0
+
+
+def apply_temperature(probabilities: Any, temperature: float) -> Any:
+    """Rescale probabilities as if the logits were divided by `temperature`."""
+    logits = numpy.log(numpy.clip(probabilities, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    exp = numpy.exp(logits)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def fit_temperature(probabilities: Any, gold: Sequence[int]) -> float:
+    """The temperature minimising held-out log loss (grid search: robust, no scipy needed)."""
+    if len(gold) == 0:
+        return 1.0
+    rows = numpy.arange(len(gold))
+    best, best_loss = 1.0, float("inf")
+    for temperature in numpy.exp(numpy.linspace(numpy.log(0.05), numpy.log(20.0), 241)):
+        calibrated = apply_temperature(probabilities, float(temperature))
+        loss = float(-numpy.log(numpy.clip(calibrated[rows, gold], 1e-12, 1.0)).mean())
+        if loss < best_loss - 1e-9:
+            best, best_loss = float(temperature), loss
+    return round(best, 4)
+
+
+class _Run(NamedTuple):
+    nlp: Language
+    averages: Any
+    epochs: int
+    accuracy: float | None
+    macro_f1: float | None
+    heldout_probabilities: Any
+
+
+def _fit(
+    train_set: Sequence[LabelledText],
+    heldout: Sequence[LabelledText],
+    labels: Sequence[str],
+    *,
+    seed: int,
+    config_path: Path | None,
+    epochs: int,
+    patience: int,
+    deadline: float,
+    progress: Callable[[str], None],
+    tag: str,
+) -> _Run:
+    nlp = build_pipeline(config_path, seed)
+    textcat = nlp.get_pipe("textcat")
+    for label in labels:
+        textcat.add_label(label)  # type: ignore[attr-defined]
+    examples = [
+        Example.from_dict(nlp.make_doc(text), {"cats": _one_hot(labels, label)})
+        for text, label in train_set
+    ]
+    heldout_docs = [nlp.make_doc(text) for text, _ in heldout]
+    heldout_gold = [labels.index(label) for _, label in heldout]
+    optimizer = nlp.initialize(lambda: examples)
+    training = nlp.config.interpolate()["training"]
+    batcher = registry.resolve({"batcher": training["batcher"]})["batcher"]
+    dropout = float(training["dropout"])
+    rng = random.Random(seed)
+
+    best_score: tuple[float, float] = (-1.0, float("-inf"))
+    best_state: bytes | None = None
+    best_epoch, best_acc, best_f1, best_probs = 0, None, None, None
+    stale = 0
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        started = time.monotonic()
+        order = list(examples)
+        rng.shuffle(order)
+        losses: dict[str, float] = {}
+        for batch in batcher(order):
+            nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
+        message = f"{tag} epoch {epoch}/{epochs}: loss {losses.get('textcat', 0.0):.3f}"
+        if heldout_docs:
+            with nlp.use_params(optimizer.averages):
+                probs = _predict(nlp, heldout_docs)
+            predicted = [int(i) for i in probs.argmax(axis=1)]
+            acc = sum(p == g for p, g in zip(predicted, heldout_gold, strict=True)) / len(
+                heldout_gold
+            )
+            f1 = _macro_f1(heldout_gold, predicted)
+            loss = float(
+                -numpy.log(numpy.clip(probs[numpy.arange(len(heldout_gold)), heldout_gold], 1e-12, 1)).mean()
+            )
+            message += f", held-out accuracy {acc:.3f} macro-F1 {f1:.3f} log-loss {loss:.3f}"
+            if (f1, -loss) > best_score:
+                best_score, stale = (f1, -loss), 0
+                best_epoch, best_acc, best_f1, best_probs = epoch, acc, f1, probs
+                with nlp.use_params(optimizer.averages):
+                    best_state = nlp.get_pipe("textcat").to_bytes()
+            else:
+                stale += 1
+        progress(f"{message} ({time.monotonic() - started:.1f} s)")
+        if heldout_docs and stale >= patience:
+            progress(f"{tag}: no held-out improvement for {patience} epochs, stopping")
+            break
+        if time.monotonic() > deadline:
+            progress(f"{tag}: time budget reached after epoch {epoch}")
+            break
+    if best_state is not None:
+        nlp.get_pipe("textcat").from_bytes(best_state)
+        return _Run(nlp, None, best_epoch, best_acc, best_f1, best_probs)
+    return _Run(nlp, optimizer.averages, epoch, None, None, None)
+
+
+def _write(nlp: Language, averages: Any, out_dir: Path, meta: dict[str, Any]) -> None:
+    """Write atomically-ish: a failed run must not leave the shipped model half-overwritten."""
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / META_FILENAME).exists():
+        raise CorpusError(f"{out_dir} exists and is not a linli model; refusing to overwrite it")
+    tmp = out_dir.with_name(out_dir.name + ".training")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    nlp.meta["name"] = "linli_textcat"
+    nlp.meta["description"] = "linli resident-need classifier (see nlp/training.py)"
+    if averages is not None:
+        with nlp.use_params(averages):
+            nlp.to_disk(tmp)
+    else:
+        nlp.to_disk(tmp)
+    (tmp / META_FILENAME).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    tmp.rename(out_dir)
+
+
+def train(
+    examples: Sequence[tuple[str, str]],
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    config_path: Path | None = None,
+    progress: Callable[[str], None] = print,
+    epochs: int | None = None,
+    max_seconds: float = 270.0,
+    refit: bool = True,
+) -> TrainReport:
+    """Train on `examples`, calibrate on a held-out slice, and save model + meta in `out_dir`.
+
+    A first run on 90% of the data picks the number of epochs (early stopping on held-out
+    macro-F1) and fits the calibration temperature; with `refit`, a second run trains on all
+    the data for that many epochs, so no labelled message is wasted. Same seed, same data
+    and same config give the same model.
+    """
+    started = time.monotonic()
+    check_examples(examples)
+    data = [LabelledText(normalise(text), label.strip()) for text, label in examples]
+    labels = sorted({example.label for example in data})
+    config = load_config(config_path or DEFAULT_CONFIG_PATH)
+    max_epochs = epochs or int(config["training"]["max_epochs"]) or 20
+    patience = int(config["training"]["patience"]) or max_epochs
+    train_set, heldout = _split(data, seed)
+    progress(
+        f"training on {len(train_set)} messages, {len(heldout)} held out, "
+        f"{len(labels)} labels, seed {seed}"
+    )
+    first = _fit(
+        train_set, heldout, labels, seed=seed, config_path=config_path, epochs=max_epochs,
+        patience=patience, deadline=started + max_seconds * (0.55 if refit else 1.0),
+        progress=progress, tag="fit",
+    )
+    temperature = 1.0
+    if heldout and first.heldout_probabilities is not None:
+        gold = [labels.index(label) for _, label in heldout]
+        temperature = fit_temperature(first.heldout_probabilities, gold)
+        progress(f"calibration temperature {temperature:.3f}")
+    final = first
+    if refit and heldout:
+        # The refit runs the chosen number of epochs, cut by the overall budget if the
+        # machine is slower than expected.
+        final = _fit(
+            data, [], labels, seed=seed, config_path=config_path, epochs=first.epochs,
+            patience=first.epochs, deadline=started + max_seconds, progress=progress,
+            tag="refit",
+        )
+    counts = Counter(label for _, label in data)
+    report = TrainReport(
+        labels=tuple(labels),
+        seed=seed,
+        n_examples=len(data),
+        n_train=len(data) if refit and heldout else len(train_set),
+        n_heldout=len(heldout),
+        epochs=first.epochs,
+        seconds=round(time.monotonic() - started, 1),
+        heldout_accuracy=first.accuracy,
+        heldout_macro_f1=first.macro_f1,
+        temperature=temperature,
+        corpus_sha256=corpus_sha256(data),
+        label_counts=dict(sorted(counts.items())),
+    )
+    meta = asdict(report)
+    meta["spacy_version"] = spacy.__version__
+    meta["refit"] = refit and bool(heldout)
+    _write(final.nlp, final.averages, out_dir, meta)
+    progress(f"saved model to {out_dir} in {report.seconds:.1f} s")
+    return report
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    """The linli meta saved next to a model (labels, temperature, corpus hash, ...)."""
+    path = model_dir / META_FILENAME
+    if not path.exists():
+        return {}
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    return loaded if isinstance(loaded, dict) else {}

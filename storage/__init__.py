@@ -1,0 +1,1 @@
+"""Persistence for linli: SQLModel tables, migrations and data-access functions."""

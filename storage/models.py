@@ -1,0 +1,285 @@
+"""All tables of linli.
+
+Telegram ids are 64-bit (BigInteger); every timestamp is timezone-aware UTC. Statuses are
+`str` enums stored as plain strings, so adding one needs no database enum migration.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None if nullable else None,
+        sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+def _tg_id(*, unique: bool = False, index: bool = True, nullable: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger(), unique=unique, index=index, nullable=nullable),
+    )
+
+
+class RequestStatus(enum.StrEnum):
+    """Lifecycle of a request (工单): open -> claimed -> in_progress -> resolved."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    MERGED = "merged"
+
+
+ACTIVE_STATUSES = (RequestStatus.OPEN, RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS)
+
+
+class Priority(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class ActorKind(enum.StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class NotifyMode(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class Resident(SQLModel, table=True):
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = _tg_id(unique=True)
+    display_name: str = Field(default="", max_length=200)
+    community: str | None = Field(default=None, max_length=100)
+    building: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _created()
+    forgotten_at: datetime | None = _ts(nullable=True)
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    contact: str = Field(default="", max_length=200)
+    # JSON lists of category codes / community names; NULL means "all".
+    categories: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
+    communities: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
+    blacklisted: bool = Field(default=False)
+    blacklist_reason: str | None = Field(default=None, max_length=500)
+    blacklisted_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _created()
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = _tg_id(unique=True)
+    display_name: str = Field(default="", max_length=200)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    notify_mode: str = Field(default=NotifyMode.IMMEDIATE.value, max_length=20)
+    joined_at: datetime = _created()
+
+
+class Invite(SQLModel, table=True):
+    __tablename__ = "invites"
+
+    code: str = Field(primary_key=True, max_length=40)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    created_by: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    used_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class ServiceRequest(SQLModel, table=True):
+    """A resident's need (工单); its id is the number residents and staff see (#1024)."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        sa.Index("ix_requests_status_created", "status", "created_at"),
+        sa.Index("ix_requests_org_status", "organisation_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    original_text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    normalised_text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    predicted_category: str = Field(max_length=50)
+    predicted_confidence: float = Field(default=0.0)
+    category: str = Field(max_length=50, index=True)
+    community: str | None = Field(default=None, max_length=100, index=True)
+    building: str | None = Field(default=None, max_length=100)
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    contact: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=RequestStatus.OPEN.value, max_length=20)
+    priority: str = Field(default=Priority.NORMAL.value, max_length=20)
+    urgency_reason: str | None = Field(default=None, max_length=50)
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    claimed_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    merged_into_id: int | None = Field(default=None, foreign_key="requests.id")
+    supporters: int = Field(default=1)
+    reopened_count: int = Field(default=0)
+    solved: bool | None = None
+    rating: int | None = None
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
+    )
+    claimed_at: datetime | None = _ts(nullable=True)
+    resolved_at: datetime | None = _ts(nullable=True)
+    last_progress_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _created()
+
+
+class RequestEvent(SQLModel, table=True):
+    """One change in a request's life: who, when, from which status to which, and why."""
+
+    __tablename__ = "request_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="requests.id", index=True)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
+    )
+    actor_kind: str = Field(max_length=20)
+    actor_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    organisation_id: int | None = Field(default=None, foreign_key="organisations.id")
+    kind: str = Field(default="status", max_length=30)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+
+
+class RequestSupporter(SQLModel, table=True):
+    """A resident who said 我也遇到了 (+1) on a request instead of filing a duplicate."""
+
+    __tablename__ = "request_supporters"
+    __table_args__ = (sa.UniqueConstraint("request_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="requests.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    created_at: datetime = _created()
+
+
+class Correction(SQLModel, table=True):
+    """A classifier guess corrected by a resident, staff member or admin: training data."""
+
+    __tablename__ = "corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    predicted: str = Field(max_length=50)
+    corrected: str = Field(max_length=50)
+    source: str = Field(max_length=20)
+    created_at: datetime = _created()
+
+
+class Draft(SQLModel, table=True):
+    """A request being written: the resident's conversation state, kept across restarts."""
+
+    __tablename__ = "drafts"
+
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    step: str = Field(max_length=20)
+    # Bumped at every step, carried in button data, so stale buttons are recognised.
+    version: int = Field(default=1)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON()))
+    updated_at: datetime = _created()
+
+
+class Notification(SQLModel, table=True):
+    """Outbox: a message to send, written with the change that caused it, sent by a worker."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_pending", "sent_at", "send_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    buttons: list[list[list[str]]] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
+    kind: str = Field(default="info", max_length=30)
+    request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
+    # Unique when set: the same reminder or summary is queued once, whatever restarts.
+    dedupe_key: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
+    created_at: datetime = _created()
+    send_after: datetime = _created()
+    attempts: int = Field(default=0)
+    claimed_until: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    sent_message_id: int | None = None
+    failed_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class RequestCard(SQLModel, table=True):
+    """A request card pushed to a staff member, kept so it can be edited once claimed."""
+
+    __tablename__ = "request_cards"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="requests.id", index=True)
+    chat_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    message_id: int
+    created_at: datetime = _created()
+
+
+class Lease(SQLModel, table=True):
+    """A named lease so that one bot process among several runs a periodic job."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

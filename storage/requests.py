@@ -1,0 +1,293 @@
+"""The resident's side of a request: residents, drafts, filing, listing, cancelling.
+
+Plain functions over a SQLModel session; they know nothing of Telegram. The caller owns the
+transaction (see `storage.db.Database.session`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.errors import InvalidState, LimitReached, NotFound
+from storage.models import (
+    ActorKind,
+    Correction,
+    Draft,
+    Priority,
+    RequestEvent,
+    RequestStatus,
+    Resident,
+    ServiceRequest,
+    utcnow,
+)
+
+
+def get_or_create_resident(session: Session, *, telegram_id: int, display_name: str) -> Resident:
+    """Return the resident for a Telegram user, creating it on first contact."""
+    resident = session.exec(select(Resident).where(Resident.telegram_id == telegram_id)).first()
+    if resident is None:
+        resident = Resident(telegram_id=telegram_id, display_name=display_name[:200])
+        session.add(resident)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except sa.exc.IntegrityError:
+            # Another update of the same user created it at the same moment.
+            resident = session.exec(
+                select(Resident).where(Resident.telegram_id == telegram_id)
+            ).one()
+    elif display_name and resident.display_name != display_name[:200] and resident.forgotten_at is None:
+        resident.display_name = display_name[:200]
+        session.add(resident)
+    return resident
+
+
+def find_resident(session: Session, *, telegram_id: int) -> Resident | None:
+    return session.exec(select(Resident).where(Resident.telegram_id == telegram_id)).first()
+
+
+# --- drafts -------------------------------------------------------------------------------
+
+
+def load_draft(session: Session, *, telegram_id: int) -> Draft | None:
+    return session.get(Draft, telegram_id)
+
+
+def save_draft(
+    session: Session, *, telegram_id: int, step: str, data: dict[str, Any]
+) -> Draft:
+    """Create or advance the draft, bumping its version so older buttons go stale."""
+    draft = session.get(Draft, telegram_id)
+    if draft is None:
+        draft = Draft(telegram_id=telegram_id, step=step, data=dict(data), version=1)
+    else:
+        draft.step = step
+        draft.data = dict(data)
+        draft.version += 1
+        draft.updated_at = utcnow()
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def delete_draft(session: Session, *, telegram_id: int) -> bool:
+    result = session.execute(sa.delete(Draft).where(col(Draft.telegram_id) == telegram_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- filing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """Everything the resident confirmed, ready to be filed."""
+
+    original_text: str
+    normalised_text: str
+    predicted_category: str
+    predicted_confidence: float
+    category: str
+    community: str | None = None
+    building: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_file_id: str | None = None
+    contact: str | None = None
+    urgency_reason: str | None = None
+
+
+def record_event(
+    session: Session,
+    *,
+    request: ServiceRequest,
+    actor_kind: ActorKind,
+    actor_id: int | None,
+    to_status: str | None,
+    from_status: str | None = None,
+    kind: str = "status",
+    note: str | None = None,
+    organisation_id: int | None = None,
+) -> RequestEvent:
+    assert request.id is not None
+    event = RequestEvent(
+        request_id=request.id,
+        actor_kind=actor_kind.value,
+        actor_id=actor_id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        organisation_id=organisation_id,
+    )
+    session.add(event)
+    return event
+
+
+def requests_filed_since(session: Session, *, resident_id: int, since: datetime) -> int:
+    query = (
+        select(sa.func.count())
+        .select_from(ServiceRequest)
+        .where(ServiceRequest.resident_id == resident_id, col(ServiceRequest.created_at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def file_request(
+    session: Session,
+    *,
+    telegram_id: int,
+    display_name: str,
+    new: NewRequest,
+    draft_version: int | None = None,
+    daily_limit: int | None = None,
+) -> ServiceRequest:
+    """File a confirmed request, record its first event and forget the draft.
+
+    With `draft_version`, the draft is consumed atomically: a second press of 提交 on the same
+    draft finds nothing to consume and raises `NotFound`, so one request is filed.
+    """
+    resident = get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
+    assert resident.id is not None
+    if draft_version is not None:
+        consumed = session.execute(
+            sa.delete(Draft).where(
+                col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft_version
+            )
+        )
+        if not consumed.rowcount:  # type: ignore[attr-defined]
+            raise NotFound("draft already submitted or changed")
+    if daily_limit is not None:
+        since = utcnow() - timedelta(days=1)
+        if requests_filed_since(session, resident_id=resident.id, since=since) >= daily_limit:
+            raise LimitReached(daily_limit)
+    request = ServiceRequest(
+        resident_id=resident.id,
+        original_text=new.original_text,
+        normalised_text=new.normalised_text,
+        predicted_category=new.predicted_category,
+        predicted_confidence=new.predicted_confidence,
+        category=new.category,
+        community=new.community,
+        building=new.building,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        photo_file_id=new.photo_file_id,
+        contact=new.contact,
+        priority=(Priority.URGENT if new.urgency_reason else Priority.NORMAL).value,
+        urgency_reason=new.urgency_reason,
+    )
+    session.add(request)
+    if new.community:
+        resident.community = new.community
+        resident.building = new.building
+        session.add(resident)
+    session.flush()
+    record_event(
+        session,
+        request=request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        to_status=RequestStatus.OPEN.value,
+        kind="submitted",
+    )
+    if new.category != new.predicted_category:
+        record_correction(
+            session,
+            request_id=request.id,
+            text=new.normalised_text,
+            predicted=new.predicted_category,
+            corrected=new.category,
+            source=ActorKind.RESIDENT,
+        )
+    return request
+
+
+def record_correction(
+    session: Session,
+    *,
+    request_id: int | None,
+    text: str,
+    predicted: str,
+    corrected: str,
+    source: ActorKind,
+) -> None:
+    """Keep a corrected (text, label) pair for `linli train --include-corrections`."""
+    session.add(
+        Correction(
+            request_id=request_id,
+            text=text,
+            predicted=predicted,
+            corrected=corrected,
+            source=source.value,
+        )
+    )
+
+
+# --- the resident's own requests ----------------------------------------------------------
+
+
+def list_resident_requests(
+    session: Session, *, telegram_id: int, limit: int = 20
+) -> list[ServiceRequest]:
+    """The resident's requests, newest first."""
+    query = (
+        select(ServiceRequest)
+        .join(Resident, col(Resident.id) == col(ServiceRequest.resident_id))
+        .where(Resident.telegram_id == telegram_id)
+        .order_by(col(ServiceRequest.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def get_request(session: Session, *, number: int) -> ServiceRequest:
+    if not 0 < number < 2**31:
+        raise NotFound(f"request #{number}")
+    request = session.get(ServiceRequest, number)
+    if request is None:
+        raise NotFound(f"request #{number}")
+    return request
+
+
+def cancel_request(session: Session, *, telegram_id: int, number: int) -> ServiceRequest:
+    """Cancel one of the resident's own requests while nobody has claimed it yet."""
+    request = get_request(session, number=number)
+    resident = find_resident(session, telegram_id=telegram_id)
+    if resident is None or request.resident_id != resident.id:
+        # Someone else's request is reported as not found: no information leaks.
+        raise NotFound(f"request #{number}")
+    updated = session.execute(
+        sa.update(ServiceRequest)
+        .where(
+            col(ServiceRequest.id) == number,
+            col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        )
+        .values(status=RequestStatus.CANCELLED.value, updated_at=utcnow())
+    )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.refresh(request)
+        raise InvalidState(request.status)
+    record_event(
+        session,
+        request=request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        from_status=RequestStatus.OPEN.value,
+        to_status=RequestStatus.CANCELLED.value,
+    )
+    session.refresh(request)
+    return request
+
+
+def request_events(session: Session, *, number: int) -> list[RequestEvent]:
+    query = (
+        select(RequestEvent)
+        .where(RequestEvent.request_id == number)
+        .order_by(col(RequestEvent.id))
+    )
+    return list(session.exec(query).all())
