@@ -44,7 +44,9 @@ def build_application(
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = database or Database(settings.database_url)
         prepare_schema(db.engine)
-        model = classifier or Classifier.load(settings.linli_model, threshold=settings.confidence_threshold)
+        model = classifier or Classifier.load(
+            settings.linli_model, threshold=settings.confidence_threshold
+        )
         app.bot_data.services = Services(
             settings=settings, db=db, classifier=model, categories=load_categories()
         )
@@ -57,7 +59,8 @@ def build_application(
             bot_data.services.db.dispose()
         bot_data.services = None
 
-    builder = (
+    # The builder's generics do not survive rate_limiter(); the application is typed below.
+    builder: Any = (
         ApplicationBuilder()
         .token(token or settings.require_token())
         .base_url(settings.telegram_base_url)
@@ -69,7 +72,7 @@ def build_application(
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    app = builder.build()
+    app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
 
     # Handlers, in order: within a group the first match wins.
     # Group 0: commands and buttons of every role, then the resident's catch-all input.
@@ -89,12 +92,35 @@ async def on_error(update: object, context: Context) -> None:
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer(texts.ERROR)
-            except Exception:  # noqa: BLE001 - the apology is best effort
+            except Exception:
                 log.debug("could not answer the callback query")
         elif update.effective_chat is not None:
             try:
                 await context.bot.send_message(
                     update.effective_chat.id, texts.ERROR, parse_mode=ParseMode.HTML
                 )
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("could not send the apology")
+
+
+async def start_application(
+    app: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: int = 10
+) -> None:
+    """Start like `run_polling` does (post_init included) but return, for tests and `linli chat`."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=poll_timeout, poll_interval=0)
+    await app.start()
+
+
+async def stop_application(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop what `start_application` started, post_shutdown included."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

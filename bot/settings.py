@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     """Every setting of linli, read from the environment and `.env` (see `.env.example`)."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: SecretStr | None = None
@@ -59,7 +63,9 @@ class Settings(BaseSettings):
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError("must be comma-separated Telegram user ids, e.g. 12345,67890") from None
+                raise ValueError(
+                    "must be comma-separated Telegram user ids, e.g. 12345,67890"
+                ) from None
         return value
 
     @field_validator("timezone")

@@ -27,7 +27,7 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_config, load_model_from_config, registry
 
-import nlp.architectures  # noqa: F401  (registers linli.CharNgramBOW.v1)
+from nlp.architectures import fit_idf  # also registers linli.CharNgramBOW.v1
 from nlp.normalize import has_content, normalise
 from nlp.segment import load_user_dictionary
 
@@ -263,6 +263,7 @@ def _fit(
     heldout_docs = [nlp.make_doc(text) for text, _ in heldout]
     heldout_gold = [labels.index(label) for _, label in heldout]
     optimizer = nlp.initialize(lambda: examples)
+    fit_idf(textcat.model, [example.reference for example in examples])  # type: ignore[attr-defined]
     training = nlp.config.interpolate()["training"]
     batcher = registry.resolve({"batcher": training["batcher"]})["batcher"]
     dropout = float(training["dropout"])

@@ -31,17 +31,20 @@ def get_or_create_resident(session: Session, *, telegram_id: int, display_name: 
     """Return the resident for a Telegram user, creating it on first contact."""
     resident = session.exec(select(Resident).where(Resident.telegram_id == telegram_id)).first()
     if resident is None:
-        resident = Resident(telegram_id=telegram_id, display_name=display_name[:200])
-        session.add(resident)
         try:
             with session.begin_nested():
-                session.flush()
+                resident = Resident(telegram_id=telegram_id, display_name=display_name[:200])
+                session.add(resident)
         except sa.exc.IntegrityError:
             # Another update of the same user created it at the same moment.
             resident = session.exec(
                 select(Resident).where(Resident.telegram_id == telegram_id)
             ).one()
-    elif display_name and resident.display_name != display_name[:200] and resident.forgotten_at is None:
+    elif (
+        display_name
+        and resident.display_name != display_name[:200]
+        and resident.forgotten_at is None
+    ):
         resident.display_name = display_name[:200]
         session.add(resident)
     return resident
@@ -58,9 +61,7 @@ def load_draft(session: Session, *, telegram_id: int) -> Draft | None:
     return session.get(Draft, telegram_id)
 
 
-def save_draft(
-    session: Session, *, telegram_id: int, step: str, data: dict[str, Any]
-) -> Draft:
+def save_draft(session: Session, *, telegram_id: int, step: str, data: dict[str, Any]) -> Draft:
     """Create or advance the draft, bumping its version so older buttons go stale."""
     draft = session.get(Draft, telegram_id)
     if draft is None:
@@ -286,8 +287,6 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
 
 def request_events(session: Session, *, number: int) -> list[RequestEvent]:
     query = (
-        select(RequestEvent)
-        .where(RequestEvent.request_id == number)
-        .order_by(col(RequestEvent.id))
+        select(RequestEvent).where(RequestEvent.request_id == number).order_by(col(RequestEvent.id))
     )
     return list(session.exec(query).all())

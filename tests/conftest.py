@@ -110,9 +110,7 @@ def _empty_postgres(url: str) -> None:
             )
         ]
         if tables:
-            conn.execute(
-                sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-            )
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

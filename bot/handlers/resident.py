@@ -70,7 +70,12 @@ def _guess_view(services: Services, draft: Draft) -> tuple[str, Any]:
         name = services.category_name(data["predicted"])
         text = texts.GUESS_CONFIDENT.format(category=name, excerpt=excerpt)
         rows = [
-            [(texts.BTN_CONFIRM_GUESS.format(category=name), _data(draft, "cat", data["predicted"]))],
+            [
+                (
+                    texts.BTN_CONFIRM_GUESS.format(category=name),
+                    _data(draft, "cat", data["predicted"]),
+                )
+            ],
             [(texts.BTN_OTHER_CATEGORY, _data(draft, "cats"))],
         ]
     else:
@@ -118,7 +123,10 @@ def _confirm_view(services: Services, draft: Draft) -> tuple[str, Any]:
     )
     rows = [
         [(texts.BTN_SUBMIT, _data(draft, "submit"))],
-        [(texts.BTN_CHANGE_CATEGORY, _data(draft, "cats")), (texts.BTN_CANCEL, _data(draft, "cancel"))],
+        [
+            (texts.BTN_CHANGE_CATEGORY, _data(draft, "cats")),
+            (texts.BTN_CANCEL, _data(draft, "cancel")),
+        ],
     ]
     return text, inline(rows)
 
@@ -194,7 +202,9 @@ async def my_requests(update: Update, context: Context) -> None:
                 excerpt=texts.excerpt(row.original_text, 40),
             )
         )
-    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=main_keyboard())
+    await message.reply_text(
+        "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=main_keyboard()
+    )
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -318,8 +328,10 @@ async def on_photo(update: Update, context: Context) -> None:
     if draft.step == STEP_EXTRAS:
         await _send(message, _extras_view(draft, texts.PHOTO_RECEIVED))
     else:
-        await message.reply_text(texts.PHOTO_RECEIVED.split("。")[0] + "。" + texts.ASK_COMMUNITY,
-                                 parse_mode=ParseMode.HTML)
+        await message.reply_text(
+            texts.PHOTO_RECEIVED.split("。")[0] + "。" + texts.ASK_COMMUNITY,
+            parse_mode=ParseMode.HTML,
+        )
 
 
 async def on_location(update: Update, context: Context) -> None:
@@ -372,7 +384,11 @@ async def on_button(update: Update, context: Context) -> None:
         await _edit(query, _category_list_view(services, draft))
     elif action == "back":
         await query.answer()
-        view = _guess_view(services, draft) if draft.step == STEP_CATEGORY else _confirm_view(services, draft)
+        view = (
+            _guess_view(services, draft)
+            if draft.step == STEP_CATEGORY
+            else _confirm_view(services, draft)
+        )
         await _edit(query, view)
     elif action == "cat" and services.is_category(arg):
         await query.answer()
@@ -380,7 +396,9 @@ async def on_button(update: Update, context: Context) -> None:
     elif action == "last" and draft.step == STEP_COMMUNITY:
         await query.answer()
         resident = await services.db.run(store.find_resident, telegram_id=user.id)
-        place = " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
+        place = (
+            " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
+        )
         await _edit(query, (texts.ASK_COMMUNITY + f"\n\n{texts.excerpt(place)} ✅", None))
         if query.message is not None and isinstance(query.message, Message):
             await _take_place(query.message, services, user.id, draft, place)
@@ -466,7 +484,9 @@ async def _submit(
     # Keep the confirmed request on screen without its buttons, then answer below it.
     await _edit(query, (_confirm_view(services, draft)[0].rsplit("\n\n", 1)[0], None))
     if isinstance(query.message, Message):
-        await query.message.reply_text(reply, parse_mode=ParseMode.HTML, reply_markup=main_keyboard())
+        await query.message.reply_text(
+            reply, parse_mode=ParseMode.HTML, reply_markup=main_keyboard()
+        )
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -15,7 +15,9 @@ from storage.models import RequestStatus
 ALICE = 2_000_000_001  # above 2**31: Telegram ids need BIGINT
 
 
-def _new(category: str = "repairs", predicted: str = "repairs", **extra: object) -> store.NewRequest:
+def _new(
+    category: str = "repairs", predicted: str = "repairs", **extra: object
+) -> store.NewRequest:
     return store.NewRequest(
         original_text="電梯又壞了三天了",
         normalised_text="电梯又坏了三天了",
@@ -39,9 +41,7 @@ def test_file_request_records_everything(db: Database) -> None:
         assert stored.status == RequestStatus.OPEN
         assert stored.created_at.tzinfo is not None
         events = store.request_events(s, number=stored.id or 0)
-        assert [(e.kind, e.to_status, e.actor_id) for e in events] == [
-            ("submitted", "open", ALICE)
-        ]
+        assert [(e.kind, e.to_status, e.actor_id) for e in events] == [("submitted", "open", ALICE)]
         resident = store.find_resident(s, telegram_id=ALICE)
         assert resident is not None
         assert (resident.community, resident.building) == ("玉林社区", "3栋")
@@ -51,7 +51,10 @@ def test_file_request_records_everything(db: Database) -> None:
 def test_a_chosen_category_is_stored_as_a_correction(db: Database, database_url: str) -> None:
     with db.session() as s:
         store.file_request(
-            s, telegram_id=ALICE, display_name="王", new=_new(category="elderly", predicted="repairs")
+            s,
+            telegram_id=ALICE,
+            display_name="王",
+            new=_new(category="elderly", predicted="repairs"),
         )
     assert load_corrections(database_url) == [("电梯又坏了三天了", "elderly")]
 
@@ -61,9 +64,13 @@ def test_draft_is_consumed_once(db: Database) -> None:
         draft = store.save_draft(s, telegram_id=ALICE, step="confirm", data={"a": 1})
         version = draft.version
     with db.session() as s:
-        store.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version)
+        store.file_request(
+            s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version
+        )
     with db.session() as s, pytest.raises(NotFound):
-        store.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version)
+        store.file_request(
+            s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version
+        )
     with db.session() as s:
         assert len(store.list_resident_requests(s, telegram_id=ALICE)) == 1
         assert store.load_draft(s, telegram_id=ALICE) is None
@@ -104,7 +111,10 @@ def test_cancel_own_open_request_only(db: Database) -> None:
     assert info.value.status == "cancelled"
     with db.session() as s:
         events = store.request_events(s, number=number)
-        assert [(e.from_status, e.to_status) for e in events] == [(None, "open"), ("open", "cancelled")]
+        assert [(e.from_status, e.to_status) for e in events] == [
+            (None, "open"),
+            ("open", "cancelled"),
+        ]
 
 
 @pytest.mark.parametrize("number", [0, -1, 2**31, 10**18])

@@ -1,4 +1,8 @@
-"""Every string a user reads, in Simplified Chinese (HTML parse mode: escape what users wrote)."""
+"""Every string a user reads, in Simplified Chinese (HTML parse mode: escape what users wrote).
+
+Common and resident strings live here; each role adds its own module beside this one
+(`bot.texts.staff`, `bot.texts.summary`), so that all user-facing text stays in this package.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,389 @@
+"""The same need raised by many: find it, let residents say 我也遇到了 (+1), merge by hand.
+
+The count of residents who raised a problem is what makes the weekly summary useful, so a
+resident who says +1 and a resident whose request is merged both become `RequestSupporter`
+rows of the request that stays, dated when they raised it (see storage.summary).
+`requests.supporters` is kept equal to 1 (the filer) + the number of supporter rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from nlp.similarity import SAME_NEED_THRESHOLD, similarity, similarity_tokens
+from storage.errors import DomainError, InvalidState, NotAllowed, NotFound
+from storage.models import (
+    ACTIVE_STATUSES,
+    ActorKind,
+    Organisation,
+    RequestStatus,
+    RequestSupporter,
+    Resident,
+    ServiceRequest,
+    utcnow,
+)
+from storage.organisations import in_scope
+from storage.outbox import insert_once
+from storage.requests import get_or_create_resident, get_request, record_event
+
+DUPLICATE_WINDOW = timedelta(days=14)
+# Enough for a busy community's fortnight; similarity runs in Python over these only.
+MAX_CANDIDATES = 300
+_ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
+_MAX_MERGE_HOPS = 10
+
+
+class CannotMerge(DomainError):
+    """Two requests cannot be merged: `reason` is "same", "keep_closed" or "merge_closed"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """An active request that says the same thing as a new message."""
+
+    request_id: int
+    score: float
+    category: str
+    community: str | None
+    building: str | None
+    status: str
+    supporters: int
+    created_at: datetime
+    text: str
+    # The resident asking filed it themselves: offer to wait, not to +1.
+    own: bool
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    """After 我也遇到了: the request supported and whether this resident was new to it."""
+
+    request_id: int
+    status: str
+    supporters: int
+    added: bool
+    organisation_id: int | None
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    keep: int
+    merged: int
+    supporters: int
+    moved_residents: int
+
+
+def _comparable(text: str, building: str | None) -> frozenset[str]:
+    # The building is part of the need: "3栋电梯坏了" is not the same as the one in 5栋.
+    return similarity_tokens(f"{building or ''} {text}")
+
+
+def find_duplicates(
+    session: Session,
+    *,
+    text: str,
+    community: str,
+    building: str | None = None,
+    telegram_id: int | None = None,
+    now: datetime | None = None,
+    window: timedelta = DUPLICATE_WINDOW,
+    threshold: float = SAME_NEED_THRESHOLD,
+    limit: int = 3,
+) -> list[DuplicateMatch]:
+    """Active requests of the same community, filed within `window`, that say the same thing.
+
+    Candidates are chosen in SQL (same community, active, recent; newest first); the text
+    similarity runs over those only. Best match first.
+    """
+    since = (now or utcnow()) - window
+    query = (
+        select(ServiceRequest, Resident.telegram_id)
+        .join(Resident, col(Resident.id) == col(ServiceRequest.resident_id))
+        .where(
+            ServiceRequest.community == community,
+            col(ServiceRequest.status).in_(_ACTIVE),
+            col(ServiceRequest.created_at) >= since,
+        )
+        .order_by(col(ServiceRequest.created_at).desc())
+        .limit(MAX_CANDIDATES)
+    )
+    mine = _comparable(text, building)
+    matches = []
+    for request, filer in session.exec(query).all():
+        assert request.id is not None
+        score = similarity(mine, _comparable(request.normalised_text, request.building))
+        if score >= threshold:
+            matches.append(
+                DuplicateMatch(
+                    request_id=request.id,
+                    score=round(score, 3),
+                    category=request.category,
+                    community=request.community,
+                    building=request.building,
+                    status=request.status,
+                    supporters=request.supporters,
+                    created_at=request.created_at,
+                    text=request.original_text,
+                    own=telegram_id is not None and filer == telegram_id,
+                )
+            )
+    matches.sort(key=lambda m: (-m.score, -m.supporters, m.request_id))
+    return matches[:limit]
+
+
+def find_duplicate(
+    session: Session,
+    *,
+    text: str,
+    community: str,
+    building: str | None = None,
+    telegram_id: int | None = None,
+    now: datetime | None = None,
+) -> DuplicateMatch | None:
+    """The best match of `find_duplicates`, or None."""
+    found = find_duplicates(
+        session,
+        text=text,
+        community=community,
+        building=building,
+        telegram_id=telegram_id,
+        now=now,
+        limit=1,
+    )
+    return found[0] if found else None
+
+
+def _surviving(session: Session, number: int) -> ServiceRequest:
+    """The request itself, or the one it was (transitively) merged into."""
+    request = get_request(session, number=number)
+    for _ in range(_MAX_MERGE_HOPS):
+        if request.status != RequestStatus.MERGED.value or request.merged_into_id is None:
+            break
+        request = get_request(session, number=request.merged_into_id)
+    return request
+
+
+def _recount(session: Session, request_id: int, now: datetime) -> int:
+    """Set supporters = 1 + supporter rows, in one statement, and return it."""
+    rows = (
+        sa.select(sa.func.count())
+        .select_from(RequestSupporter)
+        .where(col(RequestSupporter.request_id) == request_id)
+        .scalar_subquery()
+    )
+    session.execute(
+        sa.update(ServiceRequest)
+        .where(col(ServiceRequest.id) == request_id)
+        .values(supporters=1 + rows, updated_at=now)
+    )
+    value = session.execute(
+        sa.select(col(ServiceRequest.supporters)).where(col(ServiceRequest.id) == request_id)
+    ).scalar_one()
+    return int(value)
+
+
+def _add_supporter(
+    session: Session, *, request_id: int, resident_id: int, created_at: datetime | None = None
+) -> bool:
+    """Insert the supporter row unless it exists; False when it already did (or won a race)."""
+    table = RequestSupporter.__table__  # type: ignore[attr-defined]
+    values = {
+        "request_id": request_id,
+        "resident_id": resident_id,
+        "created_at": created_at or utcnow(),
+    }
+    exists = (
+        sa.select(sa.literal(1))
+        .where(table.c.request_id == request_id, table.c.resident_id == resident_id)
+        .exists()
+    )
+    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
+    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~exists))
+    return insert_once(session, statement)
+
+
+def support_request(
+    session: Session,
+    *,
+    request_id: int,
+    telegram_id: int,
+    display_name: str,
+    now: datetime | None = None,
+) -> SupportResult:
+    """Record 我也遇到了 by this resident; idempotent; never on the resident's own request.
+
+    A request that was merged passes the +1 on to the one it was merged into. Raises
+    NotFound, NotAllowed (own request) or InvalidState (no longer active).
+    """
+    request = _surviving(session, request_id)
+    assert request.id is not None
+    resident = get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
+    assert resident.id is not None
+    if request.resident_id == resident.id:
+        raise NotAllowed("a resident cannot support their own request")
+    if request.status not in _ACTIVE:
+        raise InvalidState(request.status)
+    now = now or utcnow()
+    added = _add_supporter(session, request_id=request.id, resident_id=resident.id, created_at=now)
+    if added:
+        # Atomic increment: concurrent +1s from different residents all count.
+        session.execute(
+            sa.update(ServiceRequest)
+            .where(col(ServiceRequest.id) == request.id)
+            .values(supporters=col(ServiceRequest.supporters) + 1, updated_at=now)
+        )
+        event = record_event(
+            session,
+            request=request,
+            actor_kind=ActorKind.RESIDENT,
+            actor_id=telegram_id,
+            to_status=None,
+            kind="supported",
+        )
+        event.at = now
+        session.flush()
+    session.refresh(request)
+    return SupportResult(
+        request_id=request.id,
+        status=request.status,
+        supporters=request.supporters,
+        added=added,
+        organisation_id=request.organisation_id,
+    )
+
+
+def merge_requests(
+    session: Session,
+    *,
+    keep: int,
+    merge: int,
+    actor_kind: ActorKind,
+    actor_id: int,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> MergeResult:
+    """Merge request `merge` into `keep`: it becomes merged and its people support `keep`.
+
+    `organisation_id` is the acting staff member's organisation: staff may merge only
+    requests in its scope that nobody or their own organisation has claimed (admins pass
+    None). Raises NotFound, NotAllowed or CannotMerge.
+    """
+    if keep == merge:
+        raise CannotMerge("same")
+    kept = get_request(session, number=keep)
+    gone = get_request(session, number=merge)
+    assert kept.id is not None and gone.id is not None
+    if organisation_id is not None:
+        organisation = session.get(Organisation, organisation_id)
+        for request in (kept, gone):
+            if organisation is None or request.organisation_id not in (None, organisation_id):
+                raise NotAllowed(f"request #{request.id} belongs to another organisation")
+            if not in_scope(organisation, category=request.category, community=request.community):
+                raise NotAllowed(f"request #{request.id} is outside the organisation's scope")
+    if kept.status not in (*_ACTIVE, RequestStatus.RESOLVED.value):
+        raise CannotMerge("keep_closed")
+    now = now or utcnow()
+    from_status = gone.status
+    moved = session.execute(
+        sa.update(ServiceRequest)
+        .where(col(ServiceRequest.id) == gone.id, col(ServiceRequest.status).in_(_ACTIVE))
+        .values(status=RequestStatus.MERGED.value, merged_into_id=kept.id, updated_at=now)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        raise CannotMerge("merge_closed")
+    # Requests earlier merged into `gone` now point at `keep`: no chains.
+    session.execute(
+        sa.update(ServiceRequest)
+        .where(col(ServiceRequest.merged_into_id) == gone.id)
+        .values(merged_into_id=kept.id)
+    )
+    people = [(gone.resident_id, gone.created_at)] + [
+        (row.resident_id, row.created_at)
+        for row in session.exec(
+            select(RequestSupporter).where(RequestSupporter.request_id == gone.id)
+        ).all()
+    ]
+    moved_residents = 0
+    for resident_id, raised_at in people:
+        if resident_id != kept.resident_id:
+            moved_residents += _add_supporter(
+                session, request_id=kept.id, resident_id=resident_id, created_at=raised_at
+            )
+    session.execute(sa.delete(RequestSupporter).where(col(RequestSupporter.request_id) == gone.id))
+    supporters = _recount(session, kept.id, now)
+    events = [
+        record_event(
+            session,
+            request=gone,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            from_status=from_status,
+            to_status=RequestStatus.MERGED.value,
+            kind="merged",
+            note=f"#{kept.id}",
+            organisation_id=organisation_id,
+        ),
+        record_event(
+            session,
+            request=kept,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            to_status=None,
+            kind="merged_in",
+            note=f"#{gone.id}",
+            organisation_id=organisation_id,
+        ),
+    ]
+    for event in events:
+        event.at = now
+    session.flush()
+    session.refresh(kept)
+    session.refresh(gone)
+    return MergeResult(
+        keep=kept.id, merged=gone.id, supporters=supporters, moved_residents=moved_residents
+    )
+
+
+def follower_chat_ids(session: Session, request_id: int) -> list[int]:
+    """Telegram ids to tell about this request: its resident, then its supporters.
+
+    Residents who asked to be forgotten are left out.
+    """
+    request = get_request(session, number=request_id)
+    owner = session.get(Resident, request.resident_id)
+    ids: list[int] = []
+    if owner is not None and owner.forgotten_at is None:
+        ids.append(owner.telegram_id)
+    query = (
+        select(Resident.telegram_id)
+        .join(RequestSupporter, col(RequestSupporter.resident_id) == col(Resident.id))
+        .where(RequestSupporter.request_id == request_id, col(Resident.forgotten_at).is_(None))
+        .order_by(col(RequestSupporter.created_at), col(RequestSupporter.id))
+    )
+    for telegram_id in session.exec(query).all():
+        if telegram_id not in ids:
+            ids.append(telegram_id)
+    return ids
+
+
+__all__ = [
+    "DUPLICATE_WINDOW",
+    "CannotMerge",
+    "DuplicateMatch",
+    "MergeResult",
+    "NotFound",
+    "SupportResult",
+    "find_duplicate",
+    "find_duplicates",
+    "follower_chat_ids",
+    "merge_requests",
+    "support_request",
+]

@@ -1,0 +1,992 @@
+"""A request's life after filing: queue, claim, notes, resolution, release, feedback.
+
+Every status change is one conditional UPDATE (checked by its row count, so two people acting
+at once cannot both win), its RequestEvent, and the notifications it causes, all in the
+caller's transaction. Plain functions over a SQLModel session; nothing here knows Telegram
+beyond the text and button data of the messages it queues.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from bot.texts import excerpt, status_name
+from bot.texts import staff as t
+from nlp.categories import category_name
+from nlp.privacy import mask_personal_data
+from storage.errors import AlreadyClaimed, InvalidState
+from storage.models import (
+    ActorKind,
+    Notification,
+    NotifyMode,
+    Organisation,
+    Priority,
+    RequestCard,
+    RequestEvent,
+    RequestStatus,
+    Resident,
+    ServiceRequest,
+    Staff,
+    utcnow,
+)
+from storage.organisations import (
+    InvalidInput,
+    NotYours,
+    OrganisationBlacklisted,
+    OutOfScope,
+    active_staff_organisation,
+    category_codes,
+    find_organisation,
+    in_scope,
+    organisation_staff,
+    require_admin,
+    scope_clauses,
+)
+from storage.outbox import KIND_CARD, KIND_CARD_EDIT, Buttons, enqueue, rowcount
+from storage.requests import get_request, record_correction, record_event
+
+log = logging.getLogger(__name__)
+
+HELD = (RequestStatus.CLAIMED.value, RequestStatus.IN_PROGRESS.value)
+MAX_NOTE = 1000
+QUEUE_PAGE_SIZE = 5
+
+# Button data of the messages queued here; the handlers parse the same formats.
+CLAIM_PREFIX = "c"
+FEEDBACK_PREFIX = "f"
+
+
+def claim_data(number: int, page: int | None = None) -> str:
+    """c:<number> on a card, c:<number>:<page> in the /queue list (to redraw that page)."""
+    return f"{CLAIM_PREFIX}:{number}" + ("" if page is None else f":{page}")
+
+
+def feedback_data(number: int, answer: str) -> str:
+    """f:<number>:y|n (solved?) or f:<number>:r1..r5 (rating)."""
+    return f"{FEEDBACK_PREFIX}:{number}:{answer}"
+
+
+class AlreadyAnswered(InvalidState):
+    """The resident already said whether this resolution solved the problem."""
+
+
+class AlreadyRated(InvalidState):
+    """A request is rated once."""
+
+
+# --- plain views of a request ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What staff and admins see of a request; `text` is masked unless their organisation has it."""
+
+    number: int
+    status: str
+    priority: str
+    category: str
+    community: str | None
+    building: str | None
+    text: str
+    contact: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    last_progress_at: datetime | None
+    organisation_id: int | None
+    organisation_name: str | None
+    supporters: int
+
+    @property
+    def urgent(self) -> bool:
+        return self.priority == Priority.URGENT.value
+
+    @property
+    def place(self) -> str:
+        return " ".join(p for p in (self.community, self.building) if p)
+
+
+def _view(
+    request: ServiceRequest, *, organisation: Organisation | None, masked: bool
+) -> RequestView:
+    assert request.id is not None
+    return RequestView(
+        number=request.id,
+        status=request.status,
+        priority=request.priority,
+        category=request.category,
+        community=request.community,
+        building=request.building,
+        text=mask_personal_data(request.original_text) if masked else request.original_text,
+        contact=(mask_personal_data(request.contact) if masked else request.contact)
+        if request.contact
+        else None,
+        created_at=request.created_at,
+        claimed_at=request.claimed_at,
+        last_progress_at=request.last_progress_at,
+        organisation_id=request.organisation_id,
+        organisation_name=organisation.name if organisation else None,
+        supporters=request.supporters,
+    )
+
+
+def _place(request: ServiceRequest) -> str:
+    place = " ".join(p for p in (request.community, request.building) if p)
+    return excerpt(place, 40) if place else t.NO_PLACE
+
+
+def card_text(request: ServiceRequest) -> str:
+    """The short card pushed to staff: number, category, place, masked excerpt."""
+    return t.CARD.format(
+        number=request.id,
+        urgent=t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
+        category=category_name(request.category),
+        place=_place(request),
+        excerpt=excerpt(mask_personal_data(request.original_text), 80),
+    ).rstrip()
+
+
+def card_closed_text(
+    session: Session, *, request: ServiceRequest, base_text: str | None = None
+) -> str:
+    """A card's text once it can no longer be claimed: who took it, or that it is closed."""
+    base = base_text or card_text(request)
+    if request.status in HELD and request.organisation_id is not None:
+        organisation = session.get(Organisation, request.organisation_id)
+        name = organisation.name if organisation else ""
+        return base + t.CARD_TAKEN.format(organisation=excerpt(name, 60))
+    return base + t.CARD_CLOSED.format(status=status_name(request.status))
+
+
+def _resident_chat(session: Session, request: ServiceRequest) -> int | None:
+    resident = session.get(Resident, request.resident_id)
+    if resident is None or resident.forgotten_at is not None:
+        return None
+    return resident.telegram_id
+
+
+def _notify_resident(
+    session: Session,
+    request: ServiceRequest,
+    text: str,
+    *,
+    kind: str,
+    now: datetime,
+    buttons: Buttons | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    chat = _resident_chat(session, request)
+    if chat is not None:
+        enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            buttons=buttons,
+            kind=kind,
+            request_id=request.id,
+            dedupe_key=dedupe_key,
+            now=now,
+        )
+
+
+def _notify_staff(
+    session: Session,
+    organisation_id: int,
+    text: str,
+    *,
+    kind: str,
+    request_id: int | None,
+    now: datetime,
+    key: str | None = None,
+    modes: Collection[NotifyMode] | None = None,
+) -> None:
+    for member in organisation_staff(session, organisation_id=organisation_id, modes=modes):
+        enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=text,
+            kind=kind,
+            request_id=request_id,
+            dedupe_key=f"{key}:{member.telegram_id}" if key else None,
+            now=now,
+        )
+
+
+def _event(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    actor_kind: ActorKind,
+    actor_id: int | None,
+    kind: str,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None = None,
+    organisation_id: int | None = None,
+) -> RequestEvent:
+    event = record_event(
+        session,
+        request=request,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        from_status=from_status,
+        to_status=to_status,
+        kind=kind,
+        note=note,
+        organisation_id=organisation_id,
+    )
+    session.flush()
+    return event
+
+
+def _transition(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    expect_status: str,
+    expect_organisation: int | None,
+    values: dict[str, Any],
+    extra: list[sa.ColumnElement[bool]] | None = None,
+) -> bool:
+    """One conditional UPDATE: applies only if nobody changed the request since we read it."""
+    result = session.execute(
+        sa.update(ServiceRequest)
+        .where(
+            col(ServiceRequest.id) == request.id,
+            col(ServiceRequest.status) == expect_status,
+            col(ServiceRequest.organisation_id).is_not_distinct_from(expect_organisation),
+            *(extra or []),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
+    return rowcount(result) == 1
+
+
+def _clean_text(text: str, *, field: str, limit: int = MAX_NOTE) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput(field, "empty")
+    if len(cleaned) > limit:
+        raise InvalidInput(field, "too long")
+    return cleaned
+
+
+# --- announcing and closing cards -----------------------------------------------------------
+
+
+def announce_new_request(
+    session: Session,
+    *,
+    request: ServiceRequest,
+    exclude_organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Queue a card with a 认领 button for every immediate-mode staff member in scope.
+
+    Call it in the transaction that opens the request (filing, release, reopening). The
+    dedupe key names the event that opened it, so calling it twice for the same opening (or
+    after a reclassification) reaches only staff who have no card yet. Returns cards queued.
+    """
+    if request.status != RequestStatus.OPEN.value or request.id is None:
+        return 0
+    session.flush()
+    now = now or utcnow()
+    opened = session.exec(
+        select(sa.func.max(RequestEvent.id)).where(
+            RequestEvent.request_id == request.id,
+            RequestEvent.to_status == RequestStatus.OPEN.value,
+        )
+    ).one()
+    organisations = [
+        org
+        for org in session.exec(
+            select(Organisation).where(col(Organisation.blacklisted).is_(False))
+        ).all()
+        if org.id != exclude_organisation_id
+        and in_scope(org, category=request.category, community=request.community)
+    ]
+    if not organisations:
+        return 0
+    members = session.exec(
+        select(Staff)
+        .where(
+            col(Staff.organisation_id).in_([org.id for org in organisations]),
+            Staff.notify_mode == NotifyMode.IMMEDIATE.value,
+        )
+        .order_by(col(Staff.id))
+    ).all()
+    text = card_text(request)
+    buttons = [[(t.BTN_CLAIM_CARD, claim_data(request.id))]]
+    queued = 0
+    for member in members:
+        queued += enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=text,
+            buttons=buttons,
+            kind=KIND_CARD,
+            request_id=request.id,
+            dedupe_key=f"card:{request.id}:{opened or 0}:{member.telegram_id}",
+            now=now,
+        )
+    log.info("request #%s announced to %d staff", request.id, queued)
+    return queued
+
+
+def close_cards(
+    session: Session, *, request: ServiceRequest, key: str, now: datetime | None = None
+) -> int:
+    """Edit every card of the request in place (who took it) and drop cards not yet sent.
+
+    `key` names the change (e.g. the claim's event id) so that the edits are queued once.
+    Cards in flight while this runs are caught when they are marked sent (outbox.mark_sent).
+    """
+    assert request.id is not None
+    now = now or utcnow()
+    session.execute(
+        sa.update(Notification)
+        .where(
+            col(Notification.request_id) == request.id,
+            col(Notification.kind) == KIND_CARD,
+            col(Notification.sent_at).is_(None),
+            col(Notification.failed_at).is_(None),
+            sa.or_(
+                col(Notification.claimed_until).is_(None), col(Notification.claimed_until) < now
+            ),
+        )
+        .values(failed_at=now, last_error="obsolete: request no longer open")
+        .execution_options(synchronize_session=False)
+    )
+    chats = session.exec(
+        select(RequestCard.chat_id).where(RequestCard.request_id == request.id).distinct()
+    ).all()
+    text = card_closed_text(session, request=request)
+    for chat in chats:
+        enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind=KIND_CARD_EDIT,
+            request_id=request.id,
+            dedupe_key=f"card-edit:{request.id}:{key}:{chat}",
+            now=now,
+        )
+    return len(chats)
+
+
+# --- staff: queue and claim -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue; `page` is 0-based and clamped to the pages that exist."""
+
+    items: list[RequestView]
+    page: int
+    pages: int
+    total: int
+
+
+def queue(
+    session: Session, *, telegram_id: int, page: int = 0, page_size: int = QUEUE_PAGE_SIZE
+) -> QueuePage:
+    """Open requests in the organisation's scope, urgent first, then oldest first; masked."""
+    _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+    conditions = [
+        col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        *scope_clauses(organisation),
+    ]
+    total = int(
+        session.exec(select(sa.func.count()).select_from(ServiceRequest).where(*conditions)).one()
+    )
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 0), pages - 1)
+    urgent_first = sa.case((col(ServiceRequest.priority) == Priority.URGENT.value, 0), else_=1)
+    rows = session.exec(
+        select(ServiceRequest)
+        .where(*conditions)
+        .order_by(urgent_first, col(ServiceRequest.created_at), col(ServiceRequest.id))
+        .offset(page * page_size)
+        .limit(page_size)
+    ).all()
+    return QueuePage(
+        items=[_view(row, organisation=None, masked=True) for row in rows],
+        page=page,
+        pages=pages,
+        total=total,
+    )
+
+
+def _holder_name(session: Session, request: ServiceRequest) -> str:
+    organisation = (
+        session.get(Organisation, request.organisation_id) if request.organisation_id else None
+    )
+    return organisation.name if organisation else ""
+
+
+def claim(
+    session: Session, *, telegram_id: int, number: int, now: datetime | None = None
+) -> RequestView:
+    """Claim an open request in scope for the staff member's organisation.
+
+    The claim is the single statement `UPDATE requests SET status='claimed', ... WHERE id=?
+    AND status='open' AND <scope>`: of two staff claiming at once exactly one updates a row,
+    and the other is told which organisation has it (AlreadyClaimed).
+    """
+    now = now or utcnow()
+    _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id, lock=True)
+    assert organisation.id is not None
+    request = get_request(session, number=number)
+    for _attempt in range(2):
+        if request.status in HELD:
+            raise AlreadyClaimed(_holder_name(session, request))
+        if request.status != RequestStatus.OPEN.value:
+            raise InvalidState(request.status)
+        if not in_scope(organisation, category=request.category, community=request.community):
+            raise OutOfScope(f"request #{number}")
+        claimed = session.execute(
+            sa.update(ServiceRequest)
+            .where(
+                col(ServiceRequest.id) == number,
+                col(ServiceRequest.status) == RequestStatus.OPEN.value,
+                *scope_clauses(organisation),
+            )
+            .values(
+                status=RequestStatus.CLAIMED.value,
+                organisation_id=organisation.id,
+                claimed_by=telegram_id,
+                claimed_at=now,
+                last_progress_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(request)
+        if rowcount(claimed):
+            break
+    else:
+        raise InvalidState(request.status)
+    event = _event(
+        session,
+        request,
+        actor_kind=ActorKind.STAFF,
+        actor_id=telegram_id,
+        kind="claimed",
+        from_status=RequestStatus.OPEN.value,
+        to_status=RequestStatus.CLAIMED.value,
+        organisation_id=organisation.id,
+    )
+    _notify_resident(
+        session,
+        request,
+        t.RESIDENT_CLAIMED.format(number=number, organisation=excerpt(organisation.name, 60)),
+        kind="claimed",
+        now=now,
+    )
+    close_cards(session, request=request, key=str(event.id), now=now)
+    log.info("request #%s claimed by organisation %s", number, organisation.id)
+    return _view(request, organisation=organisation, masked=False)
+
+
+# --- staff: the organisation's own requests -------------------------------------------------
+
+
+def mine(session: Session, *, telegram_id: int, limit: int = 30) -> tuple[str, list[RequestView]]:
+    """The organisation's claimed, unresolved requests, oldest claim first, unmasked."""
+    _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+    rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            ServiceRequest.organisation_id == organisation.id,
+            col(ServiceRequest.status).in_(HELD),
+        )
+        .order_by(col(ServiceRequest.claimed_at), col(ServiceRequest.id))
+        .limit(limit)
+    ).all()
+    return organisation.name, [_view(row, organisation=organisation, masked=False) for row in rows]
+
+
+def _held(
+    session: Session, *, telegram_id: int, number: int
+) -> tuple[Organisation, ServiceRequest]:
+    _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+    request = get_request(session, number=number)
+    _check_held(request, organisation)
+    return organisation, request
+
+
+def _check_held(request: ServiceRequest, organisation: Organisation) -> None:
+    if request.organisation_id != organisation.id:
+        if request.status == RequestStatus.OPEN.value:
+            raise InvalidState(request.status)
+        raise NotYours(f"request #{request.id}")
+    if request.status not in HELD:
+        raise InvalidState(request.status)
+
+
+def _held_transition(
+    session: Session,
+    request: ServiceRequest,
+    organisation: Organisation,
+    *,
+    values: dict[str, Any] | None = None,
+    to_status: str | None = None,
+) -> str:
+    """Apply `values` to a request the organisation holds; returns the status it had."""
+    for _attempt in range(3):
+        _check_held(request, organisation)
+        seen = request.status
+        update = dict(values or {})
+        update["status"] = to_status or seen
+        if _transition(
+            session, request, expect_status=seen, expect_organisation=organisation.id, values=update
+        ):
+            return seen
+    raise InvalidState(request.status)
+
+
+def add_note(
+    session: Session, *, telegram_id: int, number: int, note: str, now: datetime | None = None
+) -> RequestView:
+    """A progress note the resident sees; the first one moves claimed -> in_progress."""
+    now = now or utcnow()
+    note = _clean_text(note, field="note")
+    organisation, request = _held(session, telegram_id=telegram_id, number=number)
+    seen = _held_transition(
+        session,
+        request,
+        organisation,
+        values={"last_progress_at": now, "updated_at": now},
+        to_status=RequestStatus.IN_PROGRESS.value,
+    )
+    _event(
+        session,
+        request,
+        actor_kind=ActorKind.STAFF,
+        actor_id=telegram_id,
+        kind="note",
+        from_status=seen,
+        to_status=RequestStatus.IN_PROGRESS.value,
+        note=note,
+        organisation_id=organisation.id,
+    )
+    _notify_resident(
+        session,
+        request,
+        t.RESIDENT_NOTE.format(
+            number=number, organisation=excerpt(organisation.name, 60), note=excerpt(note, MAX_NOTE)
+        ),
+        kind="note",
+        now=now,
+    )
+    log.info("request #%s: progress note added", number)
+    return _view(request, organisation=organisation, masked=False)
+
+
+def feedback_buttons(request: ServiceRequest) -> Buttons:
+    """是/否 and, while it has no rating yet, 1-5 stars."""
+    assert request.id is not None
+    rows: Buttons = [
+        [
+            (t.BTN_SOLVED, feedback_data(request.id, "y")),
+            (t.BTN_NOT_SOLVED, feedback_data(request.id, "n")),
+        ]
+    ]
+    if request.rating is None:
+        rows.append(
+            [(t.BTN_STARS.format(n=n), feedback_data(request.id, f"r{n}")) for n in range(1, 6)]
+        )
+    return rows
+
+
+def resolve(
+    session: Session, *, telegram_id: int, number: int, note: str, now: datetime | None = None
+) -> RequestView:
+    """Mark a held request resolved with what was done; the resident is asked for feedback."""
+    now = now or utcnow()
+    note = _clean_text(note, field="note")
+    organisation, request = _held(session, telegram_id=telegram_id, number=number)
+    seen = _held_transition(
+        session,
+        request,
+        organisation,
+        values={"resolved_at": now, "last_progress_at": now, "updated_at": now, "solved": None},
+        to_status=RequestStatus.RESOLVED.value,
+    )
+    _event(
+        session,
+        request,
+        actor_kind=ActorKind.STAFF,
+        actor_id=telegram_id,
+        kind="resolved",
+        from_status=seen,
+        to_status=RequestStatus.RESOLVED.value,
+        note=note,
+        organisation_id=organisation.id,
+    )
+    _notify_resident(
+        session,
+        request,
+        t.RESIDENT_RESOLVED.format(
+            number=number, organisation=excerpt(organisation.name, 60), note=excerpt(note, MAX_NOTE)
+        ),
+        kind="resolved",
+        buttons=feedback_buttons(request),
+        now=now,
+    )
+    log.info("request #%s resolved by organisation %s", number, organisation.id)
+    return _view(request, organisation=organisation, masked=False)
+
+
+def requeue(
+    session: Session,
+    *,
+    request: ServiceRequest,
+    actor_kind: ActorKind,
+    actor_id: int | None,
+    kind: str,
+    note: str | None,
+    now: datetime,
+    staff_text: str | None = None,
+    notify_organisation: bool = True,
+) -> bool:
+    """Return a held request to the queue (release, blacklist, no progress); False if it moved.
+
+    `last_progress_at` is set to the moment it re-entered the queue: for an open request it is
+    where the claim time limit starts again (see storage.deadlines).
+    """
+    if request.status not in HELD or request.organisation_id is None:
+        return False
+    holder = request.organisation_id
+    seen = request.status
+    seen_progress = request.last_progress_at
+    moved = _transition(
+        session,
+        request,
+        expect_status=seen,
+        expect_organisation=holder,
+        values={
+            "status": RequestStatus.OPEN.value,
+            "organisation_id": None,
+            "claimed_by": None,
+            "claimed_at": None,
+            "last_progress_at": now,
+            "updated_at": now,
+        },
+        extra=[col(ServiceRequest.last_progress_at).is_not_distinct_from(seen_progress)],
+    )
+    if not moved:
+        return False
+    event = _event(
+        session,
+        request,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        kind=kind,
+        from_status=seen,
+        to_status=RequestStatus.OPEN.value,
+        note=note,
+        organisation_id=holder,
+    )
+    _notify_resident(
+        session, request, t.RESIDENT_REQUEUED.format(number=request.id), kind="requeued", now=now
+    )
+    if notify_organisation and staff_text:
+        _notify_staff(
+            session,
+            holder,
+            staff_text,
+            kind=kind,
+            request_id=request.id,
+            now=now,
+            key=f"{kind}:{event.id}",
+        )
+    announce_new_request(session, request=request, exclude_organisation_id=holder, now=now)
+    return True
+
+
+def release(
+    session: Session, *, telegram_id: int, number: int, reason: str, now: datetime | None = None
+) -> RequestView:
+    """Give a held request back to the queue with a reason (kept in its event)."""
+    now = now or utcnow()
+    reason = _clean_text(reason, field="reason", limit=500)
+    organisation, request = _held(session, telegram_id=telegram_id, number=number)
+    for _attempt in range(3):
+        if requeue(
+            session,
+            request=request,
+            actor_kind=ActorKind.STAFF,
+            actor_id=telegram_id,
+            kind="released",
+            note=reason,
+            now=now,
+            notify_organisation=False,
+        ):
+            break
+        _check_held(request, organisation)
+    else:
+        raise InvalidState(request.status)
+    log.info("request #%s released by organisation %s", number, organisation.id)
+    return _view(request, organisation=None, masked=True)
+
+
+# --- the resident's feedback ----------------------------------------------------------------
+
+
+def _own_request(session: Session, *, telegram_id: int, number: int) -> ServiceRequest:
+    request = get_request(session, number=number)
+    if _resident_chat(session, request) != telegram_id:
+        raise NotYours(f"request #{number}")
+    return request
+
+
+def answer_solved(
+    session: Session, *, telegram_id: int, number: int, solved: bool, now: datetime | None = None
+) -> ServiceRequest:
+    """The resident's 是/否 after a resolution; 否 reopens the request (reopened_count + 1)."""
+    now = now or utcnow()
+    request = _own_request(session, telegram_id=telegram_id, number=number)
+    if request.solved is not None:
+        raise AlreadyAnswered(request.status)
+    if request.status != RequestStatus.RESOLVED.value:
+        raise InvalidState(request.status)
+    holder = request.organisation_id
+    values: dict[str, Any] = {"solved": solved, "updated_at": now}
+    if not solved:
+        values.update(
+            status=RequestStatus.OPEN.value,
+            organisation_id=None,
+            claimed_by=None,
+            claimed_at=None,
+            resolved_at=None,
+            last_progress_at=now,
+            reopened_count=col(ServiceRequest.reopened_count) + 1,
+        )
+    if not _transition(
+        session,
+        request,
+        expect_status=RequestStatus.RESOLVED.value,
+        expect_organisation=holder,
+        values=values,
+        extra=[col(ServiceRequest.solved).is_(None)],
+    ):
+        raise AlreadyAnswered(request.status)
+    event = _event(
+        session,
+        request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        kind="feedback" if solved else "reopened",
+        from_status=RequestStatus.RESOLVED.value,
+        to_status=request.status,
+        note="solved" if solved else "not solved",
+        organisation_id=holder,
+    )
+    if not solved:
+        if holder is not None:
+            _notify_staff(
+                session,
+                holder,
+                t.STAFF_REOPENED.format(number=number),
+                kind="reopened",
+                request_id=number,
+                now=now,
+                key=f"reopened:{event.id}",
+            )
+        announce_new_request(session, request=request, exclude_organisation_id=holder, now=now)
+        log.info("request #%s reopened by its resident", number)
+    return request
+
+
+def rate(
+    session: Session, *, telegram_id: int, number: int, rating: int, now: datetime | None = None
+) -> ServiceRequest:
+    """Store the resident's 1-5 rating of a resolution, once."""
+    now = now or utcnow()
+    if not 1 <= rating <= 5:
+        raise InvalidInput("rating")
+    request = _own_request(session, telegram_id=telegram_id, number=number)
+    if request.rating is not None:
+        raise AlreadyRated(request.status)
+    result = session.execute(
+        sa.update(ServiceRequest)
+        .where(
+            col(ServiceRequest.id) == number,
+            col(ServiceRequest.rating).is_(None),
+            sa.or_(
+                col(ServiceRequest.status) == RequestStatus.RESOLVED.value,
+                col(ServiceRequest.solved).is_(False),
+            ),
+        )
+        .values(rating=rating, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
+    if not rowcount(result):
+        if request.rating is not None:
+            raise AlreadyRated(request.status)
+        raise InvalidState(request.status)
+    _event(
+        session,
+        request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        kind="rated",
+        from_status=request.status,
+        to_status=request.status,
+        note=str(rating),
+        organisation_id=request.organisation_id,
+    )
+    log.info("request #%s rated %d", number, rating)
+    return request
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+
+def reclassify(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    number: int,
+    category: str,
+    now: datetime | None = None,
+) -> tuple[str, str]:
+    """Change a request's category and keep the pair as a correction for the classifier.
+
+    Returns (old, new). An open request is announced to staff newly in scope.
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    now = now or utcnow()
+    category = category.strip()
+    if category not in category_codes():
+        raise InvalidInput("category")
+    request = get_request(session, number=number)
+    old = request.category
+    if old == category:
+        raise InvalidInput("same_category")
+    request.category = category
+    request.updated_at = now
+    session.add(request)
+    record_correction(
+        session,
+        request_id=request.id,
+        text=request.normalised_text,
+        predicted=request.predicted_category,
+        corrected=category,
+        source=ActorKind.ADMIN,
+    )
+    _event(
+        session,
+        request,
+        actor_kind=ActorKind.ADMIN,
+        actor_id=actor_id,
+        kind="reclassified",
+        from_status=request.status,
+        to_status=request.status,
+        note=f"{old} -> {category}",
+    )
+    announce_new_request(session, request=request, now=now)
+    log.info("request #%s reclassified", number)
+    return old, category
+
+
+def assign(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    number: int,
+    organisation: str,
+    now: datetime | None = None,
+) -> tuple[RequestView, Organisation]:
+    """An admin gives an active request to an organisation, inside its scope or not."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    now = now or utcnow()
+    org = find_organisation(session, ref=organisation)
+    assert org.id is not None
+    if org.blacklisted:
+        raise OrganisationBlacklisted(org.name)
+    request = get_request(session, number=number)
+    for _attempt in range(3):
+        if request.organisation_id == org.id and request.status in HELD:
+            raise AlreadyClaimed(org.name)
+        if request.status not in (RequestStatus.OPEN.value, *HELD):
+            raise InvalidState(request.status)
+        seen, previous = request.status, request.organisation_id
+        if _transition(
+            session,
+            request,
+            expect_status=seen,
+            expect_organisation=previous,
+            values={
+                "status": RequestStatus.CLAIMED.value,
+                "organisation_id": org.id,
+                "claimed_by": None,
+                "claimed_at": now,
+                "last_progress_at": now,
+                "updated_at": now,
+            },
+        ):
+            break
+    else:
+        raise InvalidState(request.status)
+    event = _event(
+        session,
+        request,
+        actor_kind=ActorKind.ADMIN,
+        actor_id=actor_id,
+        kind="assigned",
+        from_status=seen,
+        to_status=RequestStatus.CLAIMED.value,
+        organisation_id=org.id,
+        note=f"from organisation {previous}" if previous else None,
+    )
+    _notify_resident(
+        session,
+        request,
+        t.RESIDENT_CLAIMED.format(number=number, organisation=excerpt(org.name, 60)),
+        kind="claimed",
+        now=now,
+    )
+    _notify_staff(
+        session,
+        org.id,
+        t.STAFF_ASSIGNED.format(number=number, category=category_name(request.category)),
+        kind="assigned",
+        request_id=number,
+        now=now,
+        key=f"assigned:{event.id}",
+    )
+    if previous is not None:
+        _notify_staff(
+            session,
+            previous,
+            t.STAFF_ASSIGNED_AWAY.format(number=number, organisation=excerpt(org.name, 60)),
+            kind="assigned_away",
+            request_id=number,
+            now=now,
+            key=f"assigned-away:{event.id}",
+        )
+    close_cards(session, request=request, key=str(event.id), now=now)
+    log.info("request #%s assigned to organisation %s", number, org.id)
+    return _view(request, organisation=org, masked=False), org
+
+
+def request_view(session: Session, *, number: int) -> RequestView:
+    """An unmasked view (for admins and tests)."""
+    request = get_request(session, number=number)
+    organisation = (
+        session.get(Organisation, request.organisation_id) if request.organisation_id else None
+    )
+    return _view(request, organisation=organisation, masked=False)

@@ -1,0 +1,543 @@
+"""Organisations, their scope, invites, staff membership, roles and the blacklist.
+
+Plain functions over a SQLModel session; the caller owns the transaction. Admin operations
+take the acting user's id and the configured admin ids and check the role themselves, so a
+handler (or a test) that forgets cannot skip it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.texts import excerpt
+from bot.texts import staff as t
+from nlp.categories import load_categories
+from storage.errors import DomainError, InvalidState, NotAllowed, NotFound
+from storage.models import (
+    ActorKind,
+    Invite,
+    NotifyMode,
+    Organisation,
+    RequestStatus,
+    ServiceRequest,
+    Staff,
+    utcnow,
+)
+from storage.outbox import enqueue, insert_once, rowcount
+
+log = logging.getLogger(__name__)
+
+INVITE_DAYS = 7
+MAX_NAME = 100
+MAX_CONTACT = 200
+MAX_REASON = 500
+MAX_COMMUNITY = 100
+
+
+# --- errors (refinements of storage.errors, each with its own polite answer) --------------
+
+
+class NotStaff(NotAllowed):
+    """The user belongs to no organisation."""
+
+
+class NotAdmin(NotAllowed):
+    """The user is not in ADMIN_IDS."""
+
+
+class OrganisationBlacklisted(NotAllowed):
+    """The organisation is blacklisted: no queue, no claims, no new staff."""
+
+    def __init__(self, organisation_name: str) -> None:
+        super().__init__(f"organisation {organisation_name} is blacklisted")
+        self.organisation_name = organisation_name
+
+
+class OutOfScope(NotAllowed):
+    """The request's category or community is outside the organisation's scope."""
+
+
+class NotYours(NotAllowed):
+    """The request is held by another organisation."""
+
+
+class InvalidInput(DomainError):
+    """A name, note, reason, category or rating that cannot be accepted."""
+
+    def __init__(self, field: str, message: str = "") -> None:
+        super().__init__(message or f"invalid {field}")
+        self.field = field
+
+
+class NameTaken(DomainError):
+    """Another organisation already has this name."""
+
+
+class AlreadyMember(DomainError):
+    """A person belongs to at most one organisation."""
+
+    def __init__(self, organisation_name: str) -> None:
+        super().__init__(f"already a member of {organisation_name}")
+        self.organisation_name = organisation_name
+
+
+class InviteInvalid(NotFound):
+    """The invite code is unknown, expired or used; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invite {reason}")
+        self.reason = reason
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    RESIDENT = "resident"
+
+
+def role_of(session: Session, *, telegram_id: int, admin_ids: Collection[int]) -> Role:
+    """Admin (ADMIN_IDS) wins over staff (member of an organisation) over resident."""
+    if telegram_id in admin_ids:
+        return Role.ADMIN
+    if find_staff(session, telegram_id=telegram_id) is not None:
+        return Role.STAFF
+    return Role.RESIDENT
+
+
+def require_admin(*, actor_id: int | None, admin_ids: Collection[int]) -> None:
+    """Raise NotAdmin unless `actor_id` is an admin (None = the CLI, trusted by the shell)."""
+    if actor_id is not None and actor_id not in admin_ids:
+        raise NotAdmin(f"user {actor_id} is not an admin")
+
+
+def find_staff(session: Session, *, telegram_id: int) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.telegram_id == telegram_id)).first()
+
+
+def staff_organisation(
+    session: Session, *, telegram_id: int, lock: bool = False
+) -> tuple[Staff, Organisation]:
+    """The staff member and their organisation; NotStaff for anyone else.
+
+    With `lock`, the organisation row is read `FOR SHARE` (PostgreSQL) so that blacklisting,
+    which updates the row, waits for claims in flight and then sees them.
+    """
+    staff = find_staff(session, telegram_id=telegram_id)
+    if staff is None:
+        raise NotStaff(f"user {telegram_id} is not staff")
+    query = select(Organisation).where(Organisation.id == staff.organisation_id)
+    if lock:
+        query = query.with_for_update(read=True)
+    organisation = session.exec(query).one()
+    return staff, organisation
+
+
+def active_staff_organisation(
+    session: Session, *, telegram_id: int, lock: bool = False
+) -> tuple[Staff, Organisation]:
+    """Like staff_organisation, refusing members of a blacklisted organisation."""
+    staff, organisation = staff_organisation(session, telegram_id=telegram_id, lock=lock)
+    if organisation.blacklisted:
+        raise OrganisationBlacklisted(organisation.name)
+    return staff, organisation
+
+
+# --- scope ----------------------------------------------------------------------------------
+
+
+def in_scope(organisation: Organisation, *, category: str, community: str | None) -> bool:
+    """Both the category and the community must be covered (None in the scope = all).
+
+    A request without a community is only in the scope of organisations serving all.
+    """
+    if organisation.categories is not None and category not in organisation.categories:
+        return False
+    return organisation.communities is None or (
+        community is not None and community in organisation.communities
+    )
+
+
+def scope_clauses(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
+    """The scope as SQL conditions on requests (portable: plain IN lists, no JSON functions)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if organisation.categories is not None:
+        clauses.append(col(ServiceRequest.category).in_(organisation.categories or [""]))
+    if organisation.communities is not None:
+        clauses.append(col(ServiceRequest.community).in_(organisation.communities or [""]))
+    return clauses
+
+
+def _clean_list(values: Iterable[str] | None, *, limit: int) -> list[str] | None:
+    if values is None:
+        return None
+    cleaned: list[str] = []
+    for value in values:
+        value = " ".join(value.split())
+        if value and value not in cleaned:
+            if len(value) > limit:
+                raise InvalidInput("community", f"{value[:20]}… is too long")
+            cleaned.append(value)
+    return cleaned or None
+
+
+def category_codes() -> list[str]:
+    return [category.code for category in load_categories()]
+
+
+def describe_scope(values: list[str] | None, *, categories: bool) -> str:
+    """'全部' or the comma-separated names (category codes shown by their Chinese names)."""
+    if values is None:
+        return t.ALL
+    if categories:
+        from nlp.categories import category_name
+
+        return "、".join(category_name(code) for code in values)
+    return "、".join(excerpt(value, 30) for value in values)
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+def create_organisation(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    name: str,
+    contact: str = "",
+    categories: Iterable[str] | None = None,
+    communities: Iterable[str] | None = None,
+) -> Organisation:
+    """Register an organisation with its scope (None = all categories / all communities)."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput("name")
+    if len(contact) > MAX_CONTACT:
+        raise InvalidInput("contact")
+    codes = _clean_list(categories, limit=50)
+    if codes is not None:
+        known = set(category_codes())
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise InvalidInput("category", f"unknown categories: {', '.join(unknown)}")
+    table = SQLModel.metadata.tables["organisations"]
+    now = utcnow()
+    values = {
+        "name": name,
+        "contact": " ".join(contact.split()),
+        "categories": codes,
+        "communities": _clean_list(communities, limit=MAX_COMMUNITY),
+        "blacklisted": False,
+        "created_at": now,
+    }
+    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
+    taken = sa.select(sa.literal(1)).where(table.c.name == name).exists()
+    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~taken))
+    if not insert_once(session, statement):
+        raise NameTaken(name)
+    organisation = session.exec(select(Organisation).where(Organisation.name == name)).one()
+    log.info("organisation %s created", organisation.id)
+    return organisation
+
+
+def find_organisation(session: Session, *, ref: str) -> Organisation:
+    """An organisation by its number ('3') or its exact name (「」 quotes allowed)."""
+    ref = ref.strip().strip("「」\"'“”")
+    if not ref:
+        raise NotFound("organisation")
+    if ref.isascii() and ref.isdigit() and len(ref) <= 9:
+        by_id = session.get(Organisation, int(ref))
+        if by_id is not None:
+            return by_id
+    by_name = session.exec(select(Organisation).where(Organisation.name == ref)).first()
+    if by_name is None:
+        raise NotFound(f"organisation {ref}")
+    return by_name
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    """One line of /orgs: the organisation and how busy it is."""
+
+    id: int
+    name: str
+    contact: str
+    categories: list[str] | None
+    communities: list[str] | None
+    blacklisted: bool
+    blacklist_reason: str | None
+    blacklisted_at: datetime | None
+    staff: int
+    active_requests: int
+
+
+def list_organisations(session: Session) -> list[OrganisationInfo]:
+    """Every organisation with its number of staff and of requests it is working on."""
+    staff_counts = dict(
+        session.exec(
+            select(Staff.organisation_id, sa.func.count()).group_by(col(Staff.organisation_id))
+        ).all()
+    )
+    active_counts = dict(
+        session.exec(
+            select(ServiceRequest.organisation_id, sa.func.count())
+            .where(
+                col(ServiceRequest.status).in_([RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS])
+            )
+            .group_by(col(ServiceRequest.organisation_id))
+        ).all()
+    )
+    result = []
+    for org in session.exec(select(Organisation).order_by(col(Organisation.id))).all():
+        assert org.id is not None
+        result.append(
+            OrganisationInfo(
+                id=org.id,
+                name=org.name,
+                contact=org.contact,
+                categories=org.categories,
+                communities=org.communities,
+                blacklisted=org.blacklisted,
+                blacklist_reason=org.blacklist_reason,
+                blacklisted_at=org.blacklisted_at,
+                staff=int(staff_counts.get(org.id, 0)),
+                active_requests=int(active_counts.get(org.id, 0)),
+            )
+        )
+    return result
+
+
+def organisation_staff(
+    session: Session, *, organisation_id: int, modes: Collection[NotifyMode] | None = None
+) -> list[Staff]:
+    query = select(Staff).where(Staff.organisation_id == organisation_id)
+    if modes is not None:
+        query = query.where(col(Staff.notify_mode).in_([m.value for m in modes]))
+    return list(session.exec(query.order_by(col(Staff.id))).all())
+
+
+# --- invites and joining --------------------------------------------------------------------
+
+
+def create_invite(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    now: datetime | None = None,
+) -> tuple[Invite, Organisation]:
+    """A single-use code, valid for 7 days, for one person to join the organisation."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = find_organisation(session, ref=organisation)
+    if org.blacklisted:
+        raise OrganisationBlacklisted(org.name)
+    assert org.id is not None
+    now = now or utcnow()
+    invite = Invite(
+        code=secrets.token_urlsafe(12),
+        organisation_id=org.id,
+        created_by=actor_id or 0,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITE_DAYS),
+    )
+    session.add(invite)
+    session.flush()
+    log.info("invite created for organisation %s", org.id)
+    return invite, org
+
+
+def join(
+    session: Session,
+    *,
+    code: str,
+    telegram_id: int,
+    display_name: str,
+    now: datetime | None = None,
+) -> tuple[Staff, Organisation]:
+    """Use an invite: the code is consumed by one atomic UPDATE, so it works exactly once."""
+    now = now or utcnow()
+    code = code.strip()
+    existing = find_staff(session, telegram_id=telegram_id)
+    if existing is not None:
+        org = session.get(Organisation, existing.organisation_id)
+        raise AlreadyMember(org.name if org else "")
+    invite = session.get(Invite, code) if 0 < len(code) <= 40 else None
+    if invite is None:
+        raise InviteInvalid("unknown")
+    org = session.get(Organisation, invite.organisation_id)
+    assert org is not None and org.id is not None
+    if org.blacklisted:
+        raise OrganisationBlacklisted(org.name)
+    consumed = session.execute(
+        sa.update(Invite)
+        .where(
+            col(Invite.code) == code,
+            col(Invite.used_by).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(used_by=telegram_id, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not rowcount(consumed):
+        session.refresh(invite)
+        raise InviteInvalid("used" if invite.used_by is not None else "expired")
+    table = SQLModel.metadata.tables["staff"]
+    values = {
+        "telegram_id": telegram_id,
+        "display_name": display_name[:200],
+        "organisation_id": org.id,
+        "notify_mode": NotifyMode.IMMEDIATE.value,
+        "joined_at": now,
+    }
+    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
+    member = sa.select(sa.literal(1)).where(table.c.telegram_id == telegram_id).exists()
+    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~member))
+    if not insert_once(session, statement):
+        # Joined another organisation at the same moment; the invite stays unused (rollback).
+        raise AlreadyMember("")
+    staff = find_staff(session, telegram_id=telegram_id)
+    assert staff is not None
+    log.info("staff member joined organisation %s", org.id)
+    return staff, org
+
+
+def set_notify_mode(session: Session, *, telegram_id: int, mode: str) -> NotifyMode:
+    """Immediate cards, one daily digest, or nothing pushed."""
+    try:
+        chosen = NotifyMode(mode)
+    except ValueError:
+        raise InvalidInput("mode") from None
+    staff = find_staff(session, telegram_id=telegram_id)
+    if staff is None:
+        raise NotStaff(f"user {telegram_id} is not staff")
+    staff.notify_mode = chosen.value
+    session.add(staff)
+    return chosen
+
+
+def notify_mode(session: Session, *, telegram_id: int) -> NotifyMode:
+    staff = find_staff(session, telegram_id=telegram_id)
+    if staff is None:
+        raise NotStaff(f"user {telegram_id} is not staff")
+    return NotifyMode(staff.notify_mode)
+
+
+# --- blacklist ------------------------------------------------------------------------------
+
+
+def blacklist(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    reason: str,
+    now: datetime | None = None,
+) -> tuple[Organisation, list[int]]:
+    """Bar an organisation; its claimed, unresolved requests go back to the queue.
+
+    The organisation row is updated first: claims in flight hold it `FOR SHARE`, so this
+    waits for them and the requests they claimed are then returned too.
+    """
+    from storage.lifecycle import requeue  # lifecycle builds on this module
+
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput("reason")
+    org = find_organisation(session, ref=organisation)
+    assert org.id is not None
+    now = now or utcnow()
+    updated = session.execute(
+        sa.update(Organisation)
+        .where(col(Organisation.id) == org.id, col(Organisation.blacklisted).is_(False))
+        .values(blacklisted=True, blacklist_reason=reason, blacklisted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not rowcount(updated):
+        raise InvalidState("blacklisted")
+    session.refresh(org)
+    held = session.exec(
+        select(ServiceRequest)
+        .where(
+            ServiceRequest.organisation_id == org.id,
+            col(ServiceRequest.status).in_([RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS]),
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    released: list[int] = []
+    for request in held:
+        if requeue(
+            session,
+            request=request,
+            actor_kind=ActorKind.ADMIN,
+            actor_id=actor_id,
+            kind="blacklist_released",
+            note=reason,
+            now=now,
+            notify_organisation=False,
+        ):
+            assert request.id is not None
+            released.append(request.id)
+    for member in organisation_staff(session, organisation_id=org.id):
+        enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=t.STAFF_BLACKLISTED.format(
+                organisation=excerpt(org.name, 100), reason=excerpt(reason, 200)
+            ),
+            kind="org_blacklisted",
+            now=now,
+        )
+    log.info(
+        "organisation %s blacklisted, %d request(s) returned to the queue", org.id, len(released)
+    )
+    return org, released
+
+
+def unblacklist(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+) -> Organisation:
+    """Restore a blacklisted organisation.
+
+    The reason and date of the last blacklisting stay on the row as part of its credit record;
+    the flag alone decides whether it may work.
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = find_organisation(session, ref=organisation)
+    assert org.id is not None
+    updated = session.execute(
+        sa.update(Organisation)
+        .where(col(Organisation.id) == org.id, col(Organisation.blacklisted).is_(True))
+        .values(blacklisted=False)
+        .execution_options(synchronize_session=False)
+    )
+    if not rowcount(updated):
+        raise InvalidState("active")
+    session.refresh(org)
+    for member in organisation_staff(session, organisation_id=org.id):
+        enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=t.STAFF_UNBLACKLISTED.format(organisation=excerpt(org.name, 100)),
+            kind="org_unblacklisted",
+        )
+    log.info("organisation %s restored", org.id)
+    return org

@@ -1,0 +1,220 @@
+"""A resident files needs through the real bot and the fake Telegram, on both databases."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot import texts
+from bot.fakeapi import FakeUser
+from storage import requests as store
+from storage.models import Correction, RequestEvent, ServiceRequest
+from tests.bot.conftest import BotHarness
+
+RESIDENT = 5_000_000_001
+
+
+async def _describe(resident: FakeUser, text: str) -> None:
+    await resident.send(text)
+    guess = await resident.next()
+    assert "确认" in " ".join(guess.buttons), guess
+
+
+async def _to_community(resident: FakeUser) -> None:
+    await resident.press("确认")
+    chosen = await resident.next()
+    assert chosen.kind == "edit" and "✅" in chosen.text
+    ask = await resident.next()
+    assert "社区" in ask.text
+
+
+async def _file(resident: FakeUser, text: str, place: str = "玉林社区 3栋2单元") -> int:
+    await _describe(resident, text)
+    await _to_community(resident)
+    await resident.send(place)
+    extras = await resident.next()
+    assert "跳过" in " ".join(extras.buttons)
+    await resident.press("跳过")
+    confirm = await resident.next()
+    assert "请核对" in confirm.text
+    await resident.press("提交")
+    await resident.next()  # the confirmation loses its buttons
+    done = await resident.next()
+    assert "#" in done.text
+    return int(done.text.split("#")[1].split("。")[0])
+
+
+async def test_start_shows_welcome_and_keyboard(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT, "王阿姨")
+    await resident.send("/start")
+    welcome = await resident.next()
+    assert "邻里" in welcome.text and "王阿姨" in welcome.text
+    assert welcome.reply_keyboard is not None
+    flat = [button for row in welcome.reply_keyboard for button in row]
+    assert any("提交需求" in b for b in flat)
+    assert any("我的需求" in b for b in flat)
+    assert any("帮助" in b for b in flat)
+    await resident.send(texts.BTN_HELP)
+    assert "/my" in (await resident.next()).text
+
+
+async def test_file_a_request_with_photo_and_location(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT, "王阿姨")
+    await _describe(resident, "电梯又坏了三天了")
+    assert "设施维修" in resident.last_message.text
+    await _to_community(resident)
+    await resident.send("玉林社区 3栋2单元")
+    assert "跳过" in (await resident.next()).buttons[0]
+    await resident.send_photo()
+    assert "照片已收到" in (await resident.next()).text
+    await resident.send_location(30.63, 104.05)
+    assert "位置已收到" in (await resident.next()).text
+    await resident.send("13812345678")
+    after_contact = await resident.next()
+    assert "下一步" in after_contact.buttons[0]
+    await resident.press("下一步")
+    confirm = await resident.next()
+    assert "设施维修" in confirm.text and "玉林社区 3栋2单元" in confirm.text
+    assert "照片</b>：有" in confirm.source and "位置</b>：有" in confirm.source
+    await resident.press("提交")
+    assert (await resident.next()).inline_keyboard == []
+    done = await resident.next()
+    assert "#1" in done.text
+
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert request.category == "repairs" and request.predicted_category == "repairs"
+        assert (request.community, request.building) == ("玉林社区", "3栋2单元")
+        assert request.photo_file_id and request.latitude == 30.63
+        assert request.contact == "13812345678"
+        assert request.original_text == "电梯又坏了三天了"
+        assert store.load_draft(s, telegram_id=RESIDENT) is None
+        events = s.exec(select(RequestEvent)).all()
+        assert [(e.kind, e.to_status) for e in events] == [("submitted", "open")]
+
+
+async def test_choose_another_category_is_a_correction(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "电梯又坏了三天了")
+    await resident.press("选择其他类别")
+    listing = await resident.next()
+    assert listing.kind == "edit" and "养老助老" in listing.buttons
+    await resident.press("养老助老")
+    assert "养老助老" in (await resident.next()).text
+    await resident.next()
+    await resident.send("玉林社区")
+    await resident.next()
+    await resident.press("跳过")
+    await resident.next()
+    await resident.press("提交")
+    await resident.settle()
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert (request.predicted_category, request.category) == ("repairs", "elderly")
+        assert request.building is None
+        correction = s.exec(select(Correction)).one()
+        assert (correction.predicted, correction.corrected, correction.source) == (
+            "repairs",
+            "elderly",
+            "resident",
+        )
+
+
+async def test_cancel_midway_and_stale_buttons(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    guess_id = resident.last_message.message_id
+    await resident.send("/cancel")
+    assert (await resident.next()).text == texts.DRAFT_CANCELLED
+    await resident.press("确认", message_id=guess_id)
+    assert await resident.expect_answer() == texts.NO_DRAFT
+    await resident.send("/cancel")
+    assert (await resident.next()).text == texts.NO_DRAFT_TO_CANCEL
+    with bot.db.session() as s:
+        assert s.exec(select(ServiceRequest)).first() is None
+
+
+async def test_an_older_step_button_is_expired(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    guess_id = resident.last_message.message_id
+    await _to_community(resident)
+    # The guess message lost its buttons; a forged press with its old data is refused.
+    await resident.press_data(guess_id, "d:1:cat:elderly")
+    assert await resident.expect_answer() == texts.BUTTON_EXPIRED
+    await resident.press_data(guess_id, "d:x:junk")
+    assert await resident.expect_answer() == texts.BUTTON_EXPIRED
+
+
+async def test_submit_twice_files_one_request(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "小区垃圾三天没人收了")
+    await _to_community(resident)
+    await resident.send("府南社区 1栋")
+    await resident.next()
+    await resident.press("跳过")
+    confirm = await resident.next()
+    submit = next(data for text, data in confirm.inline_keyboard[0] if "提交" in text)
+    await resident.press_data(confirm.message_id, submit)
+    await resident.press_data(confirm.message_id, submit)
+    await resident.settle()
+    assert texts.ALREADY_SUBMITTED in resident.callback_answers
+    with bot.db.session() as s:
+        assert len(s.exec(select(ServiceRequest)).all()) == 1
+
+
+async def test_my_requests_and_cancel_by_number(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await resident.send("/my")
+    assert (await resident.next()).text == texts.MY_EMPTY
+    number = await _file(resident, "电梯又坏了三天了")
+    await resident.send(texts.BTN_MY)
+    listing = await resident.next()
+    assert f"#{number}" in listing.text and "设施维修" in listing.text and "待受理" in listing.text
+    await resident.send(f"/cancel {number}")
+    assert (await resident.next()).text == texts.CANCELLED_REQUEST.format(number=number)
+    await resident.send(f"/cancel {number}")
+    assert "无法撤回" in (await resident.next()).text
+    await resident.send("/cancel 99999")
+    assert "没有找到" in (await resident.next()).text
+    await resident.send("/cancel abc")
+    assert "数字" in (await resident.next()).text
+    stranger = bot.user(RESIDENT + 1)
+    await stranger.send(f"/cancel {number}")
+    assert "没有找到" in (await stranger.next()).text
+    await resident.send("/my")
+    assert "已撤回" in (await resident.next()).text
+
+
+async def test_draft_survives_a_restart(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "電梯壞了三天了")  # Traditional is understood
+    await _to_community(resident)
+    await bot.restart()
+    await resident.send("玉林社区 5栋")
+    extras = await resident.next()
+    assert "跳过" in extras.buttons[0]
+    await bot.restart()
+    await resident.press("跳过")
+    await resident.next()
+    await resident.press("提交")
+    await resident.settle()
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert request.category == "repairs" and request.building == "5栋"
+        assert request.original_text == "電梯壞了三天了"
+        assert request.normalised_text.startswith("电梯坏了")
+
+
+async def test_remembered_place_is_offered(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _file(resident, "电梯又坏了三天了", place="玉林社区 3栋")
+    await _describe(resident, "楼道灯坏了好几天")
+    await resident.press("确认")
+    await resident.next()
+    ask = await resident.next()
+    assert "用上次的：玉林社区 3栋" in ask.buttons[0]
+    await resident.press("用上次的")
+    await resident.settle()
+    await resident.press("跳过")
+    confirm = await resident.next()
+    assert "玉林社区 3栋" in confirm.text
