@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot import texts
 from bot.context import BotData, Context, Services
-from bot.handlers import resident
+from bot.handlers import guards, resident
 from bot.settings import Settings
 from nlp.categories import load_categories
 from nlp.classifier import Classifier
@@ -24,6 +24,8 @@ RESIDENT_COMMANDS = [
     BotCommand("my", "我的需求"),
     BotCommand("cancel", "取消正在填写的需求"),
     BotCommand("help", "使用说明"),
+    BotCommand("mydata", "查看我的个人信息"),
+    BotCommand("forgetme", "删除我的个人信息"),
 ]
 
 
@@ -74,12 +76,21 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
 
-    # Handlers, in order: within a group the first match wins.
-    # Group 0: commands and buttons of every role, then the resident's catch-all input.
-    for handler in resident.command_handlers():
-        app.add_handler(handler)
-    for handler in resident.message_handlers():
-        app.add_handler(handler)
+    # Handlers, in order. Groups run in ascending order; within a group the first match wins,
+    # and ApplicationHandlerStop ends the update.
+    flood, groups = guards.early_handlers(settings)
+    app.add_handler(flood, group=-2)  # per-user flood limit, for every update
+    app.add_handler(groups, group=-1)  # group chats: told once to talk in private, then ignored
+    handlers = [
+        # Group 0: commands and buttons of every role ...
+        *resident.command_handlers(),
+        *guards.privacy_handlers(),
+        # ... then the resident's free input (text, photo, location, contact) ...
+        *resident.message_handlers(),
+        # ... and last whatever nobody handled: edits, unknown commands, stickers, stray buttons.
+        *guards.fallback_handlers(),
+    ]
+    app.add_handlers(handlers)
     app.add_error_handler(on_error)
     return app
 

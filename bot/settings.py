@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Per-resident limits (issue 6).
     max_requests_per_day: int = Field(default=10, ge=1)
     max_messages_per_minute: int = Field(default=20, ge=1)
+    # Where the flood limit keeps its counters: "async+memory://" (one process) or
+    # "async+redis://127.0.0.1:6379" (shared by every bot process).
+    rate_limit_storage: str = "async+memory://"
     # Time limits in working days / hours (issue 4).
     claim_limit_working_days: int = Field(default=1, ge=1)
     resolve_limit_working_days: int = Field(default=5, ge=1)
@@ -101,7 +104,8 @@ class Settings(BaseSettings):
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather in Telegram and put "
-                "TELEGRAM_BOT_TOKEN=... in .env (see .env.example), or try `linli chat` without one."
+                "TELEGRAM_BOT_TOKEN=... in .env (see .env.example); "
+                "`linli chat` works without one."
             )
         return self.telegram_bot_token.get_secret_value()
 

@@ -61,6 +61,12 @@ QUEUE_PAGE_SIZE = 5
 # Button data of the messages queued here; the handlers parse the same formats.
 CLAIM_PREFIX = "c"
 FEEDBACK_PREFIX = "f"
+QUEUE_PREFIX = "q"
+
+
+def queue_data(page: int) -> str:
+    """q:<page> (0-based) of the /queue list."""
+    return f"{QUEUE_PREFIX}:{page}"
 
 
 def claim_data(number: int, page: int | None = None) -> str:
@@ -299,10 +305,12 @@ def announce_new_request(
         return 0
     session.flush()
     now = now or utcnow()
+    # The event that (re)opened it: a transition into open, not a change while open.
     opened = session.exec(
         select(sa.func.max(RequestEvent.id)).where(
             RequestEvent.request_id == request.id,
             RequestEvent.to_status == RequestStatus.OPEN.value,
+            col(RequestEvent.from_status).is_distinct_from(RequestStatus.OPEN.value),
         )
     ).one()
     organisations = [

@@ -46,6 +46,8 @@ def insert_once(session: Session, statement: sa.Insert) -> bool:
     used there. PostgreSQL can race between the check and the insert: the loser's unique
     violation is caught inside a SAVEPOINT and the outer transaction carries on.
     """
+    # SQLAlchemy reports an INSERT's row count only when asked to.
+    statement = statement.execution_options(preserve_rowcount=True)
     if session.get_bind().dialect.name == "sqlite":
         return rowcount(session.execute(statement)) > 0
     try:

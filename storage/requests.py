@@ -18,6 +18,8 @@ from storage.models import (
     ActorKind,
     Correction,
     Draft,
+    Lease,
+    Notification,
     Priority,
     RequestEvent,
     RequestStatus,
@@ -290,3 +292,101 @@ def request_events(session: Session, *, number: int) -> list[RequestEvent]:
         select(RequestEvent).where(RequestEvent.request_id == number).order_by(col(RequestEvent.id))
     )
     return list(session.exec(query).all())
+
+
+# --- the resident's own data (/mydata, /forgetme) ------------------------------------------
+
+ERASED = "[已删除]"
+
+
+def resident_data(session: Session, *, telegram_id: int) -> dict[str, Any] | None:
+    """Everything stored about a resident, as plain data they can read."""
+    resident = find_resident(session, telegram_id=telegram_id)
+    if resident is None:
+        return None
+    requests = list_resident_requests(session, telegram_id=telegram_id, limit=1000)
+    draft = load_draft(session, telegram_id=telegram_id)
+    return {
+        "telegram_id": resident.telegram_id,
+        "display_name": resident.display_name,
+        "community": resident.community,
+        "building": resident.building,
+        "created_at": resident.created_at.isoformat(),
+        "draft": draft.data.get("text") if draft else None,
+        "requests": [
+            {
+                "number": r.id,
+                "text": r.original_text,
+                "category": r.category,
+                "status": r.status,
+                "community": r.community,
+                "building": r.building,
+                "contact": r.contact,
+                "photo": bool(r.photo_file_id),
+                "location": r.latitude is not None,
+                "rating": r.rating,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in requests
+        ],
+    }
+
+
+def forget_resident(session: Session, *, telegram_id: int) -> int:
+    """Erase a resident's personal data; keep their requests, anonymised, for statistics.
+
+    Kept: category, community, status, times, ratings. Erased: name, texts, building, contact,
+    photo, location, draft, corrections made from their texts, unsent messages to them. The
+    resident row loses its Telegram id (a negative surrogate keeps the foreign keys valid).
+    Returns how many requests were anonymised.
+    """
+    resident = find_resident(session, telegram_id=telegram_id)
+    if resident is None:
+        return 0
+    assert resident.id is not None
+    request_ids = select(ServiceRequest.id).where(ServiceRequest.resident_id == resident.id)
+    count = session.execute(
+        sa.update(ServiceRequest)
+        .where(col(ServiceRequest.resident_id) == resident.id)
+        .values(
+            original_text=ERASED,
+            normalised_text=ERASED,
+            building=None,
+            contact=None,
+            photo_file_id=None,
+            latitude=None,
+            longitude=None,
+            updated_at=utcnow(),
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(sa.delete(Correction).where(col(Correction.request_id).in_(request_ids)))
+    session.execute(
+        sa.update(RequestEvent)
+        .where(col(RequestEvent.actor_id) == telegram_id)
+        .values(actor_id=None)
+    )
+    session.execute(
+        sa.delete(Notification).where(
+            col(Notification.chat_id) == telegram_id, col(Notification.sent_at).is_(None)
+        )
+    )
+    delete_draft(session, telegram_id=telegram_id)
+    resident.telegram_id = -resident.id
+    resident.display_name = ""
+    resident.community = None
+    resident.building = None
+    resident.forgotten_at = utcnow()
+    session.add(resident)
+    return int(count)
+
+
+def mark_once(session: Session, *, key: str) -> bool:
+    """Set a named marker; True only the first time (e.g. 'tell this group once')."""
+    try:
+        with session.begin_nested():
+            session.add(
+                Lease(name=key[:100], holder="once", expires_at=utcnow() + timedelta(days=36500))
+            )
+    except sa.exc.IntegrityError:
+        return False
+    return True

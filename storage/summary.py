@@ -518,7 +518,7 @@ def _category_stats(
         category: int(count)
         for category, count in session.execute(
             sa.select(people.c.category, sa.func.count(sa.distinct(people.c.resident_id)))
-            .where(people.c.bucket == 1)
+            .where(people.c.bucket == 0)
             .group_by(people.c.category)
         )
     }
@@ -930,13 +930,10 @@ def _organisations(
     ids = sorted({*claimed, *resolved, *reopened, *in_work})
     names: dict[int, str] = {}
     for chunk in _chunks(ids):
-        names.update(
-            session.execute(
-                sa.select(ORGANISATIONS.c.id, ORGANISATIONS.c.name).where(
-                    ORGANISATIONS.c.id.in_(chunk)
-                )
-            ).tuples()
-        )
+        for organisation_id, name in session.execute(
+            sa.select(ORGANISATIONS.c.id, ORGANISATIONS.c.name).where(ORGANISATIONS.c.id.in_(chunk))
+        ):
+            names[int(organisation_id)] = str(name)
     stats = []
     for organisation_id in ids:
         n_claimed, n_in_time = claimed.get(organisation_id, [0, 0])

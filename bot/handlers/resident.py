@@ -20,7 +20,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import texts
 from bot.context import Context, Services
 from bot.handlers.common import inline, main_keyboard, parse_number
-from nlp.normalize import normalise
+from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
 from storage import requests as store
 from storage.errors import InvalidState, LimitReached, NotFound
@@ -47,12 +47,12 @@ def _data(draft: Draft, action: str, arg: str = "") -> str:
 def split_place(text: str) -> tuple[str, str | None]:
     """Split '玉林社区 3栋2单元' into community and building; the building is optional."""
     text = " ".join(text.split())
-    match = _BUILDING_RE.search(text)
-    if match and match.start() > 0:
-        return text[: match.start()].strip(" ,，"), match.group(1).strip()
     parts = text.split(" ", 1)
     if len(parts) == 2:
         return parts[0], parts[1]
+    match = _BUILDING_RE.search(text)
+    if match and match.start() > 0:
+        return text[: match.start()].strip(",，"), match.group(1).strip()
     return text, None
 
 
@@ -268,7 +268,7 @@ async def _take_need(
     message: Message, services: Services, telegram_id: int, text: str, *, replacing: bool
 ) -> None:
     normalised = normalise(text)
-    if not normalised:
+    if not has_content(normalised):
         await message.reply_text(texts.EMPTY_TEXT, reply_markup=main_keyboard())
         return
     result = await asyncio.to_thread(services.classifier.classify, text)
@@ -503,6 +503,25 @@ def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
+async def on_contact(update: Update, context: Context) -> None:
+    """Take a shared contact's phone number as the draft's contact."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.contact is None:
+        return
+    services = context.bot_data.services
+    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    if draft is None or draft.step != STEP_EXTRAS:
+        await message.reply_text(texts.UNSUPPORTED, reply_markup=main_keyboard())
+        return
+    draft = await services.db.run(
+        store.save_draft,
+        telegram_id=user.id,
+        step=STEP_EXTRAS,
+        data={**draft.data, "contact": message.contact.phone_number[:MAX_CONTACT]},
+    )
+    await _send(message, _extras_view(draft, texts.CONTACT_SHARED))
+
+
 def message_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Catch-all resident input: registered last."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -510,4 +529,5 @@ def message_handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(private & filters.PHOTO, on_photo),
         MessageHandler(private & filters.LOCATION, on_location),
+        MessageHandler(private & filters.CONTACT, on_contact),
     ]

@@ -124,3 +124,37 @@ def excerpt(text: str, limit: int = 60) -> str:
 
 def status_name(status: str) -> str:
     return STATUS_NAMES.get(status, status)
+
+# --- input the conversation does not expect -------------------------------------------------
+
+UNSUPPORTED = (
+    "抱歉，我现在只看得懂文字、照片和位置。请用文字描述您的需求"
+    "（语音可以先在手机上转成文字再发给我）。"
+)
+EDITED = "修改过的消息我收不到哦。如需更正，请重新发一条，或发送 /cancel 重新开始。"
+UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看可以使用的命令。"
+GROUP_ONLY_PRIVATE = "您好！为了保护大家的隐私，请私聊我提交需求：点我的头像，再点「发消息」。"
+TOO_FAST = "您发得太快了，请稍等一分钟再发。您之前的内容都已收到。"
+CONTACT_SHARED = "☎️ 已记下您的电话。还可以补充照片或位置，好了就点「下一步」。"
+
+# --- the resident's own data ----------------------------------------------------------------
+
+MYDATA_NONE = "我们没有保存关于您的任何信息。"
+MYDATA = (
+    "<b>我们保存的关于您的信息</b>\n"
+    "称呼：{name}\n"
+    "常用地址：{place}\n"
+    "首次使用：{since}\n"
+    "需求：{count} 条{requests}\n\n"
+    "如需删除这些个人信息，请发送 /forgetme 。"
+)
+MYDATA_ROW = "\n<b>#{number}</b> {status}：{text}{contact}"
+FORGET_CONFIRM = (
+    "确定要删除您的个人信息吗？\n"
+    "删除后：您的称呼、地址、需求内容、照片、位置和联系方式都会被清除；"
+    "需求的类别和处理情况会匿名保留，只用于统计。此操作无法撤销。"
+)
+BTN_FORGET_YES = "🗑 确定删除"
+BTN_FORGET_NO = "保留"
+FORGOTTEN = "已删除您的个人信息（匿名保留 {count} 条需求的统计数据）。感谢您使用「邻里」。"
+FORGET_KEPT = "好的，您的信息已保留，没有删除任何内容。"

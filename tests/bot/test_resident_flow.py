@@ -218,3 +218,14 @@ async def test_remembered_place_is_offered(bot: BotHarness) -> None:
     await resident.press("跳过")
     confirm = await resident.next()
     assert "玉林社区 3栋" in confirm.text
+
+
+def test_split_place() -> None:
+    from bot.handlers.resident import split_place
+
+    assert split_place("玉林社区 3栋2单元") == ("玉林社区", "3栋2单元")
+    assert split_place("玉林社区3栋2单元") == ("玉林社区", "3栋2单元")
+    assert split_place("  府南社区  ") == ("府南社区", None)
+    assert split_place("锦江区 玉林社区 五栋") == ("锦江区", "玉林社区 五栋")
+    assert split_place("芳草小区十二幢") == ("芳草小区", "十二幢")
+    assert split_place("3栋") == ("3栋", None)

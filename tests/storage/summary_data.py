@@ -2,21 +2,20 @@
 
 Times are local (Asia/Shanghai). ISO week 2026-W47 runs Mon 16 Nov to Sun 22 Nov 2026.
 
-| #   | week | category        | place         | resident | story                                               |
-|-----|------|-----------------|---------------|----------|-----------------------------------------------------|
-| r1  | W47  | repairs         | 玉林社区 3栋  | A        | Mon 16 09:00, claimed X +3 h, resolved Wed 18 09:00  |
-| r2  | W47  | repairs         | 玉林社区 3栋  | B        | Tue 17 10:00, open; +1 by C on Wed 18               |
-| r3  | W47  | repairs         | 玉林社区 3栋  | D        | Tue 17 11:00, merged into r2 on Thu 19              |
-| r4  | W47  | environment*    | 玉林社区      | E        | Wed 18 08:00, claimed Y Fri 20 08:00 (late), resolved 20:00 |
-| r5  | W47  | elderly         | 望江社区      | A        | Thu 19 15:00, cancelled                              |
-| r6  | W47  | safety_disputes | 望江社区 5栋  | F        | Sun 22 23:30 (the last hour of the week)            |
-| r7  | W48  | safety_disputes | 望江社区 5栋  | G        | Mon 23 00:30 (the first hour of the next week)      |
-| r8  | W46  | repairs         | 望江社区      | H        | Wed 11 10:00, X claims, resolved Thu 12, reopened Tue 17, resolved Thu 19 09:00 |
-| r9  | W46  | repairs         | 玉林社区      | I        | Mon 9 10:00, still open                              |
-| r10 | W46  | environment     | 玉林社区      | J        | Fri 13 10:00, claimed Y 11:00, in progress           |
-| r11 | W45  | repairs         | 玉林社区      | K        | Tue 3 10:00, claimed Y 11:00, resolved Wed 4 10:00  |
-| r12 | W44  | repairs         | 玉林社区      | K        | Tue 27 Oct 10:00, claimed X 12:00, resolved Wed 28 10:00 |
-| r14 | W47  | health          | 玉林社区      | L        | Fri 20 10:00, open at the week's end, claimed X Tue 24 |
+- r1  W47 repairs, 玉林社区 3栋, A: Mon 16 09:00; X claims +3 h; resolved Wed 18 09:00 (5, solved)
+- r2  W47 repairs, 玉林社区 3栋, B: Tue 17 10:00; still open; C says +1 on Wed 18 14:00
+- r3  W47 repairs, 玉林社区 3栋, D: Tue 17 11:00 (a phone number in it); merged into r2 Thu 19
+- r4  W47 environment*, 玉林社区, E: Wed 18 08:00; Y claims Fri 20 08:00 (late); resolved 20:00
+- r5  W47 elderly, 望江社区, A: Thu 19 15:00; cancelled
+- r6  W47 safety_disputes, 望江社区 5栋, F: Sun 22 23:30, the last half hour of the week
+- r7  W48 safety_disputes, 望江社区 5栋, G: Mon 23 00:30, the first half hour of the next week
+- r8  W46 repairs, 望江社区, H: Wed 11 10:00; X claims; resolved Thu 12; reopened Tue 17;
+      resolved again Thu 19 09:00 (4, solved)
+- r9  W46 repairs, 玉林社区, I: Mon 9 10:00; still open
+- r10 W46 environment, 玉林社区, J: Fri 13 10:00; Y claims 11:00; in progress since 12:00
+- r11 W45 repairs, 玉林社区, K: Tue 3 10:00; Y claims 11:00; resolved Wed 4 10:00
+- r12 W44 repairs, 玉林社区, K: Tue 27 Oct 10:00; X claims 12:00; resolved Wed 28 10:00
+- r14 W47 health, 玉林社区, L: Fri 20 10:00; open at the week's end; X claims Tue 24
 
 *r4 was guessed `repairs` by the classifier and corrected by its resident; a staff member
 corrected r6 from safety_disputes to other on Sat 21.

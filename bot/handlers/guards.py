@@ -1,0 +1,182 @@
+"""What the bot does with input its conversations do not expect, and with floods.
+
+Registered around the role handlers (see bot/app.py): the flood and group guards run first
+(group -1) and stop the update; the fallbacks run last.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from telegram import Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import texts
+from bot.context import Context
+from bot.handlers.common import inline, main_keyboard
+from bot.settings import Settings
+from storage import requests as store
+
+log = logging.getLogger(__name__)
+
+
+class FloodGuard:
+    """At most N updates a minute per user (moving window, via the `limits` library)."""
+
+    def __init__(self, settings: Settings) -> None:
+        options: dict[str, Any] = {}
+        if settings.rate_limit_storage.startswith("async+redis"):
+            options["implementation"] = "redispy"
+        self.storage = storage_from_string(settings.rate_limit_storage, **options)
+        self.limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.limit = parse(f"{settings.max_messages_per_minute}/minute")
+        self.warning = parse("1/minute")
+
+    async def __call__(self, update: Update, context: Context) -> None:
+        """Stop the update when the sender is over the limit; warn them once a minute."""
+        user = update.effective_user
+        if user is None:
+            return
+        if await self.limiter.hit(self.limit, "linli-flood", str(user.id)):
+            return
+        log.info("flood limit reached by a user (update %s)", update.update_id)
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.TOO_FAST)
+        elif await self.limiter.hit(self.warning, "linli-flood-warned", str(user.id)):
+            chat = update.effective_chat
+            if chat is not None and chat.type == ChatType.PRIVATE:
+                await context.bot.send_message(chat.id, texts.TOO_FAST)
+        raise ApplicationHandlerStop
+
+
+async def group_message(update: Update, context: Context) -> None:
+    """Tell a group once that the bot works in private chats, then ignore the group."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ApplicationHandlerStop
+    db = context.bot_data.services.db
+    if await db.run(store.mark_once, key=f"group-notice:{chat.id}"):
+        await context.bot.send_message(chat.id, texts.GROUP_ONLY_PRIVATE)
+    raise ApplicationHandlerStop
+
+
+async def unsupported(update: Update, context: Context) -> None:
+    """Answer stickers, voice, video, documents, polls... with what the bot can read."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.UNSUPPORTED, reply_markup=main_keyboard())
+
+
+async def edited(update: Update, context: Context) -> None:
+    """Say that edits are not seen, so the resident sends a new message instead."""
+    if update.edited_message is not None:
+        await update.edited_message.reply_text(texts.EDITED)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Point to /help for a command nobody handles."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def stray_button(update: Update, context: Context) -> None:
+    """Answer a button whose data no handler understands (forged or from an old version)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.BUTTON_EXPIRED)
+
+
+async def my_data(update: Update, context: Context) -> None:
+    """Show the resident everything stored about them."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    data = await services.db.run(store.resident_data, telegram_id=user.id)
+    if data is None:
+        await message.reply_text(texts.MYDATA_NONE)
+        return
+    rows = "".join(
+        texts.MYDATA_ROW.format(
+            number=r["number"],
+            status=texts.status_name(r["status"]),
+            text=texts.excerpt(r["text"], 40),
+            contact=f"（联系方式：{texts.excerpt(r['contact'], 30)}）" if r["contact"] else "",
+        )
+        for r in data["requests"][:20]
+    )
+    place = " ".join(p for p in (data["community"], data["building"]) if p)
+    await message.reply_text(
+        texts.MYDATA.format(
+            name=texts.excerpt(data["display_name"], 30) or texts.NONE,
+            place=texts.excerpt(place) or texts.NONE,
+            since=data["created_at"][:10],
+            count=len(data["requests"]),
+            requests=rows,
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def forget_me(update: Update, context: Context) -> None:
+    """Ask for confirmation before erasing the resident's personal data."""
+    if update.effective_message is None:
+        return
+    await update.effective_message.reply_text(
+        texts.FORGET_CONFIRM,
+        reply_markup=inline(
+            [[(texts.BTN_FORGET_YES, "forget:yes")], [(texts.BTN_FORGET_NO, "forget:no")]]
+        ),
+    )
+
+
+async def forget_button(update: Update, context: Context) -> None:
+    """Erase (or keep) the resident's personal data."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    await query.answer()
+    if query.data != "forget:yes":
+        await query.edit_message_text(texts.FORGET_KEPT)
+        return
+    count = await context.bot_data.services.db.run(store.forget_resident, telegram_id=user.id)
+    log.info("a resident erased their personal data (%s requests anonymised)", count)
+    await query.edit_message_text(texts.FORGOTTEN.format(count=count))
+
+
+def early_handlers(settings: Settings) -> list[BaseHandler[Any, Any, Any]]:
+    """Group -1: flood limit for everyone, then groups are told once and ignored."""
+    return [
+        TypeHandler(Update, FloodGuard(settings)),
+        MessageHandler(filters.ChatType.GROUPS, group_message),
+    ]
+
+
+def privacy_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CommandHandler("mydata", my_data),
+        CommandHandler("forgetme", forget_me),
+        CallbackQueryHandler(forget_button, pattern=r"^forget:(yes|no)$"),
+    ]
+
+
+def fallback_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Registered last in group 0: whatever nothing else handled."""
+    private = filters.ChatType.PRIVATE
+    return [
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited),
+        MessageHandler(private & filters.COMMAND, unknown_command),
+        MessageHandler(private & filters.UpdateType.MESSAGE, unsupported),
+        CallbackQueryHandler(stray_button),
+    ]

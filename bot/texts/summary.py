@@ -1,0 +1,238 @@
+"""Strings of the weekly summary, /merge and the 我也遇到了 (+1) offer, in Simplified Chinese.
+
+The chat text is HTML: anything residents wrote (excerpts, community and building names) is
+escaped by the renderer before it is put into these templates. Chart and workbook labels are
+plain text.
+"""
+
+from __future__ import annotations
+
+# --- /summary --------------------------------------------------------------------------------
+
+SUMMARY_NOT_ALLOWED = "抱歉，需求周报只有管理员可以查看。"
+SUMMARY_USAGE = (
+    "用法：\n/summary 本周到目前为止\n/summary last 上一周\n/summary 2026-W47 指定的一周（年-W周数）"
+)
+SUMMARY_BAD_WEEK = "没看懂「{week}」是哪一周。" + "\n" + SUMMARY_USAGE
+SUMMARY_WORKING = "正在生成 {week} 的需求周报，请稍等…"
+SUMMARY_PHOTO_CAPTION = "{week} 各类需求：本周与上周对比，以及近四周走势"
+SUMMARY_DOCUMENT_CAPTION = "{week} 需求周报明细（Excel），可直接转发"
+SUMMARY_FILE_NAME = "邻里需求周报-{week}.xlsx"
+SUMMARY_SCHEDULED_INTRO = "📬 每周一例行推送：上周的需求周报。"
+
+# --- the chat text ---------------------------------------------------------------------------
+
+TITLE = "📊 <b>邻里需求周报 {week}</b>（{start}—{end}{partial}）"
+PARTIAL = "，截至{as_of}"
+DATE_FORMAT = "{month}月{day}日"
+DATETIME_FORMAT = "{month}月{day}日 {hour:02d}:{minute:02d}"
+HEADLINE = "本周新需求 <b>{needs}</b> 件（{change}），涉及居民 <b>{residents}</b> 人"
+EXTRAS = "另有撤回 {cancelled} 件、合并重复 {merged} 件；「我也遇到了」{supported} 次"
+EMPTY_WEEK = "这一周没有收到新的需求。"
+
+CHANGE_UP = "较上周 ↑{change}，+{pct}%"
+CHANGE_UP_NEW = "较上周 ↑{change}"
+CHANGE_DOWN = "较上周 ↓{change}，{pct}%"
+CHANGE_SAME = "与上周持平"
+SHORT_UP = "↑{change}"
+SHORT_DOWN = "↓{change}"
+SHORT_SAME = "持平"
+
+SECTION_CATEGORIES = "<b>分类</b>（件 · 居民 · 较上周）"
+CATEGORY_ROW = "· {name} {requests}件 {residents}人 {change}"
+MORE_CATEGORIES = "· 其余 {count} 类共 {requests} 件"
+
+SECTION_HOT = "<b>热点</b>"
+HOT_COMMUNITY_ROW = "· {community} {requests}件/{residents}人 {change}"
+HOT_BUILDING_ROW = "· {community} {building} {requests}件/{residents}人"
+SECTION_CLUSTERS = "<b>同一问题多人反映</b>"
+CLUSTER_ROW = "· #{number} {place}「{excerpt}」<b>{residents}</b>人"
+SECTION_KEYWORDS = "<b>关键词</b>"
+KEYWORD_ROW = "· {name}：{words}"
+KEYWORD_SEPARATOR = "、"
+
+BACKLOG = "<b>积压</b>（截至{as_of}）共 {total} 件：待签收 {unclaimed}，办理中 {in_work}，超时 <b>{overdue}</b>"
+TIMES = "<b>时效</b> 签收中位 {claim_median}（P90 {claim_p90}）；办结中位 {resolve_median}（P90 {resolve_p90}）"
+HOURS = "{hours}小时"
+DAYS = "{days}天"
+NO_VALUE = "—"
+
+SECTION_ORGANISATIONS = "<b>组织</b>（签收 · 办结 · 及时签收率 · 办结率 · 满意度）"
+ORGANISATION_ROW = (
+    "· {name}：签收{claimed} 办结{resolved} 及时{response} 办结率{resolution} 满意{satisfaction}{reopened}"
+)
+SATISFACTION = "{rating}分/解决{solved}"
+REOPENED = " 重开{count}"
+MORE_ORGANISATIONS = "· 另有 {count} 个组织，详见表格"
+
+CLASSIFIER = "<b>自动分类</b> 居民更正 {residents}/{predicted}（{rate}），工作人员更正 {staff}"
+CLASSIFIER_CONFUSION = "；常见：{pairs}"
+CONFUSION_PAIR = "{predicted}→{corrected} {count}"
+FOOTER = "图表和 Excel 明细见下条消息。"
+
+# --- the chart -------------------------------------------------------------------------------
+
+CHART_TITLE = "邻里需求周报 {week}"
+CHART_SUBTITLE = "{start}—{end}  新需求 {needs} 件 · 涉及居民 {residents} 人"
+CHART_BARS_TITLE = "各类需求：本周与上周"
+CHART_THIS_WEEK = "本周"
+CHART_LAST_WEEK = "上周"
+CHART_TREND_TITLE = "近四周走势（件）"
+CHART_TOTAL = "合计"
+CHART_EMPTY = "这一周没有新需求"
+CHART_OTHERS = "其余类别"
+CHART_REQUESTS = "件"
+
+# --- the workbook ----------------------------------------------------------------------------
+
+SHEET_OVERVIEW = "概览"
+SHEET_CATEGORIES = "分类"
+SHEET_COMMUNITIES = "社区"
+SHEET_HOT = "热点楼栋"
+SHEET_CLUSTERS = "多人反映"
+SHEET_BACKLOG = "积压"
+SHEET_TIMES = "时效"
+SHEET_ORGANISATIONS = "组织"
+SHEET_KEYWORDS = "关键词"
+SHEET_CLASSIFIER = "分类更正"
+SHEET_REQUESTS = "本周需求明细"
+SHEET_NOTES = "说明"
+
+OVERVIEW_HEADERS = ("指标", "数值")
+OVERVIEW_ROWS = {
+    "week": "周次",
+    "period": "时间范围",
+    "as_of": "统计截至",
+    "needs": "新需求（件）",
+    "previous_needs": "上周新需求（件）",
+    "change_pct": "较上周变化",
+    "residents": "涉及居民（人）",
+    "previous_residents": "上周涉及居民（人）",
+    "filed": "提交总数（含撤回、合并）",
+    "cancelled": "撤回",
+    "merged": "合并重复",
+    "supported": "「我也遇到了」次数",
+    "claimed": "本周签收",
+    "resolved": "本周办结",
+    "reopened": "本周重开",
+    "backlog": "积压（件）",
+    "overdue": "其中超时",
+    "claim_median": "签收用时中位数（小时）",
+    "claim_p90": "签收用时 P90（小时）",
+    "resolve_median": "办结用时中位数（小时）",
+    "resolve_p90": "办结用时 P90（小时）",
+}
+CATEGORY_HEADERS = ("类别", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
+COMMUNITY_HEADERS = ("社区", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
+HOT_HEADERS = ("社区", "楼栋", "需求（件）", "涉及居民（人）")
+CLUSTER_HEADERS = ("编号", "类别", "社区", "楼栋", "内容摘要", "需求（件）", "其中已合并", "涉及居民（人）", "相关编号")
+BACKLOG_HEADERS = ("类别", "积压（件）", "其中超时")
+BACKLOG_TOTAL = "合计"
+TIMES_HEADERS = (
+    "类别",
+    "签收（件）",
+    "签收中位数（小时）",
+    "签收 P90（小时）",
+    "办结（件）",
+    "办结中位数（小时）",
+    "办结 P90（小时）",
+)
+TIMES_ALL = "全部"
+ORGANISATION_HEADERS = (
+    "组织",
+    "签收（件）",
+    "及时签收（件）",
+    "及时签收率",
+    "办结（件）",
+    "周末仍在办（件）",
+    "办结率",
+    "评分（条）",
+    "平均评分",
+    "反馈（条）",
+    "已解决（条）",
+    "解决率",
+    "重开（次）",
+)
+KEYWORD_HEADERS = ("类别", "关键词", "权重")
+CLASSIFIER_HEADERS = ("预测类别", "预测（件）", "居民更正", "工作人员更正", "居民更正率")
+CONFUSION_HEADERS = ("预测类别", "更正为", "次数")
+REQUEST_HEADERS = (
+    "编号",
+    "提交时间",
+    "类别",
+    "系统预测类别",
+    "社区",
+    "楼栋",
+    "状态",
+    "紧急",
+    "承办组织",
+    "居民人数",
+    "签收时间",
+    "办结时间",
+    "重开次数",
+    "是否解决",
+    "评分",
+    "合并到",
+    "有照片",
+    "内容（已隐去电话和证件号）",
+)
+URGENT = "紧急"
+YES = "是"
+NO = "否"
+NOTES = (
+    "统计口径",
+    "周次按 ISO 周计算（周一至周日），以本地时区 {timezone} 的零点为界。",
+    "新需求：本周提交、未撤回、未被合并到其他需求的需求。",
+    "涉及居民：本周提交需求或对需求点了「我也遇到了」的不同居民人数；被合并需求的居民计入保留的需求。",
+    "积压：周末（当前周为统计时刻）仍处于待受理、已签收或处理中的需求；超时按工作日时限计算。",
+    "及时签收率：本周签收的需求中，在时限（{claim} 个工作日，紧急 {urgent} 小时）内签收的比例。",
+    "办结率：本周办结 ÷（本周办结 + 周末仍在办）。满意度：平均评分与居民反馈「已解决」的比例。",
+    "签收、办结用时：本周签收 / 办结的需求从提交起所用的小时数（中位数与第 90 百分位）。",
+    "多人反映：被合并、被「我也遇到了」或内容相近（同社区、同类别）的需求归为一组。",
+    "关键词：每类最多取本周最近 {sample} 条需求计算。",
+)
+
+# --- Open311 / CSV export --------------------------------------------------------------------
+
+STATUS_NOTE_MERGED = "已合并到 #{number}"
+
+# --- /merge ----------------------------------------------------------------------------------
+
+MERGE_USAGE = "用法：/merge 保留的编号 要合并的编号\n例如 /merge 1024 1031：把 #1031 合并到 #1024。"
+MERGE_NOT_ALLOWED = "抱歉，只有社工和管理员可以合并需求。"
+MERGE_DONE = (
+    "✅ 已把 #{merged} 合并到 #{keep}。\n"
+    "#{keep} 现在有 <b>{supporters}</b> 位居民反映，#{merged} 的居民会收到 #{keep} 的进展。"
+)
+MERGE_SAME = "两个编号相同，不需要合并。"
+MERGE_KEEP_CLOSED = "需求 #{number} 已撤回或已合并，不能作为保留的需求。"
+MERGE_MERGE_CLOSED = "需求 #{number} 已不在办理中（已办结、撤回或合并），不能再合并。"
+MERGE_NOT_FOUND = "没有找到需求 #{number}。"
+MERGE_OUT_OF_SCOPE = "需求 #{number} 不在您组织负责的范围内，不能合并。"
+MERGE_NOTICE = (
+    "您的需求 #{merged} 和邻居反映的 #{keep} 是同一个问题，已合并处理。"
+    "之后的进展会在这里通知您。"
+)
+
+# --- 我也遇到了 (+1), for the resident conversation -------------------------------------------
+
+DUPLICATE_FOUND = (
+    "🔎 邻居已经反映过相同的问题：\n\n"
+    "<b>#{number}</b>「{excerpt}」\n"
+    "{place} · {status} · 已有 <b>{supporters}</b> 位居民反映\n\n"
+    "如果是同一件事，点「我也遇到了」就行，不用重复提交，处理进展会通知您。"
+)
+DUPLICATE_OWN = (
+    "您在 {date} 已经提交过相同的问题：<b>#{number}</b>「{excerpt}」，当前状态：{status}。\n"
+    "不用重复提交，有进展会通知您。"
+)
+BTN_ME_TOO = "🙋 我也遇到了"
+BTN_FILE_ANYWAY = "📝 不是同一件事，继续提交"
+SUPPORT_ADDED = (
+    "✅ 已记下，您是第 <b>{supporters}</b> 位反映这个问题的居民。\n"
+    "需求 <b>#{number}</b> 当前状态：{status}。有进展会在这里通知您。"
+)
+SUPPORT_ALREADY = "您已经反映过需求 #{number} 了，不用重复点。当前状态：{status}。"
+SUPPORT_OWN = "需求 #{number} 是您自己提交的，有进展会通知您。"
+SUPPORT_CLOSED = "需求 #{number} 已经{status}了。如果问题还在，请直接发文字重新提交。"
+SUPPORTERS_BADGE = "👥 {count}人反映"

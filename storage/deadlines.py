@@ -1,0 +1,511 @@
+"""Time limits in mainland working days, and the periodic check that enforces them.
+
+Working days come from `chinese_calendar` (public holidays and the 调休 make-up working days,
+updated every year). For a year the package does not cover yet, Monday to Friday is used and
+a warning is logged once for that year, so the bot keeps working on 1 January.
+
+The periodic check queues every reminder with a dedupe key naming the request, the moment its
+clock started and the recipient: it is queued once, whatever the number of ticks or restarts,
+and a request that re-enters the queue starts a new clock with new keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Protocol
+
+import chinese_calendar
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.texts import excerpt
+from bot.texts import staff as t
+from nlp.categories import category_name
+from storage.lifecycle import HELD, queue_data, requeue
+from storage.models import (
+    ActorKind,
+    Notification,
+    NotifyMode,
+    Organisation,
+    Priority,
+    RequestStatus,
+    ServiceRequest,
+    Staff,
+    utcnow,
+)
+from storage.organisations import in_scope, scope_clauses
+from storage.outbox import enqueue, insert_once, queued_keys, rowcount
+
+log = logging.getLogger(__name__)
+
+# A reminder goes out when a quarter of the allowed time is left, but never earlier than
+# this before the deadline (a 5-working-day limit is reminded of on its last afternoon).
+REMIND_LEAD = timedelta(hours=4)
+DIGEST_TIME = time(8, 30)
+DIGEST_LINES = 10
+
+KIND_REMIND_CLAIM = "remind_claim"
+KIND_REMIND_RESOLVE = "remind_resolve"
+KIND_OVERDUE_CLAIM = "overdue_claim"
+KIND_OVERDUE_RESOLVE = "overdue_resolve"
+KIND_DIGEST = "digest"
+
+
+# --- working days ---------------------------------------------------------------------------
+
+
+class WorkCalendar:
+    """Mainland working days; Monday-Friday (warned once a year) where the package has no data."""
+
+    def __init__(self) -> None:
+        self._warned: set[int] = set()
+        self._lock = threading.Lock()
+
+    def is_workday(self, day: date) -> bool:
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            with self._lock:
+                if day.year not in self._warned:
+                    self._warned.add(day.year)
+                    log.warning(
+                        "chinese_calendar has no holidays for %s: counting Monday-Friday as "
+                        "working days; upgrade the chinesecalendar package",
+                        day.year,
+                    )
+            return day.weekday() < 5
+
+    def next_workday(self, day: date) -> date:
+        day += timedelta(days=1)
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+
+CALENDAR = WorkCalendar()
+
+
+def add_working_days(
+    start: datetime, days: int, *, tz: tzinfo, calendar: WorkCalendar = CALENDAR
+) -> datetime:
+    """The same local clock time `days` working days later.
+
+    A start on a rest day counts from the beginning of the next working day: a need filed on
+    Saturday with one working day to be claimed is due at the end of Monday (Tuesday 00:00).
+    """
+    local = start.astimezone(tz)
+    day, clock = local.date(), local.timetz().replace(tzinfo=None)
+    if not calendar.is_workday(day):
+        day, clock = calendar.next_workday(day), time(0, 0)
+    for _ in range(days):
+        day = calendar.next_workday(day)
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def working_days_elapsed(
+    start: datetime, days: int, *, now: datetime, tz: tzinfo, calendar: WorkCalendar = CALENDAR
+) -> bool:
+    """True once `days` working days have passed since `start`."""
+    return now >= add_working_days(start, days, tz=tz, calendar=calendar)
+
+
+# --- limits and deadlines -------------------------------------------------------------------
+
+
+class LimitSettings(Protocol):
+    """The part of bot.settings.Settings the limits are read from."""
+
+    @property
+    def claim_limit_working_days(self) -> int: ...
+    @property
+    def resolve_limit_working_days(self) -> int: ...
+    @property
+    def urgent_claim_limit_hours(self) -> int: ...
+    @property
+    def stale_claim_working_days(self) -> int: ...
+    @property
+    def tz(self) -> tzinfo: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    claim_days: int = 1
+    resolve_days: int = 5
+    urgent_claim_hours: int = 2
+    stale_days: int = 3
+    tz: tzinfo = field(default_factory=lambda: _shanghai())
+
+    @classmethod
+    def from_settings(cls, settings: LimitSettings) -> Limits:
+        return cls(
+            claim_days=settings.claim_limit_working_days,
+            resolve_days=settings.resolve_limit_working_days,
+            urgent_claim_hours=settings.urgent_claim_limit_hours,
+            stale_days=settings.stale_claim_working_days,
+            tz=settings.tz,
+        )
+
+
+def _shanghai() -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """`kind` is claim or resolve; the clock started at `start`, is due at `due`."""
+
+    kind: str
+    start: datetime
+    due: datetime
+    remind_at: datetime
+
+    def overdue(self, now: datetime) -> bool:
+        return now >= self.due
+
+
+def _deadline(kind: str, start: datetime, due: datetime) -> Deadline:
+    lead = min((due - start) / 4, REMIND_LEAD)
+    return Deadline(kind=kind, start=start, due=due, remind_at=due - lead)
+
+
+def claim_start(request: ServiceRequest) -> datetime:
+    """When the claim clock started: filing, or the last time it re-entered the queue."""
+    return request.last_progress_at or request.created_at
+
+
+def claim_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
+    """Urgent: N hours, any day. Otherwise N working days."""
+    start = claim_start(request)
+    if request.priority == Priority.URGENT.value:
+        due = start + timedelta(hours=limits.urgent_claim_hours)
+    else:
+        due = add_working_days(start, limits.claim_days, tz=limits.tz)
+    return _deadline("claim", start, due)
+
+
+def resolve_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
+    start = request.claimed_at or request.updated_at
+    return _deadline("resolve", start, add_working_days(start, limits.resolve_days, tz=limits.tz))
+
+
+def deadline_of(request: ServiceRequest, limits: Limits) -> Deadline | None:
+    """The deadline that applies now: claim while open, resolve while held, none after."""
+    if request.status == RequestStatus.OPEN.value:
+        return claim_deadline(request, limits)
+    if request.status in HELD:
+        return resolve_deadline(request, limits)
+    return None
+
+
+# --- the periodic check ---------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    """What one run of the check did (counts of queued messages and released requests)."""
+
+    reminders: int = 0
+    overdue_notices: int = 0
+    released: list[int] = field(default_factory=list)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _local(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime(t.DATETIME_FORMAT)
+
+
+def _place(request: ServiceRequest) -> str:
+    place = " ".join(p for p in (request.community, request.building) if p)
+    return excerpt(place, 40) if place else t.NO_PLACE
+
+
+def _not_yet_noticed(
+    kind: str, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
+) -> sa.ColumnElement[bool]:
+    """No `kind` notice about this request since its clock started (nothing left to do)."""
+    return ~(
+        sa.select(sa.literal(1))
+        .where(
+            col(Notification.request_id) == col(ServiceRequest.id),
+            col(Notification.kind) == kind,
+            col(Notification.created_at) >= start,
+        )
+        .exists()
+    )
+
+
+def _queue_all(
+    session: Session,
+    items: list[tuple[str, int, str, str, int | None]],
+    *,
+    now: datetime,
+) -> int:
+    """Queue (key, chat, text, kind, request) items whose key is new; returns how many."""
+    if not items:
+        return 0
+    known = queued_keys(session, keys=[item[0] for item in items])
+    queued = 0
+    for key, chat, text, kind, request_id in items:
+        if key not in known:
+            queued += enqueue(
+                session,
+                chat_id=chat,
+                text=text,
+                kind=kind,
+                request_id=request_id,
+                dedupe_key=key,
+                now=now,
+            )
+    return queued
+
+
+def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> list[int]:
+    """Return to the queue held requests with no note or progress for N working days."""
+    cutoff = now - timedelta(days=limits.stale_days)
+    rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.last_progress_at) <= cutoff,
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    released: list[int] = []
+    for request in rows:
+        assert request.id is not None and request.last_progress_at is not None
+        if not working_days_elapsed(
+            request.last_progress_at, limits.stale_days, now=now, tz=limits.tz
+        ):
+            continue
+        if requeue(
+            session,
+            request=request,
+            actor_kind=ActorKind.SYSTEM,
+            actor_id=None,
+            kind="stale_released",
+            note=f"no progress for {limits.stale_days} working days",
+            now=now,
+            staff_text=t.STAFF_STALE_RELEASED.format(number=request.id, days=limits.stale_days),
+        ):
+            released.append(request.id)
+            log.info("request #%s returned to the queue: no progress", request.id)
+    return released
+
+
+def check_deadlines(
+    session: Session,
+    *,
+    limits: Limits,
+    admin_ids: Collection[int],
+    now: datetime | None = None,
+) -> CheckReport:
+    """Release stale claims, remind staff of near limits (催办), tell admins of passed ones."""
+    now = now or utcnow()
+    report = CheckReport(released=release_stale_claims(session, limits=limits, now=now))
+    organisations = list(
+        session.exec(select(Organisation).where(col(Organisation.blacklisted).is_(False))).all()
+    )
+    staff_by_org: dict[int, list[Staff]] = {}
+    for member in session.exec(select(Staff).order_by(col(Staff.id))).all():
+        staff_by_org.setdefault(member.organisation_id, []).append(member)
+    items: list[tuple[str, int, str, str, int | None]] = []
+    overdue_items: list[tuple[str, int, str, str, int | None]] = []
+
+    # Open requests: the claim limit. The earliest a reminder can be due is 3/4 of the
+    # shortest limit after the clock started, which bounds the rows read.
+    shortest = min(timedelta(hours=limits.urgent_claim_hours), timedelta(days=limits.claim_days))
+    start = sa.func.coalesce(col(ServiceRequest.last_progress_at), col(ServiceRequest.created_at))
+    open_rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status) == RequestStatus.OPEN.value,
+            start <= now - shortest * 3 / 4,
+            _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    for request in open_rows:
+        deadline = claim_deadline(request, limits)
+        if now < deadline.remind_at:
+            continue
+        round_ = f"{request.id}:{_epoch(deadline.start)}"
+        fields = {
+            "number": request.id,
+            "urgent": t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
+            "category": category_name(request.category),
+            "place": _place(request),
+            "deadline": _local(deadline.due, limits.tz),
+        }
+        if deadline.overdue(now):
+            text = t.OVERDUE_CLAIM.format(**fields)
+            for admin in sorted(admin_ids):
+                key = f"overdue-claim:{round_}:{admin}"
+                overdue_items.append((key, admin, text, KIND_OVERDUE_CLAIM, request.id))
+            continue
+        text = t.REMIND_CLAIM.format(**fields)
+        for org in organisations:
+            if org.id is None or not in_scope(
+                org, category=request.category, community=request.community
+            ):
+                continue
+            for member in staff_by_org.get(org.id, []):
+                if member.notify_mode != NotifyMode.OFF.value:
+                    key = f"remind-claim:{round_}:{member.telegram_id}"
+                    items.append((key, member.telegram_id, text, KIND_REMIND_CLAIM, request.id))
+
+    # Held requests: the resolve limit, for the organisation that holds it.
+    held_rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
+            _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    names = {org.id: org.name for org in session.exec(select(Organisation)).all()}
+    for request in held_rows:
+        deadline = resolve_deadline(request, limits)
+        if now < deadline.remind_at or request.organisation_id is None:
+            continue
+        round_ = f"{request.id}:{_epoch(deadline.start)}"
+        fields = {
+            "number": request.id,
+            "category": category_name(request.category),
+            "organisation": excerpt(names.get(request.organisation_id, ""), 60),
+            "deadline": _local(deadline.due, limits.tz),
+        }
+        if deadline.overdue(now):
+            text = t.OVERDUE_RESOLVE.format(**fields)
+            for admin in sorted(admin_ids):
+                key = f"overdue-resolve:{round_}:{admin}"
+                overdue_items.append((key, admin, text, KIND_OVERDUE_RESOLVE, request.id))
+            continue
+        text = t.REMIND_RESOLVE.format(**fields)
+        for member in staff_by_org.get(request.organisation_id, []):
+            key = f"remind-resolve:{round_}:{member.telegram_id}"
+            items.append((key, member.telegram_id, text, KIND_REMIND_RESOLVE, request.id))
+
+    report.reminders = _queue_all(session, items, now=now)
+    report.overdue_notices = _queue_all(session, overdue_items, now=now)
+    if report.reminders or report.overdue_notices or report.released:
+        log.info(
+            "deadline check: %d reminder(s), %d overdue notice(s), %d released",
+            report.reminders,
+            report.overdue_notices,
+            len(report.released),
+        )
+    return report
+
+
+# --- the daily digest -----------------------------------------------------------------------
+
+
+def queue_digests(
+    session: Session, *, tz: tzinfo, now: datetime | None = None, at: time = DIGEST_TIME
+) -> int:
+    """Once a day after `at` (local), one summary of the open queue per digest-mode member.
+
+    Keyed by member and local date, so it is queued once a day whichever process or tick gets
+    there first, and still goes out the same day if the bot was down at `at`.
+    """
+    now = now or utcnow()
+    local = now.astimezone(tz)
+    if local.time() < at:
+        return 0
+    members = session.exec(
+        select(Staff, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Staff.organisation_id))
+        .where(
+            Staff.notify_mode == NotifyMode.DIGEST.value,
+            col(Organisation.blacklisted).is_(False),
+        )
+        .order_by(col(Staff.id))
+    ).all()
+    keys = {
+        member.telegram_id: f"digest:{member.telegram_id}:{local.date()}" for member, _ in members
+    }
+    done = queued_keys(session, keys=list(keys.values()))
+    queued = 0
+    urgent_first = sa.case((col(ServiceRequest.priority) == Priority.URGENT.value, 0), else_=1)
+    for member, organisation in members:
+        key = keys[member.telegram_id]
+        if key in done:
+            continue
+        conditions = [
+            col(ServiceRequest.status) == RequestStatus.OPEN.value,
+            *scope_clauses(organisation),
+        ]
+        count = int(
+            session.exec(
+                select(sa.func.count()).select_from(ServiceRequest).where(*conditions)
+            ).one()
+        )
+        if not count:
+            continue
+        rows = session.exec(
+            select(ServiceRequest)
+            .where(*conditions)
+            .order_by(urgent_first, col(ServiceRequest.created_at), col(ServiceRequest.id))
+            .limit(DIGEST_LINES)
+        ).all()
+        lines = [
+            t.DIGEST_LINE.format(
+                number=row.id,
+                urgent=t.URGENT_MARK if row.priority == Priority.URGENT.value else "",
+                category=category_name(row.category),
+                place=_place(row),
+            )
+            for row in rows
+        ]
+        if count > len(rows):
+            lines.append(t.DIGEST_MORE.format(n=count - len(rows)))
+        queued += enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=t.DIGEST.format(count=count, lines="\n".join(lines)),
+            buttons=[[(t.BTN_OPEN_QUEUE, queue_data(0))]],
+            kind=KIND_DIGEST,
+            dedupe_key=key,
+            now=now,
+        )
+    return queued
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+def acquire_lease(
+    session: Session, *, name: str, holder: str, ttl: timedelta, now: datetime | None = None
+) -> bool:
+    """Take or renew the named lease; False while another holder's lease is still valid.
+
+    Several bot processes may run the same periodic job; the one holding the lease does the
+    work, and another takes over once the holder stops renewing it.
+    """
+    now = now or utcnow()
+    leases = SQLModel.metadata.tables["leases"]
+    renewed = session.execute(
+        sa.update(leases)
+        .where(
+            leases.c.name == name,
+            sa.or_(leases.c.holder == holder, leases.c.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + ttl)
+    )
+    if rowcount(renewed):
+        return True
+    values = {"name": name, "holder": holder, "expires_at": now + ttl}
+    literals = [sa.literal(v, type_=leases.c[k].type).label(k) for k, v in values.items()]
+    taken = sa.select(sa.literal(1)).where(leases.c.name == name).exists()
+    statement = sa.insert(leases).from_select(list(values), sa.select(*literals).where(~taken))
+    return insert_once(session, statement)
