@@ -245,11 +245,13 @@ async def on_text(update: Update, context: Context) -> None:
     if message is None or user is None or message.text is None:
         return
     services = context.bot_data.services
+    # PostgreSQL text cannot hold NUL; it carries no meaning in a resident's message.
+    text = message.text.replace("\x00", "")
     draft = await services.db.run(store.load_draft, telegram_id=user.id)
     if draft is not None and draft.step == STEP_COMMUNITY:
-        await _take_place(message, services, user.id, draft, message.text)
+        await _take_place(message, services, user.id, draft, text)
     elif draft is not None and draft.step == STEP_EXTRAS:
-        contact = " ".join(message.text.split())[:MAX_CONTACT]
+        contact = " ".join(text.split())[:MAX_CONTACT]
         draft = await services.db.run(
             store.save_draft,
             telegram_id=user.id,
@@ -261,7 +263,7 @@ async def on_text(update: Update, context: Context) -> None:
         await message.reply_text(texts.PRESS_A_BUTTON)
         await _send(message, _confirm_view(services, draft))
     else:
-        await _take_need(message, services, user.id, message.text, replacing=draft is not None)
+        await _take_need(message, services, user.id, text, replacing=draft is not None)
 
 
 async def _take_need(
