@@ -12,7 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import texts
 from bot.context import BotData, Context, Services
 from bot.handlers import guards, resident
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from nlp.categories import load_categories
 from nlp.classifier import Classifier
 from storage.db import Database, prepare_schema
@@ -123,6 +123,43 @@ async def start_application(
         await app.post_init(app)
     assert app.updater is not None
     await app.updater.start_polling(timeout=poll_timeout, poll_interval=0)
+    await app.start()
+
+
+WEBHOOK_PATH = "telegram"
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for run_webhook/start_webhook; the secret token is mandatory.
+
+    PTB's webhook server answers 403 to any request whose X-Telegram-Bot-Api-Secret-Token
+    header is missing or wrong, so only Telegram (which we told the secret) gets through.
+    """
+    if not settings.webhook_url:
+        raise SettingsError("WEBHOOK_URL is not set: the public https URL Telegram should call")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret:
+        raise SettingsError(
+            "WEBHOOK_SECRET is not set: 1-256 characters A-Z a-z 0-9 _ -, known only to Telegram"
+        )
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": settings.webhook_url.rstrip("/") + "/" + WEBHOOK_PATH,
+        "secret_token": secret,
+    }
+
+
+async def start_webhook_application(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
+) -> None:
+    """Like `start_application`, receiving updates by webhook instead of polling."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_webhook(**webhook_options(settings))
     await app.start()
 
 

@@ -31,22 +31,36 @@ def _settings() -> Settings:
 
 
 @app.command()
-def run() -> None:
-    """Run the bot (long polling) against the Bot API at TELEGRAM_BASE_URL."""
-    from bot.app import build_application
+def run(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Receive updates by webhook (behind a reverse proxy; needs WEBHOOK_URL and "
+            "WEBHOOK_SECRET) instead of long polling.",
+        ),
+    ] = False,
+) -> None:
+    """Run the bot against the Bot API at TELEGRAM_BASE_URL (long polling by default)."""
+    from bot.app import build_application, webhook_options
     from bot.logs import setup_logging
     from storage.db import SchemaOutOfDate
 
     settings = _settings()
     try:
         token = settings.require_token()
+        options = webhook_options(settings) if webhook else {}
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    setup_logging(settings.log_level, secrets=[token])
+    secrets = [token] + ([options["secret_token"]] if webhook else [])
+    setup_logging(settings.log_level, secrets=secrets)
     application = build_application(settings, token=token)
     try:
-        application.run_polling(allowed_updates=None, drop_pending_updates=False)
+        if webhook:
+            application.run_webhook(**options)
+        else:
+            application.run_polling(allowed_updates=None, drop_pending_updates=False)
     except SchemaOutOfDate as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 SUMMARY_NOT_ALLOWED = "抱歉，需求周报只有管理员可以查看。"
 SUMMARY_USAGE = (
-    "用法：\n/summary 本周到目前为止\n/summary last 上一周\n/summary 2026-W47 指定的一周（年-W周数）"
+    "用法：\n"
+    "/summary 本周到目前为止\n"
+    "/summary last 上一周\n"
+    "/summary 2026-W47 指定的一周（年-W周数）"
 )
 SUMMARY_BAD_WEEK = "没看懂「{week}」是哪一周。" + "\n" + SUMMARY_USAGE
 SUMMARY_WORKING = "正在生成 {week} 的需求周报，请稍等…"
@@ -51,15 +54,22 @@ SECTION_KEYWORDS = "<b>关键词</b>"
 KEYWORD_ROW = "· {name}：{words}"
 KEYWORD_SEPARATOR = "、"
 
-BACKLOG = "<b>积压</b>（截至{as_of}）共 {total} 件：待签收 {unclaimed}，办理中 {in_work}，超时 <b>{overdue}</b>"
-TIMES = "<b>时效</b> 签收中位 {claim_median}（P90 {claim_p90}）；办结中位 {resolve_median}（P90 {resolve_p90}）"
+BACKLOG = (
+    "<b>积压</b>（截至{as_of}）共 {total} 件："
+    "待签收 {unclaimed}，办理中 {in_work}，超时 <b>{overdue}</b>"
+)
+TIMES = (
+    "<b>时效</b> 签收中位 {claim_median}（P90 {claim_p90}）；"
+    "办结中位 {resolve_median}（P90 {resolve_p90}）"
+)
 HOURS = "{hours}小时"
 DAYS = "{days}天"
 NO_VALUE = "—"
 
 SECTION_ORGANISATIONS = "<b>组织</b>（签收 · 办结 · 及时签收率 · 办结率 · 满意度）"
 ORGANISATION_ROW = (
-    "· {name}：签收{claimed} 办结{resolved} 及时{response} 办结率{resolution} 满意{satisfaction}{reopened}"
+    "· {name}：签收{claimed} 办结{resolved} 及时{response} "
+    "办结率{resolution} 满意{satisfaction}{reopened}"
 )
 SATISFACTION = "{rating}分/解决{solved}"
 REOPENED = " 重开{count}"
@@ -125,7 +135,17 @@ OVERVIEW_ROWS = {
 CATEGORY_HEADERS = ("类别", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
 COMMUNITY_HEADERS = ("社区", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
 HOT_HEADERS = ("社区", "楼栋", "需求（件）", "涉及居民（人）")
-CLUSTER_HEADERS = ("编号", "类别", "社区", "楼栋", "内容摘要", "需求（件）", "其中已合并", "涉及居民（人）", "相关编号")
+CLUSTER_HEADERS = (
+    "编号",
+    "类别",
+    "社区",
+    "楼栋",
+    "内容摘要",
+    "需求（件）",
+    "其中已合并",
+    "涉及居民（人）",
+    "相关编号",
+)
 BACKLOG_HEADERS = ("类别", "积压（件）", "其中超时")
 BACKLOG_TOTAL = "合计"
 TIMES_HEADERS = (
@@ -210,8 +230,7 @@ MERGE_MERGE_CLOSED = "需求 #{number} 已不在办理中（已办结、撤回�
 MERGE_NOT_FOUND = "没有找到需求 #{number}。"
 MERGE_OUT_OF_SCOPE = "需求 #{number} 不在您组织负责的范围内，不能合并。"
 MERGE_NOTICE = (
-    "您的需求 #{merged} 和邻居反映的 #{keep} 是同一个问题，已合并处理。"
-    "之后的进展会在这里通知您。"
+    "您的需求 #{merged} 和邻居反映的 #{keep} 是同一个问题，已合并处理。之后的进展会在这里通知您。"
 )
 
 # --- 我也遇到了 (+1), for the resident conversation -------------------------------------------

@@ -1,0 +1,257 @@
+"""Working days, deadlines, reminders (催办), overdue notices, stale claims, digests, leases."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage import deadlines as dl
+from storage import lifecycle as life
+from storage import organisations as orgs
+from storage.db import Database
+from storage.models import ServiceRequest
+from tests.storage.staff_helpers import (
+    ADMIN,
+    ADMINS,
+    RESIDENT,
+    events,
+    file,
+    make_org,
+    make_staff,
+    notifications,
+    request,
+)
+
+TZ = ZoneInfo("Asia/Shanghai")
+LIMITS = dl.Limits(claim_days=1, resolve_days=5, urgent_claim_hours=2, stale_days=3, tz=TZ)
+A1, A2 = 3_000_000_011, 3_000_000_012
+B1 = 3_000_000_021
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+
+
+# --- working days ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        (local(2025, 6, 10, 15, 0), 1, local(2025, 6, 11, 15, 0)),  # Tuesday -> Wednesday
+        (local(2025, 6, 13, 15, 0), 1, local(2025, 6, 16, 15, 0)),  # Friday -> Monday
+        (local(2025, 6, 14, 10, 0), 1, local(2025, 6, 17, 0, 0)),  # Saturday: end of Monday
+        (local(2025, 9, 30, 9, 0), 1, local(2025, 10, 9, 9, 0)),  # National Day holidays
+        (local(2025, 9, 27, 11, 0), 1, local(2025, 9, 29, 0, 0)),  # Sunday 28th is 调休 work
+        (local(2025, 10, 10, 9, 0), 1, local(2025, 10, 11, 9, 0)),  # Saturday 11th is 调休 work
+        (local(2025, 6, 10, 15, 0), 5, local(2025, 6, 17, 15, 0)),
+    ],
+)
+def test_add_working_days(start: datetime, days: int, due: datetime) -> None:
+    assert dl.add_working_days(start, days, tz=TZ) == due
+    assert dl.add_working_days(start.astimezone(UTC), days, tz=TZ) == due
+
+
+def test_unsupported_years_fall_back_to_weekdays_and_warn_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calendar = dl.WorkCalendar()
+    with caplog.at_level(logging.WARNING, logger="storage.deadlines"):
+        assert calendar.is_workday(date(2031, 1, 1))  # Wednesday; holidays unknown
+        assert not calendar.is_workday(date(2031, 1, 4))  # Saturday
+        due = dl.add_working_days(local(2031, 1, 3, 9, 0), 1, tz=TZ, calendar=calendar)
+    assert due == local(2031, 1, 6, 9, 0)
+    warnings = [r for r in caplog.records if "2031" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_claim_and_resolve_deadlines() -> None:
+    filed = local(2025, 6, 14, 10, 0)  # a Saturday
+    urgent = ServiceRequest(
+        resident_id=1, original_text="", normalised_text="", predicted_category="x",
+        category="x", priority="urgent", created_at=filed,
+    )  # fmt: skip
+    deadline = dl.claim_deadline(urgent, LIMITS)
+    assert deadline.due == filed + timedelta(hours=2)  # urgent: any day
+    assert deadline.remind_at == deadline.due - timedelta(minutes=30)
+    normal = ServiceRequest(
+        resident_id=1, original_text="", normalised_text="", predicted_category="x",
+        category="x", created_at=filed, status="claimed", claimed_at=local(2025, 6, 16, 9, 0),
+    )  # fmt: skip
+    assert dl.claim_deadline(normal, LIMITS).due == local(2025, 6, 17, 0, 0)
+    resolve = dl.deadline_of(normal, LIMITS)
+    assert resolve is not None and resolve.kind == "resolve"
+    assert resolve.due == local(2025, 6, 23, 9, 0)
+    assert resolve.remind_at == local(2025, 6, 23, 5, 0)
+    normal.status = "resolved"
+    assert dl.deadline_of(normal, LIMITS) is None
+
+
+def test_settings_give_the_limits() -> None:
+    from bot.settings import load_settings
+
+    limits = dl.Limits.from_settings(load_settings(claim_limit_working_days=2))
+    assert (limits.claim_days, limits.resolve_days, limits.urgent_claim_hours) == (2, 5, 2)
+    assert limits.stale_days == 3
+
+
+# --- the periodic check ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db: Database) -> Database:
+    with db.session() as s:
+        make_org(s, "甲", categories=["repairs"])
+        make_org(s, "乙", categories=["elderly"])
+        make_staff(s, "甲", A1)
+        make_staff(s, "甲", A2)
+        make_staff(s, "乙", B1)
+        orgs.set_notify_mode(s, telegram_id=A2, mode="off")
+    return db
+
+
+def _check(db: Database, now: datetime) -> dl.CheckReport:
+    with db.session() as s:
+        return dl.check_deadlines(s, limits=LIMITS, admin_ids=ADMINS, now=now)
+
+
+def test_claim_reminder_goes_once_to_staff_in_scope(world: Database) -> None:
+    filed = local(2025, 6, 10, 9, 0)  # Tuesday; due Wednesday 09:00, reminded from 05:00
+    with world.session() as s:
+        number = file(s, created_at=filed)
+    assert _check(world, local(2025, 6, 11, 4, 59)).reminders == 0
+    assert _check(world, local(2025, 6, 11, 5, 0)).reminders == 1
+    assert _check(world, local(2025, 6, 11, 5, 1)).reminders == 0  # not on every tick
+    with world.session() as s:
+        reminders = notifications(s, kind=dl.KIND_REMIND_CLAIM)
+        assert [r.chat_id for r in reminders] == [A1]  # A2 is off, B1 out of scope
+        assert f"#{number}" in reminders[0].text and "06月11日 09:00" in reminders[0].text
+        assert reminders[0].dedupe_key is not None
+        assert reminders[0].dedupe_key.startswith(f"remind-claim:{number}:")
+
+
+def test_overdue_claim_is_told_to_admins_once(world: Database) -> None:
+    with world.session() as s:
+        number = file(s, created_at=local(2025, 6, 10, 9, 0))
+    report = _check(world, local(2025, 6, 11, 9, 0))
+    assert (report.overdue_notices, report.reminders) == (1, 0)
+    assert _check(world, local(2025, 6, 11, 9, 5)).overdue_notices == 0
+    assert _check(world, local(2025, 6, 20, 9, 5)).overdue_notices == 0
+    with world.session() as s:
+        notices = notifications(s, kind=dl.KIND_OVERDUE_CLAIM)
+        assert [(n.chat_id, n.request_id) for n in notices] == [(ADMIN, number)]
+
+
+def test_urgent_requests_are_reminded_within_hours_on_a_sunday(world: Database) -> None:
+    filed = local(2025, 6, 15, 10, 0)  # Sunday
+    with world.session() as s:
+        number = file(s, urgent=True, created_at=filed)
+    assert _check(world, filed + timedelta(minutes=89)).reminders == 0
+    assert _check(world, filed + timedelta(minutes=90)).reminders == 1
+    assert _check(world, filed + timedelta(hours=2)).overdue_notices == 1
+    with world.session() as s:
+        assert notifications(s, kind=dl.KIND_REMIND_CLAIM)[0].request_id == number
+
+
+def test_a_requeued_request_starts_a_new_clock(world: Database) -> None:
+    with world.session() as s:
+        number = file(s, created_at=local(2025, 6, 10, 9, 0))
+    _check(world, local(2025, 6, 11, 10, 0))  # overdue notice, first round
+    with world.session() as s:
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 11, 0))
+        life.release(
+            s, telegram_id=A1, number=number, reason="人手不够", now=local(2025, 6, 11, 12, 0)
+        )
+    assert _check(world, local(2025, 6, 12, 8, 0)).reminders == 1
+    assert _check(world, local(2025, 6, 12, 12, 0)).overdue_notices == 1
+
+
+def test_resolve_reminder_and_overdue(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
+        # Notes keep the claim alive: it is not released as stale.
+        for day in (11, 12, 13, 16, 17):
+            life.add_note(
+                s, telegram_id=A1, number=number, note="进行中", now=local(2025, 6, day, 9)
+            )
+    assert _check(world, local(2025, 6, 17, 4, 59)).reminders == 0
+    assert _check(world, local(2025, 6, 17, 5, 0)).reminders == 2  # A1 and A2 (their duty)
+    assert _check(world, local(2025, 6, 17, 6, 0)).reminders == 0
+    report = _check(world, local(2025, 6, 17, 9, 0))
+    assert (report.overdue_notices, report.released) == (1, [])
+    with world.session() as s:
+        assert notifications(s, kind=dl.KIND_OVERDUE_RESOLVE)[0].chat_id == ADMIN
+
+
+def test_a_claim_without_progress_for_three_working_days_is_released(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))  # Thursday
+    assert _check(world, local(2025, 6, 17, 14, 59)).released == []
+    assert _check(world, local(2025, 6, 17, 15, 0)).released == [number]
+    assert _check(world, local(2025, 6, 17, 15, 5)).released == []
+    with world.session() as s:
+        row = request(s, number)
+        assert (row.status, row.organisation_id) == ("open", None)
+        assert events(s, number)[-1] == ("stale_released", "claimed", "open")
+        assert notifications(s, chat_id=A1, kind="stale_released")
+        assert notifications(s, chat_id=RESIDENT, kind="requeued")
+
+
+def test_a_note_keeps_the_claim(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
+        life.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 16, 9))
+    assert _check(world, local(2025, 6, 17, 15, 0)).released == []
+    assert _check(world, local(2025, 6, 19, 9, 0)).released == [number]
+
+
+# --- digest ---------------------------------------------------------------------------------
+
+
+def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
+    with world.session() as s:
+        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        for _ in range(12):
+            file(s, category="elderly")
+        file(s, category="repairs")
+    morning = local(2025, 6, 10, 8, 29)
+    with world.session() as s:
+        assert dl.queue_digests(s, tz=TZ, now=morning, at=time(8, 30)) == 0
+        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(minutes=1)) == 1
+    with world.session() as s:
+        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(hours=3)) == 0
+        (digest,) = notifications(s, kind=dl.KIND_DIGEST)
+        assert digest.chat_id == B1 and "12" in digest.text and "还有 2 条" in digest.text
+        assert digest.buttons == [[["📋 查看待受理需求", "q:0"]]]
+        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 1
+
+
+def test_no_digest_for_an_empty_queue(world: Database) -> None:
+    with world.session() as s:
+        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        assert dl.queue_digests(s, tz=TZ, now=local(2025, 6, 10, 9, 0)) == 0
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+def test_lease(db: Database) -> None:
+    now = datetime(2025, 6, 10, tzinfo=UTC)
+    ttl = timedelta(minutes=10)
+    with db.session() as s:
+        assert dl.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now)
+    with db.session() as s:
+        assert not dl.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now)
+        assert dl.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl / 2)
+        assert dl.acquire_lease(s, name="other", holder="b", ttl=ttl, now=now)
+    with db.session() as s:
+        assert not dl.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl)
+        assert dl.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl * 2)
+    with db.session() as s:
+        assert not dl.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl * 2)
