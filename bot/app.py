@@ -72,7 +72,7 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if rate_limit:
+    if rate_limit and settings.telegram_rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
 

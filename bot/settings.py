@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    # PTB's AIORateLimiter keeps outgoing messages within Telegram's limits (~30/s). Only a
+    # Bot API server without limits (the load benchmark's fake) may switch it off.
+    telegram_rate_limit: bool = True
     database_url: str = DEFAULT_DATABASE_URL
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Shanghai"

@@ -347,7 +347,7 @@ def render_chart(summary: WeeklySummary, category_name: CategoryName, *, dpi: in
         )
         _draw_bars(bars, summary, category_name)
         _draw_trend(trend, summary, category_name)
-        figure.subplots_adjust(left=0.15, right=0.97, top=0.8, bottom=0.1)
+        figure.subplots_adjust(left=0.15, right=0.97, top=0.8, bottom=0.22)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
@@ -399,13 +399,18 @@ def _draw_bars(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> 
     ax.set_xlim(0, max(top * 1.18, 1))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", color="#edf2f7")
-    ax.legend(loc="lower right", frameon=False, fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False, fontsize=10, ncols=2)
+
+
+def _monday(week: str) -> str:
+    monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    return f"{monday.month}/{monday.day}"
 
 
 def _draw_trend(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> None:
     _style(ax)
     ax.set_title(t.CHART_TREND_TITLE, loc="left", fontsize=13, color=INK, pad=12)
-    weeks = [w.split("-")[1] for w in summary.trend_weeks]
+    weeks = [f"{w.split('-')[1]}\n{_monday(w)}" for w in summary.trend_weeks]
     x = list(range(len(weeks)))
     totals = [sum(c.trend[i] for c in summary.categories) for i in x]
     ax.plot(x, totals, color=INK, linewidth=2.2, linestyle="--", marker="o", label=t.CHART_TOTAL)
@@ -432,7 +437,15 @@ def _draw_trend(ax: Any, summary: WeeklySummary, category_name: CategoryName) ->
     ax.set_ylim(0, max(max(totals) * 1.2, 1))
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", color="#edf2f7")
-    ax.legend(loc="upper left", frameon=False, fontsize=9.5, ncols=2)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        frameon=False,
+        fontsize=9.5,
+        ncols=3,
+        handlelength=1.6,
+        columnspacing=1.2,
+    )
 
 
 # --- workbook ---------------------------------------------------------------------------------

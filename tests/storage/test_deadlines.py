@@ -229,7 +229,8 @@ def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
         (digest,) = notifications(s, kind=dl.KIND_DIGEST)
         assert digest.chat_id == B1 and "12" in digest.text and "还有 2 条" in digest.text
         assert digest.buttons == [[["📋 查看待受理需求", "q:0"]]]
-        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 1
+        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 0
+        assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1, minutes=1)) == 1
 
 
 def test_no_digest_for_an_empty_queue(world: Database) -> None:

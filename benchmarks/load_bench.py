@@ -1,0 +1,168 @@
+"""Load: N simulated residents file a request each, concurrently, through the fake Bot API.
+
+The bot runs as a separate process (`linli run`, exactly as in production) polling a local fake
+Telegram served by this script; every resident goes through the whole conversation (describe,
+confirm the category, give the place, skip extras, submit). Prints requests filed vs expected,
+reply latency percentiles (time from a resident's action to the bot's first answer), and the bot
+process's CPU time and peak memory.
+
+    python benchmarks/load_bench.py                       # 500 residents, SQLite and PostgreSQL
+    python benchmarks/load_bench.py --residents 100 --database sqlite
+
+Outgoing rate limiting is switched off for the run (TELEGRAM_RATE_LIMIT=false): the real
+Telegram allows a bot about 30 messages a second, which would make this a measure of that limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.fakeapi import FakeBotAPI, FakeUser  # noqa: E402
+from storage.db import Database, upgrade  # noqa: E402
+
+POSTGRES = os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def messages() -> list[str]:
+    with (ROOT / "nlp" / "data" / "test.csv").open(encoding="utf-8") as handle:
+        return [row["text"] for row in csv.DictReader(handle)]
+
+
+async def resident_files(user: FakeUser, text: str, latencies: list[float]) -> bool:
+    """One resident's whole conversation; True when the bot confirmed a request number."""
+
+    async def timed(action: object) -> object:
+        start = time.perf_counter()
+        await action  # type: ignore[misc]
+        event = await user.next(timeout=60)
+        latencies.append(time.perf_counter() - start)
+        return event
+
+    guess = await timed(user.send(text))
+    await timed(user.press(guess.buttons[0]))  # type: ignore[attr-defined]
+    await user.next(timeout=60)  # the question for the place
+    await timed(user.send("玉林社区 3栋"))
+    await timed(user.press("跳过"))
+    await timed(user.press("提交"))
+    done = await user.next(timeout=60)
+    return "#" in done.text
+
+
+async def run_one(database: str, residents: int) -> dict[str, float]:
+    workdir = Path(tempfile.mkdtemp(prefix="linli-load-"))
+    pg_name = None
+    if database == "sqlite":
+        url = f"sqlite:///{workdir / 'load.db'}"
+    else:
+        pg_name = f"linli_load_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(pg_name)))
+        url = f"{POSTGRES}/{pg_name}"
+        db = Database(url, pool_size=1)
+        upgrade(db.engine)
+        db.dispose()
+    texts = messages()
+    async with FakeBotAPI() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+            "DATABASE_URL": url,
+            "TELEGRAM_RATE_LIMIT": "false",
+            "MAX_MESSAGES_PER_MINUTE": "1000",
+            "LOG_LEVEL": "WARNING",
+        }
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bot = subprocess.Popen(
+            [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+            env=env,
+            cwd=workdir,
+        )
+        try:
+            while "setMyCommands" not in fake.calls:
+                if bot.poll() is not None:
+                    raise SystemExit(f"the bot exited with {bot.returncode}")
+                await asyncio.sleep(0.1)
+            users = [fake.user(8_000_000 + i, f"居民{i}") for i in range(residents)]
+            latencies: list[float] = []
+            start = time.perf_counter()
+            results = await asyncio.gather(
+                *(resident_files(u, texts[i % len(texts)], latencies) for i, u in enumerate(users)),
+                return_exceptions=True,
+            )
+            elapsed = time.perf_counter() - start
+        finally:
+            bot.terminate()
+            bot.wait(timeout=30)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    engine = Database(url, pool_size=1).engine
+    with engine.connect() as conn:
+        filed = conn.execute(sa.text("SELECT count(*) FROM requests")).scalar_one()
+    engine.dispose()
+    if pg_name:
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(pg_name))
+            )
+    errors = [r for r in results if isinstance(r, BaseException)]
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "residents": residents,
+        "filed": filed,
+        "confirmed": sum(1 for r in results if r is True),
+        "errors": len(errors),
+        "seconds": elapsed,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "mean_ms": statistics.mean(latencies) * 1000 if latencies else 0.0,
+        "bot_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        # ru_maxrss of children is the largest child's peak, in KiB on Linux.
+        "bot_peak_mib": after.ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--residents", type=int, default=500)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    print(f"{'database':<10} {'filed':>11} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+          f" {'total s':>8} {'bot CPU s':>9} {'bot MiB':>8}")
+    for backend in backends:
+        r = asyncio.run(run_one(backend, args.residents))
+        print(
+            f"{backend:<10} {int(r['filed']):>5}/{int(r['residents']):<5} {int(r['errors']):>6}"
+            f" {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['seconds']:>8.1f}"
+            f" {r['bot_cpu_s']:>9.1f} {r['bot_peak_mib']:>8.0f}"
+        )
+        if r["filed"] != r["residents"]:
+            print(f"  LOST: {int(r['residents'] - r['filed'])} requests not filed")
+
+
+if __name__ == "__main__":
+    main()

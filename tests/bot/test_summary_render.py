@@ -1,0 +1,233 @@
+"""The summary as chat text, PNG chart and Excel workbook, opened back and checked."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from matplotlib.image import imread
+from openpyxl import load_workbook
+
+from bot.summary_render import (
+    cjk_font_family,
+    cjk_font_path,
+    render_chart,
+    render_text,
+    render_workbook,
+)
+from bot.texts import summary as t
+from nlp.categories import category_name
+from storage.db import Database, upgrade
+from storage.summary import RawRequest, WeeklySummary, week_requests, weekly_summary
+from tests.storage.summary_data import NOW, TZ, WEEK, build
+
+TAG = re.compile(r"</?(b|i|u|s|code|pre|a)( [^>]*)?>")
+
+
+@pytest.fixture(scope="module")
+def data(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[WeeklySummary, list[RawRequest]]]:
+    """The fixed data set on SQLite (the numbers are checked on both backends in storage)."""
+    path: Path = tmp_path_factory.mktemp("render") / "render.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    with db.session() as s:
+        build(s)
+    with db.session() as s:
+        summary = weekly_summary(s, week=WEEK, tz=TZ, now=NOW)
+        raw = week_requests(s, week=WEEK, tz=TZ)
+    db.dispose()
+    yield summary, raw
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> WeeklySummary:
+    path: Path = tmp_path_factory.mktemp("empty") / "empty.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    with db.session() as s:
+        summary = weekly_summary(s, week=WEEK, tz=TZ, now=NOW)
+    db.dispose()
+    return summary
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def test_text_holds_the_headline_numbers(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    text = render_text(data[0], category_name)
+    assert "2026-W47" in text and "11月16日—11月22日" in text
+    assert "本周新需求 <b>5</b> 件（较上周 ↑2，+66.7%），涉及居民 <b>7</b> 人" in text
+    assert "· 设施维修 2件 4人 持平" in text
+    assert "· 玉林社区 3栋 2件/4人" in text
+    assert "<b>4</b>人" in text  # the elevator cluster
+    assert "电梯" in text
+    assert "共 5 件：待签收 4，办理中 1，超时 <b>3</b>" in text
+    assert "签收中位 25.5小时（P90 43.5小时）" in text
+    assert "· X：签收1 办结2 及时100% 办结率100% 满意4.5分/解决100% 重开1" in text
+    assert "居民更正 1/7（14%）" in text
+
+
+def test_text_fits_one_phone_screen(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    text = render_text(data[0], category_name)
+    assert len(text) < 1500
+    assert len(text.splitlines()) <= 32
+
+
+def test_text_is_valid_html_and_escapes_what_people_wrote(
+    data: tuple[WeeklySummary, list[RawRequest]],
+) -> None:
+    from dataclasses import replace
+
+    summary = data[0]
+    cluster = replace(summary.clusters[0], excerpt="<script>&", community="<b>坏</b>")
+    hostile = replace(summary, clusters=(cluster,))
+    text = render_text(hostile, category_name)
+    assert "&lt;script&gt;&amp;" in text and "&lt;b&gt;坏&lt;/b&gt;" in text
+    leftover = TAG.sub("", text)
+    assert "<" not in leftover and ">" not in leftover
+
+
+def test_text_of_an_empty_week(empty: WeeklySummary) -> None:
+    text = render_text(empty, category_name)
+    assert t.EMPTY_WEEK in text
+    assert "共 0 件" in text
+    assert t.SECTION_CATEGORIES not in text and t.SECTION_ORGANISATIONS not in text
+
+
+def test_current_week_says_so_far(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    from dataclasses import replace
+
+    partial = replace(data[0], complete=False, as_of="2026-11-19T15:30:00+08:00")
+    assert "，截至11月19日 15:30）" in render_text(partial, category_name)
+
+
+# --- chart ------------------------------------------------------------------------------------
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return imread(io.BytesIO(png), format="png")
+
+
+def test_chart_is_a_non_blank_png(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    png = render_chart(data[0], category_name)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = _pixels(png)
+    height, width = pixels.shape[:2]
+    assert (width, height) == (1650, 930)
+    rgb = pixels[..., :3]
+    not_white = (rgb < 0.97).any(axis=2).mean()
+    assert 0.02 < not_white < 0.5
+    # This week's bars are drawn in the chart's blue (#2b6cb0).
+    blue = (abs(rgb - np.array([0x2B, 0x6C, 0xB0]) / 255).max(axis=2) < 0.02).sum()
+    assert blue > 5000
+
+
+def test_chart_font_has_the_chinese_glyphs(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    """Every character the chart draws exists in the font: no tofu boxes."""
+    summary = data[0]
+    assert cjk_font_path().name == "NotoSansCJKsc-Regular.otf"
+    family = cjk_font_family()
+    found = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
+    assert Path(found).name == "NotoSansCJKsc-Regular.otf"
+    font = FT2Font(found)
+    labels = [t.CHART_TITLE, t.CHART_BARS_TITLE, t.CHART_TREND_TITLE, t.CHART_THIS_WEEK]
+    labels += [category_name(c.category) for c in summary.categories]
+    charmap = font.get_charmap()
+    missing = {ch for label in labels for ch in label if ch.strip() and ord(ch) not in charmap}
+    assert missing == set()
+
+
+def test_chart_of_an_empty_week(empty: WeeklySummary) -> None:
+    pixels = _pixels(render_chart(empty, category_name))
+    assert pixels.shape[:2] == (930, 1650)
+    assert (pixels[..., :3] < 0.97).any(axis=2).mean() > 0.005
+
+
+def test_chart_folds_many_categories(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    from dataclasses import replace
+
+    base = data[0].categories[0]
+    many = tuple(replace(base, category=f"c{i}", requests=i + 1) for i in range(12))
+    png = render_chart(replace(data[0], categories=many), lambda code: code)
+    assert _pixels(png).shape[:2] == (930, 1650)
+
+
+# --- workbook ---------------------------------------------------------------------------------
+
+
+def _book(data: tuple[WeeklySummary, list[RawRequest]]):  # type: ignore[no-untyped-def]
+    raw = render_workbook(data[0], data[1], category_name)
+    return load_workbook(io.BytesIO(raw))
+
+
+def test_workbook_has_one_sheet_per_table(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    book = _book(data)
+    assert book.sheetnames == [
+        t.SHEET_OVERVIEW,
+        t.SHEET_CATEGORIES,
+        t.SHEET_COMMUNITIES,
+        t.SHEET_HOT,
+        t.SHEET_CLUSTERS,
+        t.SHEET_BACKLOG,
+        t.SHEET_TIMES,
+        t.SHEET_ORGANISATIONS,
+        t.SHEET_KEYWORDS,
+        t.SHEET_CLASSIFIER,
+        t.SHEET_REQUESTS,
+        t.SHEET_NOTES,
+    ]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet["A1"].font.bold, sheet.title
+
+
+def test_workbook_cells(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    book = _book(data)
+    overview = {
+        row[0]: row[1] for row in book[t.SHEET_OVERVIEW].iter_rows(min_row=2, values_only=True)
+    }
+    assert overview[t.OVERVIEW_ROWS["needs"]] == 5
+    assert overview[t.OVERVIEW_ROWS["residents"]] == 7
+    assert overview[t.OVERVIEW_ROWS["change_pct"]] == pytest.approx(0.667)
+    categories = list(book[t.SHEET_CATEGORIES].iter_rows(values_only=True))
+    assert categories[0][:6] == t.CATEGORY_HEADERS
+    assert categories[0][6:] == ("2026-W44", "2026-W45", "2026-W46", "2026-W47")
+    assert categories[1] == ("设施维修", 2, 2, 0, 0.0, 4, 1, 1, 2, 2)
+    orgs = list(book[t.SHEET_ORGANISATIONS].iter_rows(values_only=True))
+    assert orgs[1][:7] == ("X", 1, 1, 1.0, 2, 0, 1.0)
+    assert book[t.SHEET_ORGANISATIONS]["D2"].number_format == "0.0%"
+    times = list(book[t.SHEET_TIMES].iter_rows(values_only=True))
+    assert times[1] == (t.TIMES_ALL, 2, 25.5, 43.5, 3, 60.0, 164.8)
+
+
+def test_workbook_requests_sheet_masks_and_localises(
+    data: tuple[WeeklySummary, list[RawRequest]],
+) -> None:
+    sheet = _book(data)[t.SHEET_REQUESTS]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == t.REQUEST_HEADERS
+    assert len(rows) == 1 + 7
+    first = rows[1]
+    assert first[1].strftime("%Y-%m-%d %H:%M") == "2026-11-16 09:00"  # local, not UTC
+    assert (first[2], first[6], first[8]) == ("设施维修", "已办结", "X")
+    texts = " ".join(str(row[-1]) for row in rows[1:])
+    assert "13812345678" not in texts and "138****5678" in texts
+    assert sheet.column_dimensions["R"].width == 60
+    assert 8 <= sheet.column_dimensions["A"].width < 20
+
+
+def test_workbook_of_an_empty_week(empty: WeeklySummary) -> None:
+    book = load_workbook(io.BytesIO(render_workbook(empty, [], category_name)))
+    assert book[t.SHEET_REQUESTS].max_row == 1
+    notes = [row[0] for row in book[t.SHEET_NOTES].iter_rows(min_row=2, values_only=True)]
+    assert any("Asia/Shanghai" in str(line) for line in notes)
