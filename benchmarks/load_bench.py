@@ -8,6 +8,7 @@ process's CPU time and peak memory.
 
     python benchmarks/load_bench.py                       # 500 residents, SQLite and PostgreSQL
     python benchmarks/load_bench.py --residents 100 --database sqlite
+    python benchmarks/load_bench.py --ramp 0 --think 0   # everyone at the same instant
 
 Outgoing rate limiting is switched off for the run (TELEGRAM_RATE_LIMIT=false): the real
 Telegram allows a bot about 30 messages a second, which would make this a measure of that limit.
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import csv
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -38,6 +40,9 @@ sys.path.insert(0, str(ROOT))
 from bot.fakeapi import FakeBotAPI, FakeUser  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
 
+PROFILE = (
+    ["-m", "cProfile", "-o", os.environ["LINLI_PROFILE"]] if os.environ.get("LINLI_PROFILE") else []
+)
 POSTGRES = os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -46,10 +51,20 @@ def messages() -> list[str]:
         return [row["text"] for row in csv.DictReader(handle)]
 
 
-async def resident_files(user: FakeUser, text: str, latencies: list[float]) -> bool:
-    """One resident's whole conversation; True when the bot confirmed a request number."""
+async def resident_files(
+    user: FakeUser, text: str, latencies: list[float], *, start_after: float, think: float
+) -> bool:
+    """One resident's whole conversation; True when the bot confirmed a request number.
+
+    The resident arrives after `start_after` seconds and, like a person reading the answer,
+    waits up to `think` seconds (uniformly drawn) before each next step.
+    """
+    rng = random.Random(user.id)
+    await asyncio.sleep(start_after)
 
     async def timed(action: object) -> object:
+        if think:
+            await asyncio.sleep(rng.uniform(think / 3, think))
         start = time.perf_counter()
         await action  # type: ignore[misc]
         event = await user.next(timeout=60)
@@ -66,7 +81,7 @@ async def resident_files(user: FakeUser, text: str, latencies: list[float]) -> b
     return "#" in done.text
 
 
-async def run_one(database: str, residents: int) -> dict[str, float]:
+async def run_one(database: str, residents: int, ramp: float, think: float) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="linli-load-"))
     pg_name = None
     if database == "sqlite":
@@ -92,8 +107,9 @@ async def run_one(database: str, residents: int) -> dict[str, float]:
             "LOG_LEVEL": "WARNING",
         }
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own_before = resource.getrusage(resource.RUSAGE_SELF)
         bot = subprocess.Popen(
-            [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+            [sys.executable, *PROFILE, "-m", "bot", "run"],
             env=env,
             cwd=workdir,
         )
@@ -106,7 +122,16 @@ async def run_one(database: str, residents: int) -> dict[str, float]:
             latencies: list[float] = []
             start = time.perf_counter()
             results = await asyncio.gather(
-                *(resident_files(u, texts[i % len(texts)], latencies) for i, u in enumerate(users)),
+                *(
+                    resident_files(
+                        u,
+                        texts[i % len(texts)],
+                        latencies,
+                        start_after=ramp * i / residents,
+                        think=think,
+                    )
+                    for i, u in enumerate(users)
+                ),
                 return_exceptions=True,
             )
             elapsed = time.perf_counter() - start
@@ -114,15 +139,14 @@ async def run_one(database: str, residents: int) -> dict[str, float]:
             bot.terminate()
             bot.wait(timeout=30)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own_after = resource.getrusage(resource.RUSAGE_SELF)
     engine = Database(url, pool_size=1).engine
     with engine.connect() as conn:
         filed = conn.execute(sa.text("SELECT count(*) FROM requests")).scalar_one()
     engine.dispose()
     if pg_name:
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(pg_name))
-            )
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(pg_name)))
     errors = [r for r in results if isinstance(r, BaseException)]
     latencies.sort()
 
@@ -140,25 +164,37 @@ async def run_one(database: str, residents: int) -> dict[str, float]:
         "p99_ms": pct(0.99),
         "mean_ms": statistics.mean(latencies) * 1000 if latencies else 0.0,
         "bot_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "driver_cpu_s": (own_after.ru_utime + own_after.ru_stime)
+        - (own_before.ru_utime + own_before.ru_stime),
         # ru_maxrss of children is the largest child's peak, in KiB on Linux.
         "bot_peak_mib": after.ru_maxrss / 1024,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--ramp", type=float, default=10.0, help="seconds over which residents arrive (0: at once)"
+    )
+    parser.add_argument(
+        "--think", type=float, default=3.0, help="max seconds a resident reads before acting"
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]
-    print(f"{'database':<10} {'filed':>11} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-          f" {'total s':>8} {'bot CPU s':>9} {'bot MiB':>8}")
+    print(
+        f"{'database':<10} {'filed':>11} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f" {'total s':>8} {'bot CPU s':>9} {'bot MiB':>8} {'driver CPU s':>12}"
+    )
     for backend in backends:
-        r = asyncio.run(run_one(backend, args.residents))
+        r = asyncio.run(run_one(backend, args.residents, args.ramp, args.think))
         print(
             f"{backend:<10} {int(r['filed']):>5}/{int(r['residents']):<5} {int(r['errors']):>6}"
             f" {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['seconds']:>8.1f}"
-            f" {r['bot_cpu_s']:>9.1f} {r['bot_peak_mib']:>8.0f}"
+            f" {r['bot_cpu_s']:>9.1f} {r['bot_peak_mib']:>8.0f} {r['driver_cpu_s']:>12.1f}"
         )
         if r["filed"] != r["residents"]:
             print(f"  LOST: {int(r['residents'] - r['filed'])} requests not filed")

@@ -11,7 +11,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot import texts
 from bot.context import BotData, Context, Services
-from bot.handlers import guards, resident
+from bot import notifier
+from bot.handlers import admin, guards, resident, staff
+from bot.handlers import summary as summary_handlers
 from bot.settings import Settings, SettingsError
 from nlp.categories import load_categories
 from nlp.classifier import Classifier
@@ -69,6 +71,10 @@ def build_application(
         .base_file_url(settings.telegram_base_file_url)
         .context_types(ContextTypes(bot_data=BotData))
         .concurrent_updates(True)
+        # httpcore's pool does work quadratic in its size for every request: a few kept-alive
+        # connections serve hundreds of sends a second; a request waits for a free one.
+        .connection_pool_size(16)
+        .pool_timeout(30.0)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -84,14 +90,23 @@ def build_application(
     handlers = [
         # Group 0: commands and buttons of every role ...
         *resident.command_handlers(),
+        *staff.command_handlers(),
+        *admin.command_handlers(),
         *guards.privacy_handlers(),
-        # ... then the resident's free input (text, photo, location, contact) ...
+        *summary_handlers.command_handlers(),
+        # ... then free text: an admin's /neworg dialogue step, else the resident's input
+        # (text, photo, location, contact) ...
+        *admin.message_handlers(),
         *resident.message_handlers(),
         # ... and last whatever nobody handled: edits, unknown commands, stickers, stray buttons.
         *guards.fallback_handlers(),
     ]
     app.add_handlers(handlers)
     app.add_error_handler(on_error)
+    # Jobs: the outbox worker and the deadline checks; the weekly summary (each runs once
+    # whatever the number of bot processes: leases and dedupe keys in the database).
+    notifier.schedule_jobs(app)
+    summary_handlers.schedule_summary_job(app, settings)
     return app
 
 

@@ -134,13 +134,18 @@ def db_current() -> None:
     database.dispose()
 
 
-def _register_nlp_commands() -> None:
+def _register_commands() -> None:
+    """Merge the classifier's and the summary's commands into `linli` itself."""
+    from bot.cli_org import org_app
+    from bot.cli_summary import summary_app
     from nlp.cli import nlp_app
 
     app.registered_commands.extend(nlp_app.registered_commands)
+    app.registered_commands.extend(summary_app.registered_commands)
+    app.add_typer(org_app, name="org")
 
 
-_register_nlp_commands()
+_register_commands()
 
 
 def main() -> None:

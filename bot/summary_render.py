@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -163,6 +165,14 @@ def render_text(summary: WeeklySummary, category_name: CategoryName) -> str:
     lines.extend(_organisation_lines(summary))
     lines.extend(_classifier_lines(summary, category_name))
     return "\n".join(lines)
+
+
+_TAGS = re.compile(r"</?b>")
+
+
+def plain_text(html: str) -> str:
+    """The chat text for a terminal: tags dropped, entities decoded."""
+    return unescape(_TAGS.sub("", html))
 
 
 def _category_lines(summary: WeeklySummary, category_name: CategoryName) -> list[str]:
@@ -347,7 +357,7 @@ def render_chart(summary: WeeklySummary, category_name: CategoryName, *, dpi: in
         )
         _draw_bars(bars, summary, category_name)
         _draw_trend(trend, summary, category_name)
-        figure.subplots_adjust(left=0.15, right=0.97, top=0.8, bottom=0.22)
+        figure.subplots_adjust(left=0.15, right=0.95, top=0.8, bottom=0.25)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
@@ -357,7 +367,8 @@ def _draw_bars(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> 
     _style(ax)
     ax.set_title(t.CHART_BARS_TITLE, loc="left", fontsize=13, color=INK, pad=12)
     rows = [(category_name(c.category), c.requests, c.previous) for c in summary.categories]
-    if len(rows) > MAX_CHART_CATEGORIES:
+    folded = len(rows) > MAX_CHART_CATEGORIES
+    if folded:
         rest = rows[MAX_CHART_CATEGORIES - 1 :]
         others = (t.CHART_OTHERS, sum(r[1] for r in rest), sum(r[2] for r in rest))
         rows = [*rows[: MAX_CHART_CATEGORIES - 1], others]
@@ -392,6 +403,10 @@ def _draw_bars(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> 
         color=LAST_WEEK,
         label=t.CHART_LAST_WEEK,
     )
+    if folded:
+        # The folded "other categories" bar is a sum, not a category: draw it paler.
+        now.patches[0].set_color("#90a4c0")
+        before.patches[0].set_color("#e2e8f0")
     ax.set_yticks(list(positions), [r[0] for r in rows], fontsize=11, color=INK)
     ax.bar_label(now, padding=3, fontsize=10, color=INK)
     ax.bar_label(before, padding=3, fontsize=9, color=MUTED)
@@ -399,7 +414,15 @@ def _draw_bars(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> 
     ax.set_xlim(0, max(top * 1.18, 1))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", color="#edf2f7")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False, fontsize=10, ncols=2)
+    ax.legend(
+        handles=[Patch(color=THIS_WEEK), Patch(color=LAST_WEEK)],
+        labels=[t.CHART_THIS_WEEK, t.CHART_LAST_WEEK],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        frameon=False,
+        fontsize=10,
+        ncols=2,
+    )
 
 
 def _monday(week: str) -> str:
@@ -408,44 +431,63 @@ def _monday(week: str) -> str:
 
 
 def _draw_trend(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> None:
+    """Lines for the biggest categories; each week's total sits under its label, so that
+    a total ten times larger does not flatten the lines."""
     _style(ax)
     ax.set_title(t.CHART_TREND_TITLE, loc="left", fontsize=13, color=INK, pad=12)
-    weeks = [f"{w.split('-')[1]}\n{_monday(w)}" for w in summary.trend_weeks]
-    x = list(range(len(weeks)))
+    x = list(range(len(summary.trend_weeks)))
     totals = [sum(c.trend[i] for c in summary.categories) for i in x]
-    ax.plot(x, totals, color=INK, linewidth=2.2, linestyle="--", marker="o", label=t.CHART_TOTAL)
+    labels = [
+        f"{week.split('-')[1]}\n{_monday(week)}\n{t.CHART_TOTAL} {total}"
+        for week, total in zip(summary.trend_weeks, totals, strict=True)
+    ]
     ranked = sorted(summary.categories, key=lambda c: (-sum(c.trend), c.category))
+    top = 0
     for colour, row in zip(PALETTE, ranked[:MAX_TREND_LINES], strict=False):
         ax.plot(
             x,
             list(row.trend),
             color=colour,
-            linewidth=2,
+            linewidth=2.2,
             marker="o",
             markersize=5,
             label=category_name(row.category),
         )
-    ax.annotate(
-        str(totals[-1]),
-        (x[-1], totals[-1]),
-        xytext=(6, 4),
-        textcoords="offset points",
-        fontsize=10,
-        color=INK,
-    )
-    ax.set_xticks(x, weeks)
-    ax.set_ylim(0, max(max(totals) * 1.2, 1))
+        ax.annotate(
+            str(row.trend[-1]),
+            (x[-1], row.trend[-1]),
+            xytext=(7, -3),
+            textcoords="offset points",
+            fontsize=9.5,
+            color=colour,
+        )
+        top = max(top, *row.trend)
+    ax.set_xticks(x, labels)
+    ax.set_xlim(-0.25, len(x) - 0.6)
+    ax.set_ylim(0, max(top * 1.2, 1))
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", color="#edf2f7")
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
-        frameon=False,
-        fontsize=9.5,
-        ncols=3,
-        handlelength=1.6,
-        columnspacing=1.2,
-    )
+    if ranked:
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            frameon=False,
+            fontsize=9.5,
+            ncols=3,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            t.CHART_EMPTY,
+            ha="center",
+            va="center",
+            fontsize=14,
+            color=MUTED,
+            transform=ax.transAxes,
+        )
 
 
 # --- workbook ---------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy
 import spacy
 from spacy.language import Language
+from spacy.pipeline import TextCategorizer
 
 import nlp.architectures  # noqa: F401  (registers linli.CharNgramBOW.v1 before loading)
 from nlp.normalize import has_content, normalise
@@ -49,7 +50,8 @@ class Classifier:
 
     def __init__(self, pipeline: Language, *, temperature: float = 1.0, threshold: float = 0.5):
         self._nlp = pipeline
-        self._labels: tuple[str, ...] = tuple(pipeline.get_pipe("textcat").labels)  # type: ignore[attr-defined]
+        textcat = cast(TextCategorizer, pipeline.get_pipe("textcat"))
+        self._labels: tuple[str, ...] = tuple(textcat.labels)
         self._temperature = temperature
         self._threshold = threshold
         self._lock = threading.Lock()
@@ -95,6 +97,18 @@ class Classifier:
         for index, row in zip(wanted, scores, strict=True):
             results[index] = self._result(row)
         return results
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """The calibrated probability of every label for `text` (empty dict if nothing to read)."""
+        cleaned = normalise(text)[:MAX_CHARS]
+        if not has_content(cleaned):
+            return {}
+        with self._lock:
+            doc = self._nlp(cleaned)
+        row = apply_temperature(
+            numpy.array([doc.cats.get(label, 0.0) for label in self._labels]), self._temperature
+        )
+        return {label: float(p) for label, p in zip(self._labels, row, strict=True)}
 
     def _result(self, row: Any) -> Classification:
         order = numpy.argsort(-row, kind="stable")[:TOP_K]

@@ -31,9 +31,12 @@ def _model_dir(model: Path | None) -> Path | None:
     """--model, else the LINLI_MODEL setting, else None (the shipped model)."""
     if model is not None:
         return model
-    from bot.settings import get_settings  # lazy: settings read .env; keep imports cheap
+    from bot.settings import SettingsError, get_settings  # lazy: settings read .env
 
-    return get_settings().linli_model
+    try:
+        return get_settings().linli_model
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
 
 
 @nlp_app.command()
@@ -80,7 +83,7 @@ def train(
     ] = False,
 ) -> None:
     """Train the classifier on a CSV and save it (default: the shipped model)."""
-    from nlp.training import CorpusError, read_corpus
+    from nlp.training import CorpusError, TrainingError, read_corpus
     from nlp.training import train as train_model
 
     try:
@@ -88,17 +91,20 @@ def train(
     except CorpusError as exc:
         raise _fail(str(exc)) from None
     if include_corrections:
-        from bot.settings import get_settings
+        from bot.settings import SettingsError, get_settings
         from storage.corrections import load_corrections
 
-        corrections = load_corrections(get_settings().database_url)
+        try:
+            corrections = load_corrections(get_settings().database_url)
+        except SettingsError as exc:
+            raise _fail(str(exc)) from None
         # A corrected message overrides the corpus label of the same text.
         corrected = {text for text, _ in corrections}
         examples = [e for e in examples if e[0] not in corrected] + list(corrections)
         typer.echo(f"added {len(corrections)} corrections from the database")
     try:
         report = train_model(examples, out, seed=seed, progress=typer.echo)
-    except CorpusError as exc:
+    except TrainingError as exc:
         raise _fail(str(exc)) from None
     if report.heldout_macro_f1 is not None:
         typer.echo(f"held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")

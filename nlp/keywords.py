@@ -17,6 +17,8 @@ import jieba.analyse
 from nlp.segment import segment
 
 STOPWORDS_PATH = Path(__file__).parent / "stopwords.txt"
+# Particles jieba glues to words (又坏了, 好几天); stripped so the topic word is counted.
+_EDGE_PARTICLES = "的了又还也都就呢吗嘛啊呀哦么着过得地"
 
 
 @lru_cache(maxsize=1)
@@ -35,11 +37,7 @@ def _idf() -> tuple[dict[str, float], float]:
 
 def is_content_word(word: str) -> bool:
     """A word of 2+ characters with a letter in it, not a stop word."""
-    return (
-        len(word) >= 2
-        and word not in stop_words()
-        and any(char.isalpha() for char in word)
-    )
+    return len(word) >= 2 and word not in stop_words() and any(char.isalpha() for char in word)
 
 
 def top_keywords(texts: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
@@ -48,7 +46,8 @@ def top_keywords(texts: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
         return []
     document_frequency: Counter[str] = Counter()
     for text in texts:
-        document_frequency.update({word.lower() for word in segment(text) if is_content_word(word)})
+        words = {word.lower().strip(_EDGE_PARTICLES) for word in segment(text)}
+        document_frequency.update(word for word in words if is_content_word(word))
     if not document_frequency:
         return []
     idf, median = _idf()

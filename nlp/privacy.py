@@ -103,7 +103,7 @@ def mask_personal_data(text: str) -> str:
     pieces: list[str] = []
     position = 0
     for item in find_personal_data(text):
-        pieces.append(text[position:item.start])
+        pieces.append(text[position : item.start])
         pieces.append(_mask(item))
         position = item.end
     pieces.append(text[position:])

@@ -21,26 +21,74 @@ from nlp.segment import segment
 
 SAME_NEED_THRESHOLD = 0.5
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-           "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=[栋幢号单元楼层组期区室])")
 _ADDRESS = re.compile(r"(\d+)\s*(号楼|栋|幢|单元|楼|层|组|期|区)")
-_ADDRESS_KIND = {"号楼": "栋", "幢": "栋", "栋": "栋", "单元": "单元", "楼": "楼", "层": "楼",
-                 "组": "组", "期": "期", "区": "区"}
+_ADDRESS_KIND = {
+    "号楼": "栋",
+    "幢": "栋",
+    "栋": "栋",
+    "单元": "单元",
+    "楼": "楼",
+    "层": "楼",
+    "组": "组",
+    "期": "期",
+    "区": "区",
+}
 
 # Everyday ways of saying the same thing, folded in the text before segmentation (longest
 # first), so that jieba's choice of boundaries does not matter.
 _SYNONYMS = {
-    "不动": "坏", "坏掉": "坏", "停运": "坏", "故障": "坏", "不走": "坏", "用不了": "坏",
-    "不能用": "坏", "不亮": "坏", "不灵": "坏", "烂": "坏", "停摆": "坏",
-    "升降梯": "电梯", "路灯": "灯", "灯泡": "灯",
-    "渗水": "漏水", "滴水": "漏水",
-    "好臭": "臭", "异味": "臭", "臭味": "臭", "臭气": "臭", "味道": "臭",
-    "吵闹": "吵", "噪音": "吵", "扰民": "吵", "噪声": "吵",
-    "半夜": "晚上", "深夜": "晚上", "夜里": "晚上", "晚上": "晚上",
-    "莫得": "没有", "没得": "没有",
-    "娃儿": "孩子", "娃娃": "孩子", "小孩子": "孩子", "小孩": "孩子",
-    "电动车": "电瓶车", "电单车": "电瓶车",
+    "不动": "坏",
+    "坏掉": "坏",
+    "停运": "坏",
+    "故障": "坏",
+    "不走": "坏",
+    "用不了": "坏",
+    "不能用": "坏",
+    "不亮": "坏",
+    "不灵": "坏",
+    "烂": "坏",
+    "停摆": "坏",
+    "升降梯": "电梯",
+    "路灯": "灯",
+    "灯泡": "灯",
+    "渗水": "漏水",
+    "滴水": "漏水",
+    "好臭": "臭",
+    "异味": "臭",
+    "臭味": "臭",
+    "臭气": "臭",
+    "味道": "臭",
+    "吵闹": "吵",
+    "噪音": "吵",
+    "扰民": "吵",
+    "噪声": "吵",
+    "半夜": "晚上",
+    "深夜": "晚上",
+    "夜里": "晚上",
+    "晚上": "晚上",
+    "莫得": "没有",
+    "没得": "没有",
+    "娃儿": "孩子",
+    "娃娃": "孩子",
+    "小孩子": "孩子",
+    "小孩": "孩子",
+    "电动车": "电瓶车",
+    "电单车": "电瓶车",
 }
 _SYNONYM_RE = re.compile("|".join(sorted(map(re.escape, _SYNONYMS), key=len, reverse=True)))
 _FILLERS = "的了又还也都就呢吗嘛啊呀哦么着过得地好太很有在把被给个股"
@@ -56,8 +104,11 @@ def _cn_to_int(numeral: str) -> int | None:
             value = value * 10 + _DIGITS[char]
         return value
     tens, _, ones = numeral.partition("十")
-    if len(tens) > 1 or len(ones) > 1 or (tens and tens not in _DIGITS) or (
-        ones and ones not in _DIGITS
+    if (
+        len(tens) > 1
+        or len(ones) > 1
+        or (tens and tens not in _DIGITS)
+        or (ones and ones not in _DIGITS)
     ):
         return None
     return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)

@@ -19,13 +19,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy
-import spacy
+from spacy.about import __version__ as spacy_version
 from spacy.language import Language
+from spacy.pipeline import TextCategorizer
 from spacy.training import Example
-from spacy.util import fix_random_seed, load_config, load_model_from_config, registry
+from spacy.util import load_config, load_model_from_config, registry
+from thinc.api import fix_random_seed
 
 from nlp.architectures import fit_idf  # also registers linli.CharNgramBOW.v1
 from nlp.normalize import has_content, normalise
@@ -34,9 +36,16 @@ from nlp.segment import load_user_dictionary
 DEFAULT_CONFIG_PATH = Path(__file__).parent / "config.cfg"
 META_FILENAME = "linli.json"
 HELDOUT_FRACTION = 0.1
+# Fewer held-out messages than this and a fitted temperature is noise (4 right answers
+# would "prove" the model should be certain), so the model's own probabilities are kept.
+MIN_CALIBRATION_MESSAGES = 30
 
 
-class CorpusError(ValueError):
+class TrainingError(ValueError):
+    """Training cannot start; the message says why in one line (the CLI exits with 2)."""
+
+
+class CorpusError(TrainingError):
     """The corpus cannot be trained on; the message names the file and line."""
 
 
@@ -191,10 +200,12 @@ def _one_hot(labels: Sequence[str], gold: str) -> dict[str, float]:
     return {label: 1.0 if label == gold else 0.0 for label in labels}
 
 
+def _textcat(nlp: Language) -> TextCategorizer:
+    return cast(TextCategorizer, nlp.get_pipe("textcat"))
+
+
 def _predict(nlp: Language, docs: list[Any]) -> Any:
-    textcat = nlp.get_pipe("textcat")
-    scores = textcat.predict(docs)  # type: ignore[attr-defined]
-    return numpy.asarray(scores, dtype="float64")
+    return numpy.asarray(_textcat(nlp).predict(docs), dtype="float64")
 
 
 def _macro_f1(gold: Sequence[int], predicted: Sequence[int]) -> float:
@@ -253,9 +264,9 @@ def _fit(
     tag: str,
 ) -> _Run:
     nlp = build_pipeline(config_path, seed)
-    textcat = nlp.get_pipe("textcat")
+    textcat = _textcat(nlp)
     for label in labels:
-        textcat.add_label(label)  # type: ignore[attr-defined]
+        textcat.add_label(label)
     examples = [
         Example.from_dict(nlp.make_doc(text), {"cats": _one_hot(labels, label)})
         for text, label in train_set
@@ -263,7 +274,7 @@ def _fit(
     heldout_docs = [nlp.make_doc(text) for text, _ in heldout]
     heldout_gold = [labels.index(label) for _, label in heldout]
     optimizer = nlp.initialize(lambda: examples)
-    fit_idf(textcat.model, [example.reference for example in examples])  # type: ignore[attr-defined]
+    fit_idf(textcat.model, [example.reference for example in examples])
     training = nlp.config.interpolate()["training"]
     batcher = registry.resolve({"batcher": training["batcher"]})["batcher"]
     dropout = float(training["dropout"])
@@ -281,7 +292,7 @@ def _fit(
         losses: dict[str, float] = {}
         for batch in batcher(order):
             nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses)
-        message = f"{tag} epoch {epoch}/{epochs}: loss {losses.get('textcat', 0.0):.3f}"
+        message = f"{tag} epoch {epoch}/{epochs}: train loss {losses.get('textcat', 0.0):.3f}"
         if heldout_docs:
             with nlp.use_params(optimizer.averages):
                 probs = _predict(nlp, heldout_docs)
@@ -290,9 +301,8 @@ def _fit(
                 heldout_gold
             )
             f1 = _macro_f1(heldout_gold, predicted)
-            loss = float(
-                -numpy.log(numpy.clip(probs[numpy.arange(len(heldout_gold)), heldout_gold], 1e-12, 1)).mean()
-            )
+            gold_probs = probs[numpy.arange(len(heldout_gold)), heldout_gold]
+            loss = float(-numpy.log(numpy.clip(gold_probs, 1e-12, 1.0)).mean())
             message += f", held-out accuracy {acc:.3f} macro-F1 {f1:.3f} log-loss {loss:.3f}"
             # Held-out log-loss, not macro-F1, picks the epoch: on a few hundred messages F1
             # moves in steps of one message and stopped training several epochs too early.
@@ -300,7 +310,7 @@ def _fit(
                 best_loss, stale = loss, 0
                 best_epoch, best_acc, best_f1, best_probs = epoch, acc, f1, probs
                 with nlp.use_params(optimizer.averages):
-                    best_state = nlp.get_pipe("textcat").to_bytes()
+                    best_state = textcat.to_bytes()
             else:
                 stale += 1
         progress(f"{message} ({time.monotonic() - started:.1f} s)")
@@ -311,15 +321,21 @@ def _fit(
             progress(f"{tag}: time budget reached after epoch {epoch}")
             break
     if best_state is not None:
-        nlp.get_pipe("textcat").from_bytes(best_state)
+        textcat.from_bytes(best_state)
         return _Run(nlp, None, best_epoch, best_acc, best_f1, best_probs)
     return _Run(nlp, optimizer.averages, epoch, None, None, None)
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse, before spending minutes training, to replace a directory that is not a model."""
+    if out_dir.is_file():
+        raise TrainingError(f"{out_dir} is a file, not a model directory")
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / META_FILENAME).exists():
+        raise TrainingError(f"{out_dir} exists and is not a linli model; refusing to overwrite it")
+
+
 def _write(nlp: Language, averages: Any, out_dir: Path, meta: dict[str, Any]) -> None:
     """Write atomically-ish: a failed run must not leave the shipped model half-overwritten."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / META_FILENAME).exists():
-        raise CorpusError(f"{out_dir} exists and is not a linli model; refusing to overwrite it")
     tmp = out_dir.with_name(out_dir.name + ".training")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -357,6 +373,7 @@ def train(
     and same config give the same model.
     """
     started = time.monotonic()
+    _check_out_dir(out_dir)
     check_examples(examples)
     data = [LabelledText(normalise(text), label.strip()) for text, label in examples]
     labels = sorted({example.label for example in data})
@@ -369,12 +386,19 @@ def train(
         f"{len(labels)} labels, seed {seed}"
     )
     first = _fit(
-        train_set, heldout, labels, seed=seed, config_path=config_path, epochs=max_epochs,
-        patience=patience, deadline=started + max_seconds * (0.55 if refit else 1.0),
-        progress=progress, tag="fit",
+        train_set,
+        heldout,
+        labels,
+        seed=seed,
+        config_path=config_path,
+        epochs=max_epochs,
+        patience=patience,
+        deadline=started + max_seconds * (0.55 if refit else 1.0),
+        progress=progress,
+        tag="fit",
     )
     temperature = 1.0
-    if heldout and first.heldout_probabilities is not None:
+    if len(heldout) >= MIN_CALIBRATION_MESSAGES and first.heldout_probabilities is not None:
         gold = [labels.index(label) for _, label in heldout]
         temperature = fit_temperature(first.heldout_probabilities, gold)
         progress(f"calibration temperature {temperature:.3f}")
@@ -383,8 +407,15 @@ def train(
         # The refit runs the chosen number of epochs, cut by the overall budget if the
         # machine is slower than expected.
         final = _fit(
-            data, [], labels, seed=seed, config_path=config_path, epochs=first.epochs,
-            patience=first.epochs, deadline=started + max_seconds, progress=progress,
+            data,
+            [],
+            labels,
+            seed=seed,
+            config_path=config_path,
+            epochs=first.epochs,
+            patience=first.epochs,
+            deadline=started + max_seconds,
+            progress=progress,
             tag="refit",
         )
     counts = Counter(label for _, label in data)
@@ -403,7 +434,7 @@ def train(
         label_counts=dict(sorted(counts.items())),
     )
     meta = asdict(report)
-    meta["spacy_version"] = spacy.__version__
+    meta["spacy_version"] = spacy_version
     meta["refit"] = refit and bool(heldout)
     _write(final.nlp, final.averages, out_dir, meta)
     progress(f"saved model to {out_dir} in {report.seconds:.1f} s")

@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.texts import excerpt
 from bot.texts import staff as t
 from nlp.categories import category_name
-from storage.lifecycle import HELD, queue_data, requeue
+from storage.lifecycle import HELD, QUEUE_OPEN_DATA, open_in_scope, requeue
 from storage.models import (
     ActorKind,
     Notification,
@@ -37,7 +37,7 @@ from storage.models import (
     Staff,
     utcnow,
 )
-from storage.organisations import in_scope, scope_clauses
+from storage.organisations import in_scope
 from storage.outbox import enqueue, insert_once, queued_keys, rowcount
 
 log = logging.getLogger(__name__)
@@ -189,9 +189,14 @@ def claim_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
     return _deadline("claim", start, due)
 
 
+def due_after_claim(claimed_at: datetime, limits: Limits) -> datetime:
+    """When a request claimed at `claimed_at` must be resolved."""
+    return add_working_days(claimed_at, limits.resolve_days, tz=limits.tz)
+
+
 def resolve_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
     start = request.claimed_at or request.updated_at
-    return _deadline("resolve", start, add_working_days(start, limits.resolve_days, tz=limits.tz))
+    return _deadline("resolve", start, due_after_claim(start, limits))
 
 
 def deadline_of(request: ServiceRequest, limits: Limits) -> Deadline | None:
@@ -436,28 +441,15 @@ def queue_digests(
     }
     done = queued_keys(session, keys=list(keys.values()))
     queued = 0
-    urgent_first = sa.case((col(ServiceRequest.priority) == Priority.URGENT.value, 0), else_=1)
     for member, organisation in members:
         key = keys[member.telegram_id]
         if key in done:
             continue
-        conditions = [
-            col(ServiceRequest.status) == RequestStatus.OPEN.value,
-            *scope_clauses(organisation),
-        ]
-        count = int(
-            session.exec(
-                select(sa.func.count()).select_from(ServiceRequest).where(*conditions)
-            ).one()
+        count, rows = open_in_scope(
+            session, organisation=organisation, offset=0, limit=DIGEST_LINES
         )
         if not count:
             continue
-        rows = session.exec(
-            select(ServiceRequest)
-            .where(*conditions)
-            .order_by(urgent_first, col(ServiceRequest.created_at), col(ServiceRequest.id))
-            .limit(DIGEST_LINES)
-        ).all()
         lines = [
             t.DIGEST_LINE.format(
                 number=row.id,
@@ -473,7 +465,7 @@ def queue_digests(
             session,
             chat_id=member.telegram_id,
             text=t.DIGEST.format(count=count, lines="\n".join(lines)),
-            buttons=[[(t.BTN_OPEN_QUEUE, queue_data(0))]],
+            buttons=[[(t.BTN_OPEN_QUEUE, QUEUE_OPEN_DATA)]],
             kind=KIND_DIGEST,
             dedupe_key=key,
             now=now,

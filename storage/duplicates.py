@@ -206,12 +206,7 @@ def _add_supporter(
         .exists()
     )
     literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
-    statement = (
-        sa.insert(table)
-        .from_select(list(values), sa.select(*literals).where(~exists))
-        # SQLAlchemy 2.1 reports -1 for an INSERT's rowcount on psycopg without this.
-        .execution_options(preserve_rowcount=True)
-    )
+    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~exists))
     return insert_once(session, statement)
 
 

@@ -56,12 +56,16 @@ log = logging.getLogger(__name__)
 
 HELD = (RequestStatus.CLAIMED.value, RequestStatus.IN_PROGRESS.value)
 MAX_NOTE = 1000
+MAX_REASON = 500
 QUEUE_PAGE_SIZE = 5
 
 # Button data of the messages queued here; the handlers parse the same formats.
 CLAIM_PREFIX = "c"
 FEEDBACK_PREFIX = "f"
 QUEUE_PREFIX = "q"
+
+
+QUEUE_OPEN_DATA = f"{QUEUE_PREFIX}:open"  # opens the queue in a new message (digest button)
 
 
 def queue_data(page: int) -> str:
@@ -77,6 +81,10 @@ def claim_data(number: int, page: int | None = None) -> str:
 def feedback_data(number: int, answer: str) -> str:
     """f:<number>:y|n (solved?) or f:<number>:r1..r5 (rating)."""
     return f"{FEEDBACK_PREFIX}:{number}:{answer}"
+
+
+class ClaimedByYou(AlreadyClaimed):
+    """The staff member's own organisation already has the request."""
 
 
 class AlreadyAnswered(InvalidState):
@@ -403,28 +411,62 @@ class QueuePage:
     total: int
 
 
+def open_in_scope(
+    session: Session, *, organisation: Organisation, offset: int, limit: int
+) -> tuple[int, list[ServiceRequest]]:
+    """(total, rows) of open requests in scope: urgent ones first, each part oldest first.
+
+    Two range queries (urgent, then the rest), each ordered by created_at alone, rather than
+    one ORDER BY CASE: an index on (status, priority, created_at) serves both without sorting
+    the whole queue, and the existing (status, created_at) one already serves the second.
+    """
+    conditions = [
+        col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        *scope_clauses(organisation),
+    ]
+    is_urgent = col(ServiceRequest.priority) == Priority.URGENT.value
+    total, urgent = session.exec(
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((is_urgent, 1), else_=0)), 0))
+        .select_from(ServiceRequest)
+        .where(*conditions)
+    ).one()
+    total, urgent = int(total), int(urgent)
+    oldest_first = (col(ServiceRequest.created_at), col(ServiceRequest.id))
+    rows: list[ServiceRequest] = []
+    if offset < urgent:
+        rows += session.exec(
+            select(ServiceRequest)
+            .where(*conditions, is_urgent)
+            .order_by(*oldest_first)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    if len(rows) < limit and offset + len(rows) < total:
+        rows += session.exec(
+            select(ServiceRequest)
+            .where(*conditions, ~is_urgent)
+            .order_by(*oldest_first)
+            .offset(max(offset - urgent, 0))
+            .limit(limit - len(rows))
+        ).all()
+    return total, rows
+
+
 def queue(
     session: Session, *, telegram_id: int, page: int = 0, page_size: int = QUEUE_PAGE_SIZE
 ) -> QueuePage:
     """Open requests in the organisation's scope, urgent first, then oldest first; masked."""
     _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
-    conditions = [
-        col(ServiceRequest.status) == RequestStatus.OPEN.value,
-        *scope_clauses(organisation),
-    ]
-    total = int(
-        session.exec(select(sa.func.count()).select_from(ServiceRequest).where(*conditions)).one()
+    page = max(page, 0)
+    total, rows = open_in_scope(
+        session, organisation=organisation, offset=page * page_size, limit=page_size
     )
     pages = max(1, -(-total // page_size))
-    page = min(max(page, 0), pages - 1)
-    urgent_first = sa.case((col(ServiceRequest.priority) == Priority.URGENT.value, 0), else_=1)
-    rows = session.exec(
-        select(ServiceRequest)
-        .where(*conditions)
-        .order_by(urgent_first, col(ServiceRequest.created_at), col(ServiceRequest.id))
-        .offset(page * page_size)
-        .limit(page_size)
-    ).all()
+    if page >= pages:
+        page = pages - 1
+        total, rows = open_in_scope(
+            session, organisation=organisation, offset=page * page_size, limit=page_size
+        )
     return QueuePage(
         items=[_view(row, organisation=None, masked=True) for row in rows],
         page=page,
@@ -455,6 +497,8 @@ def claim(
     request = get_request(session, number=number)
     for _attempt in range(2):
         if request.status in HELD:
+            if request.organisation_id == organisation.id:
+                raise ClaimedByYou(organisation.name)
             raise AlreadyClaimed(_holder_name(session, request))
         if request.status != RequestStatus.OPEN.value:
             raise InvalidState(request.status)
@@ -726,7 +770,7 @@ def release(
 ) -> RequestView:
     """Give a held request back to the queue with a reason (kept in its event)."""
     now = now or utcnow()
-    reason = _clean_text(reason, field="reason", limit=500)
+    reason = _clean_text(reason, field="reason", limit=MAX_REASON)
     organisation, request = _held(session, telegram_id=telegram_id, number=number)
     for _attempt in range(3):
         if requeue(
@@ -998,3 +1042,15 @@ def request_view(session: Session, *, number: int) -> RequestView:
         session.get(Organisation, request.organisation_id) if request.organisation_id else None
     )
     return _view(request, organisation=organisation, masked=False)
+
+
+def file_and_announce(session: Session, **kwargs: Any) -> ServiceRequest:
+    """storage.requests.file_request, then announce_new_request, in one transaction.
+
+    What the resident's 提交 button runs, so that staff get their cards with the filing.
+    """
+    from storage.requests import file_request
+
+    request = file_request(session, **kwargs)
+    announce_new_request(session, request=request)
+    return request

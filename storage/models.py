@@ -41,14 +41,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _created(*, index: bool = False) -> Any:
     return Field(
-        default=None if nullable else None,
-        sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index),
+        default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=index)
     )
-
-
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
 def _tg_id(*, unique: bool = False, index: bool = True, nullable: bool = False) -> Any:
@@ -147,6 +146,8 @@ class ServiceRequest(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_requests_status_created", "status", "created_at"),
         sa.Index("ix_requests_org_status", "organisation_id", "status"),
+        # The staff queue: open requests, most urgent and oldest first.
+        sa.Index("ix_requests_queue", "status", "priority", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,8 +176,8 @@ class ServiceRequest(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=sa.Column(UTCDateTime(), nullable=False, index=True)
     )
-    claimed_at: datetime | None = _ts(nullable=True)
-    resolved_at: datetime | None = _ts(nullable=True)
+    claimed_at: datetime | None = _ts(nullable=True, index=True)
+    resolved_at: datetime | None = _ts(nullable=True, index=True)
     last_progress_at: datetime | None = _ts(nullable=True)
     updated_at: datetime = _created()
 
@@ -185,6 +186,7 @@ class RequestEvent(SQLModel, table=True):
     """One change in a request's life: who, when, from which status to which, and why."""
 
     __tablename__ = "request_events"
+    __table_args__ = (sa.Index("ix_request_events_request_at", "request_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="requests.id", index=True)
@@ -209,7 +211,7 @@ class RequestSupporter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="requests.id", index=True)
     resident_id: int = Field(foreign_key="residents.id", index=True)
-    created_at: datetime = _created()
+    created_at: datetime = _created(index=True)
 
 
 class Correction(SQLModel, table=True):
@@ -223,7 +225,7 @@ class Correction(SQLModel, table=True):
     predicted: str = Field(max_length=50)
     corrected: str = Field(max_length=50)
     source: str = Field(max_length=20)
-    created_at: datetime = _created()
+    created_at: datetime = _created(index=True)
 
 
 class Draft(SQLModel, table=True):

@@ -89,6 +89,10 @@ class AlreadyMember(DomainError):
         self.organisation_name = organisation_name
 
 
+class OrganisationNotFound(NotFound):
+    """No organisation has this number or name."""
+
+
 class InviteInvalid(NotFound):
     """The invite code is unknown, expired or used; `reason` says which."""
 
@@ -133,13 +137,17 @@ def staff_organisation(
     With `lock`, the organisation row is read `FOR SHARE` (PostgreSQL) so that blacklisting,
     which updates the row, waits for claims in flight and then sees them.
     """
-    staff = find_staff(session, telegram_id=telegram_id)
-    if staff is None:
-        raise NotStaff(f"user {telegram_id} is not staff")
-    query = select(Organisation).where(Organisation.id == staff.organisation_id)
+    query = (
+        select(Staff, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Staff.organisation_id))
+        .where(Staff.telegram_id == telegram_id)
+    )
     if lock:
-        query = query.with_for_update(read=True)
-    organisation = session.exec(query).one()
+        query = query.with_for_update(read=True, of=Organisation)
+    row = session.exec(query).first()
+    if row is None:
+        raise NotStaff(f"user {telegram_id} is not staff")
+    staff, organisation = row
     return staff, organisation
 
 
@@ -195,17 +203,6 @@ def category_codes() -> list[str]:
     return [category.code for category in load_categories()]
 
 
-def describe_scope(values: list[str] | None, *, categories: bool) -> str:
-    """'全部' or the comma-separated names (category codes shown by their Chinese names)."""
-    if values is None:
-        return t.ALL
-    if categories:
-        from nlp.categories import category_name
-
-        return "、".join(category_name(code) for code in values)
-    return "、".join(excerpt(value, 30) for value in values)
-
-
 # --- organisations --------------------------------------------------------------------------
 
 
@@ -252,18 +249,26 @@ def create_organisation(
     return organisation
 
 
+def name_taken(session: Session, *, name: str) -> bool:
+    """Whether an organisation already has this name (checked early by the /neworg dialogue)."""
+    name = " ".join(name.split())
+    return (
+        session.exec(select(Organisation.id).where(Organisation.name == name)).first() is not None
+    )
+
+
 def find_organisation(session: Session, *, ref: str) -> Organisation:
     """An organisation by its number ('3') or its exact name (「」 quotes allowed)."""
     ref = ref.strip().strip("「」\"'“”")
     if not ref:
-        raise NotFound("organisation")
+        raise OrganisationNotFound("organisation")
     if ref.isascii() and ref.isdigit() and len(ref) <= 9:
         by_id = session.get(Organisation, int(ref))
         if by_id is not None:
             return by_id
     by_name = session.exec(select(Organisation).where(Organisation.name == ref)).first()
     if by_name is None:
-        raise NotFound(f"organisation {ref}")
+        raise OrganisationNotFound(f"organisation {ref}")
     return by_name
 
 

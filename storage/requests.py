@@ -275,7 +275,7 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
     if not updated.rowcount:  # type: ignore[attr-defined]
         session.refresh(request)
         raise InvalidState(request.status)
-    record_event(
+    event = record_event(
         session,
         request=request,
         actor_kind=ActorKind.RESIDENT,
@@ -283,7 +283,12 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
         from_status=RequestStatus.OPEN.value,
         to_status=RequestStatus.CANCELLED.value,
     )
+    session.flush()
     session.refresh(request)
+    # Staff cards of a withdrawn request lose their 认领 button (lifecycle imports this module).
+    from storage.lifecycle import close_cards
+
+    close_cards(session, request=request, key=f"cancel:{event.id}")
     return request
 
 

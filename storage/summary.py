@@ -26,18 +26,19 @@ import enum
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from nlp.keywords import top_keywords
 from nlp.privacy import mask_personal_data
 from nlp.similarity import SAME_NEED_THRESHOLD, similarity, similarity_tokens
+from storage.deadlines import Limits, add_working_days
 from storage.models import ACTIVE_STATUSES, Priority, RequestStatus, utcnow
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "IsoWeek",
     "KeywordSet",
     "Limits",
+    "LimitsUsed",
     "OrganisationStats",
     "RawRequest",
     "Totals",
@@ -87,53 +89,57 @@ EXCERPT_LENGTH = 40
 _IN_CHUNK = 500
 
 
-# --- deadlines (stand-in until storage.deadlines lands) --------------------------------------
+# --- deadlines ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Time limits: claim within N working days (urgent: hours), resolve within M."""
+class LimitsUsed:
+    """The time limits the summary was computed with (printed in the workbook's notes)."""
 
-    claim_working_days: int = 1
-    resolve_working_days: int = 5
-    urgent_claim_hours: int = 2
+    claim_working_days: int
+    resolve_working_days: int
+    urgent_claim_hours: int
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Limits:
-        """From anything with the Settings attribute names (storage does not import bot)."""
-        return cls(
-            claim_working_days=settings.claim_limit_working_days,
-            resolve_working_days=settings.resolve_limit_working_days,
-            urgent_claim_hours=settings.urgent_claim_limit_hours,
-        )
+    def of(cls, limits: Limits) -> LimitsUsed:
+        return cls(limits.claim_days, limits.resolve_days, limits.urgent_claim_hours)
 
 
-def _is_working_day(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the calendar does not cover yet
-        return day.weekday() < 5
+@lru_cache(maxsize=4096)
+def _due_day(day: date, days: int, tz: tzinfo) -> tuple[date, bool]:
+    """`add_working_days` from local noon of `day`: the due date, and whether the clock is kept.
+
+    Its result depends only on the start's local date and clock (a start on a rest day is due
+    at 00:00), so one call per date serves every request of that date: this keeps the
+    summary's per-row deadline checks cheap.
+    """
+    noon = datetime.combine(day, time(12), tzinfo=tz)
+    due = add_working_days(noon, days, tz=tz).astimezone(tz)
+    return due.date(), due.time() == time(12)
 
 
-def _add_working_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
+def _add_working_days(start: datetime, days: int, tz: tzinfo) -> datetime:
+    """storage.deadlines.add_working_days, memoised by local date (see `_due_day`)."""
     local = start.astimezone(tz)
-    day, counted = local.date(), 0
-    while counted < days:
-        day += timedelta(days=1)
-        counted += _is_working_day(day)
-    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+    day, keeps_clock = _due_day(local.date(), days, tz)
+    clock = local.timetz().replace(tzinfo=None) if keeps_clock else time(0)
+    return datetime.combine(day, clock, tzinfo=tz)
 
 
-def claim_due_at(created_at: datetime, *, priority: str, limits: Limits, tz: ZoneInfo) -> datetime:
-    """When a request must have been claimed (stand-in for storage.deadlines)."""
+def claim_due_at(start: datetime, *, priority: str, limits: Limits) -> datetime:
+    """When a request whose claim clock started at `start` must be claimed.
+
+    The rule of storage.deadlines.claim_deadline, with the clock start given explicitly:
+    the summary reconstructs it as of the week's end, which the row no longer holds.
+    """
     if priority == Priority.URGENT.value:
-        return created_at + timedelta(hours=limits.urgent_claim_hours)
-    return _add_working_days(created_at, limits.claim_working_days, tz)
+        return start + timedelta(hours=limits.urgent_claim_hours)
+    return _add_working_days(start, limits.claim_days, limits.tz)
 
 
-def resolve_due_at(created_at: datetime, *, limits: Limits, tz: ZoneInfo) -> datetime:
-    """When a request must have been resolved (stand-in for storage.deadlines)."""
-    return _add_working_days(created_at, limits.resolve_working_days, tz)
+def resolve_due_at(claimed_at: datetime, *, limits: Limits) -> datetime:
+    """When a request claimed at `claimed_at` must be resolved (storage.deadlines' rule)."""
+    return _add_working_days(claimed_at, limits.resolve_days, limits.tz)
 
 
 # --- weeks ------------------------------------------------------------------------------------
@@ -398,7 +404,7 @@ class WeeklySummary:
     organisations: tuple[OrganisationStats, ...]
     keywords: tuple[KeywordSet, ...]
     classifier: ClassifierHealth
-    limits: Limits = field(default_factory=Limits)
+    limits: LimitsUsed
 
     @property
     def is_empty(self) -> bool:
@@ -682,6 +688,23 @@ def _totals(
     )
 
 
+def _queue_entry(before: Any) -> sa.ColumnElement[Any]:
+    """When the request last entered the queue (filed, released or reopened) up to `before`.
+
+    That is where its claim clock starts; NULL only for rows without events.
+    """
+    e, r = EVENTS, REQUESTS
+    return (
+        sa.select(sa.func.max(e.c.at))
+        .where(
+            e.c.request_id == r.c.id,
+            e.c.to_status == RequestStatus.OPEN.value,
+            e.c.at <= before,
+        )
+        .scalar_subquery()
+    )
+
+
 def _is_reopening() -> sa.ColumnElement[bool]:
     """An event that takes a resolved request back into the queue."""
     e = EVENTS
@@ -698,6 +721,7 @@ class _BacklogRow:
     organisation_id: int | None
     created_at: datetime
     claimed_at: datetime | None
+    queued_at: datetime | None
     status: str
 
 
@@ -708,7 +732,6 @@ def _backlog_rows(session: Session, as_of: datetime) -> list[_BacklogRow]:
     after it; for those only, the last status event before `as_of` says where they were.
     """
     r, e = REQUESTS, EVENTS
-    changed_later = sa.select(e.c.request_id).where(e.c.at >= as_of, e.c.to_status.is_not(None))
     status_then = (
         sa.select(e.c.to_status)
         .where(e.c.request_id == r.c.id, e.c.at < as_of, e.c.to_status.is_not(None))
@@ -716,6 +739,15 @@ def _backlog_rows(session: Session, as_of: datetime) -> list[_BacklogRow]:
         .limit(1)
         .scalar_subquery()
     )
+    # Two index-friendly halves (an OR would scan the whole table): active now, or moved
+    # by an event after `as_of`. UNION drops a request found by both.
+    active_now = sa.select(r.c.id).where(r.c.status.in_(ACTIVE), r.c.created_at < as_of)
+    moved_later = (
+        sa.select(e.c.request_id)
+        .select_from(e.join(r, r.c.id == e.c.request_id))
+        .where(e.c.at >= as_of, e.c.to_status.is_not(None), r.c.created_at < as_of)
+    )
+    ids = sa.union(active_now, moved_later).subquery("candidate_ids")
     candidates = (
         sa.select(
             r.c.category,
@@ -723,22 +755,26 @@ def _backlog_rows(session: Session, as_of: datetime) -> list[_BacklogRow]:
             r.c.organisation_id,
             r.c.created_at,
             r.c.claimed_at,
+            _queue_entry(sa.literal(as_of, REQUESTS.c.created_at.type)).label("queued_at"),
             sa.func.coalesce(status_then, RequestStatus.OPEN.value).label("status_then"),
         )
-        .where(
-            r.c.created_at < as_of,
-            sa.or_(r.c.status.in_(ACTIVE), r.c.id.in_(changed_later)),
-        )
+        .select_from(r.join(ids, ids.c.id == r.c.id))
         .subquery()
     )
     query = sa.select(candidates).where(candidates.c.status_then.in_(ACTIVE))
     rows = []
-    for category, priority, organisation_id, created_at, claimed_at, status in session.execute(
+    for category, priority, organisation_id, created, claimed, progress, status in session.execute(
         query
     ):
         rows.append(
             _BacklogRow(
-                category, priority, organisation_id, _aware(created_at), _aware(claimed_at), status
+                category,
+                priority,
+                organisation_id,
+                _aware(created),
+                _aware(claimed),
+                _aware(progress),
+                status,
             )
         )
     return rows
@@ -753,17 +789,26 @@ def _aware(value: Any) -> Any:
     return value
 
 
-def _backlog(rows: Sequence[_BacklogRow], as_of: datetime, limits: Limits, tz: ZoneInfo) -> Backlog:
+def _backlog(rows: Sequence[_BacklogRow], as_of: datetime, limits: Limits) -> Backlog:
+    """Count the backlog and how much of it is past its limit at `as_of`.
+
+    The claim clock starts when the request last entered the queue before `as_of`; the
+    resolve clock at the claim.
+    """
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     unclaimed = overdue_unclaimed = overdue_unresolved = 0
     for row in rows:
         totals[row.category][0] += 1
         if row.status == RequestStatus.OPEN.value:
             unclaimed += 1
-            late = claim_due_at(row.created_at, priority=row.priority, limits=limits, tz=tz) < as_of
+            start = row.queued_at or row.created_at
+            late = claim_due_at(start, priority=row.priority, limits=limits) <= as_of
             overdue_unclaimed += late
         else:
-            late = resolve_due_at(row.created_at, limits=limits, tz=tz) < as_of
+            claimed = row.claimed_at
+            if claimed is None or claimed > as_of:
+                claimed = row.created_at
+            late = resolve_due_at(claimed, limits=limits) <= as_of
             overdue_unresolved += late
         totals[row.category][1] += late
     by_category = sorted(
@@ -849,10 +894,11 @@ def _times(
     session: Session, start: datetime, end: datetime
 ) -> tuple[Durations, Durations, tuple[CategoryTimes, ...]]:
     r = REQUESTS
+    queued = sa.func.coalesce(_queue_entry(r.c.claimed_at), r.c.created_at)
     claim = (
         sa.select(
             r.c.category.label("grp"),
-            _seconds(session, r.c.created_at, r.c.claimed_at).label("seconds"),
+            _seconds(session, queued, r.c.claimed_at).label("seconds"),
         )
         .where(_in_range(r.c.claimed_at, start, end))
         .subquery()
@@ -886,15 +932,20 @@ def _organisations(
     end: datetime,
     backlog: Sequence[_BacklogRow],
     limits: Limits,
-    tz: ZoneInfo,
 ) -> tuple[OrganisationStats, ...]:
+    """Per organisation: claims in time, resolutions, satisfaction and reopenings."""
     r, e = REQUESTS, EVENTS
     claimed: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    claims = sa.select(r.c.organisation_id, r.c.priority, r.c.created_at, r.c.claimed_at).where(
-        _in_range(r.c.claimed_at, start, end), r.c.organisation_id.is_not(None)
-    )
-    for organisation_id, priority, created_at, claimed_at in session.execute(claims):
-        due = claim_due_at(created_at, priority=priority, limits=limits, tz=tz)
+    claims = sa.select(
+        r.c.organisation_id,
+        r.c.priority,
+        r.c.created_at,
+        _queue_entry(r.c.claimed_at).label("queued_at"),
+        r.c.claimed_at,
+    ).where(_in_range(r.c.claimed_at, start, end), r.c.organisation_id.is_not(None))
+    for organisation_id, priority, created_at, queued_at, claimed_at in session.execute(claims):
+        clock = _aware(queued_at) or created_at
+        due = claim_due_at(clock, priority=priority, limits=limits)
         claimed[organisation_id][0] += 1
         claimed[organisation_id][1] += claimed_at <= due
     resolved_rows = session.execute(
@@ -917,10 +968,10 @@ def _organisations(
     reopened = {
         organisation_id: int(count)
         for organisation_id, count in session.execute(
-            sa.select(r.c.organisation_id, sa.func.count())
-            .select_from(e.join(r, r.c.id == e.c.request_id))
-            .where(_in_range(e.c.at, start, end), _is_reopening(), r.c.organisation_id.is_not(None))
-            .group_by(r.c.organisation_id)
+            # A reopened request leaves its organisation; the event keeps who held it.
+            sa.select(e.c.organisation_id, sa.func.count())
+            .where(_in_range(e.c.at, start, end), _is_reopening(), e.c.organisation_id.is_not(None))
+            .group_by(e.c.organisation_id)
         )
     }
     in_work: dict[int, int] = defaultdict(int)
@@ -1059,13 +1110,28 @@ def _clusters(session: Session, texts: Sequence[_Text]) -> tuple[Cluster, ...]:
     for node in nodes.values():
         if node.status != RequestStatus.MERGED.value:
             by_place[(node.community, node.category)].append(node)
+    # Residents often send the very same words ("电梯坏了"): segment each text once.
+    cache: dict[str, frozenset[str]] = {}
+
+    def tokens_of(member: _Text) -> frozenset[str]:
+        key = f"{member.building or ''} {member.normalised_text}"
+        if key not in cache:
+            cache[key] = similarity_tokens(key)
+        return cache[key]
+
     for (community, _category), members in by_place.items():
         if community is None or len(members) < 2:
             continue
         members = sorted(members, key=lambda t: t.created_at, reverse=True)[:CLUSTER_GROUP_CAP]
-        tokens = [similarity_tokens(f"{m.building or ''} {m.normalised_text}") for m in members]
+        tokens = [tokens_of(m) for m in members]
+        sizes = [len(tokens_of_one) for tokens_of_one in tokens]
         for i in range(len(members)):
             for j in range(i):
+                # similarity() is 0 or the Dice coefficient: skip pairs whose Dice cannot reach
+                # the threshold before paying for its building check.
+                shared = len(tokens[i] & tokens[j])
+                if 2 * shared < SAME_NEED_THRESHOLD * (sizes[i] + sizes[j]):
+                    continue
                 if similarity(tokens[i], tokens[j]) >= SAME_NEED_THRESHOLD:
                     groups.union(members[i].id, members[j].id)
     people: dict[int, set[int]] = defaultdict(set)
@@ -1178,7 +1244,7 @@ def weekly_summary(
     For the current week the backlog is taken as of `now` (default: the clock).
     """
     iso = week if isinstance(week, IsoWeek) else IsoWeek.parse(week)
-    limits = limits or Limits()
+    limits = replace(limits, tz=tz) if limits else Limits(tz=tz)
     now = now or utcnow()
     weeks = [iso.shift(i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
     edges = [w.bounds(tz)[0] for w in weeks] + [iso.bounds(tz)[1]]
@@ -1207,14 +1273,14 @@ def weekly_summary(
         )[:TOP_PLACES],
         hot_buildings=_hot_buildings(session, start, end),
         clusters=_clusters(session, texts),
-        backlog=_backlog(backlog_rows, as_of, limits, tz),
+        backlog=_backlog(backlog_rows, as_of, limits),
         claim_time=claim_time,
         resolve_time=resolve_time,
         times_by_category=times_by_category,
-        organisations=_organisations(session, start, end, backlog_rows, limits, tz),
+        organisations=_organisations(session, start, end, backlog_rows, limits),
         keywords=_keywords(texts, [c.category for c in categories if c.requests]),
         classifier=_classifier(session, start, end),
-        limits=limits,
+        limits=LimitsUsed.of(limits),
     )
 
 

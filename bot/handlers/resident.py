@@ -22,6 +22,7 @@ from bot.context import Context, Services
 from bot.handlers.common import inline, main_keyboard, parse_number
 from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
+from storage import lifecycle
 from storage import requests as store
 from storage.errors import InvalidState, LimitReached, NotFound
 from storage.models import Draft
@@ -464,7 +465,7 @@ async def _submit(
     )
     try:
         request = await services.db.run(
-            store.file_request,
+            lifecycle.file_and_announce,
             telegram_id=telegram_id,
             display_name=name,
             new=new,

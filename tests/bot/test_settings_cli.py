@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.logs import RedactSecrets, setup_logging
 from bot.settings import SettingsError, get_settings, load_settings
+from storage.db import head_revision
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 runner = CliRunner()
@@ -102,7 +103,7 @@ def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["db", "current"])
-    assert "database: 0001" in result.output
+    assert f"database: {head_revision()}" in result.output
     result = runner.invoke(app, ["db", "downgrade", "base"])
     assert result.exit_code == 0 and "base" in result.output
 

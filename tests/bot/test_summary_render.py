@@ -70,8 +70,8 @@ def test_text_holds_the_headline_numbers(data: tuple[WeeklySummary, list[RawRequ
     assert "<b>4</b>人" in text  # the elevator cluster
     assert "电梯" in text
     assert "共 5 件：待签收 4，办理中 1，超时 <b>3</b>" in text
-    assert "签收中位 25.5小时（P90 43.5小时）" in text
-    assert "· X：签收1 办结2 及时100% 办结率100% 满意4.5分/解决100% 重开1" in text
+    assert "签收中位 3.0小时（P90 39.0小时）" in text
+    assert "· X：签收2 办结2 及时100% 办结率100% 满意4.5分/解决100% 重开1" in text
     assert "居民更正 1/7（14%）" in text
 
 
@@ -204,10 +204,10 @@ def test_workbook_cells(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
     assert categories[0][6:] == ("2026-W44", "2026-W45", "2026-W46", "2026-W47")
     assert categories[1] == ("设施维修", 2, 2, 0, 0.0, 4, 1, 1, 2, 2)
     orgs = list(book[t.SHEET_ORGANISATIONS].iter_rows(values_only=True))
-    assert orgs[1][:7] == ("X", 1, 1, 1.0, 2, 0, 1.0)
+    assert orgs[1][:7] == ("X", 2, 2, 1.0, 2, 0, 1.0)
     assert book[t.SHEET_ORGANISATIONS]["D2"].number_format == "0.0%"
     times = list(book[t.SHEET_TIMES].iter_rows(values_only=True))
-    assert times[1] == (t.TIMES_ALL, 2, 25.5, 43.5, 3, 60.0, 164.8)
+    assert times[1] == (t.TIMES_ALL, 3, 3.0, 39.0, 3, 60.0, 164.8)
 
 
 def test_workbook_requests_sheet_masks_and_localises(

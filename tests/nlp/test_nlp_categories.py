@@ -29,7 +29,12 @@ def test_replaced_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["code,name\nx,y\n", "code,name,scope\n", "code,name,scope\nx,,s\n", "code,name,scope\nx,a,\nx,b,\n"],
+    [
+        "code,name\nx,y\n",
+        "code,name,scope\n",
+        "code,name,scope\nx,,s\n",
+        "code,name,scope\nx,a,\nx,b,\n",
+    ],
 )
 def test_malformed_file(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.csv"

@@ -9,7 +9,8 @@ Times are local (Asia/Shanghai). ISO week 2026-W47 runs Mon 16 Nov to Sun 22 Nov
 - r5  W47 elderly, 望江社区, A: Thu 19 15:00; cancelled
 - r6  W47 safety_disputes, 望江社区 5栋, F: Sun 22 23:30, the last half hour of the week
 - r7  W48 safety_disputes, 望江社区 5栋, G: Mon 23 00:30, the first half hour of the next week
-- r8  W46 repairs, 望江社区, H: Wed 11 10:00; X claims; resolved Thu 12; reopened Tue 17;
+- r8  W46 repairs, 望江社区, H: Wed 11 10:00; X claims; resolved Thu 12; the resident says
+      not solved Tue 17 09:00 (reopened: open again, no organisation); X claims again 10:00;
       resolved again Thu 19 09:00 (4, solved)
 - r9  W46 repairs, 玉林社区, I: Mon 9 10:00; still open
 - r10 W46 environment, 玉林社区, J: Fri 13 10:00; Y claims 11:00; in progress since 12:00
@@ -170,6 +171,7 @@ class Builder:
         previous = request.status
         request.status, request.claimed_at = RequestStatus.CLAIMED.value, at
         request.organisation_id = self.organisation(organisation)
+        request.last_progress_at = at
         self.session.add(request)
         self.event(key, at, previous, RequestStatus.CLAIMED.value, kind="claimed")
 
@@ -191,12 +193,24 @@ class Builder:
         self.event(key, at, previous, RequestStatus.RESOLVED.value, kind="resolved")
 
     def reopen(self, key: str, at: datetime) -> None:
+        """As storage.lifecycle.answer_solved(solved=False): back to the queue, unheld."""
         request = self._get(key)
-        request.status, request.resolved_at = RequestStatus.IN_PROGRESS.value, None
+        holder = request.organisation_id
+        request.status, request.organisation_id = RequestStatus.OPEN.value, None
+        request.claimed_at = request.resolved_at = None
+        request.solved, request.last_progress_at = False, at
         request.reopened_count += 1
         self.session.add(request)
-        self.event(
-            key, at, RequestStatus.RESOLVED.value, RequestStatus.IN_PROGRESS.value, kind="reopened"
+        self.session.add(
+            RequestEvent(
+                request_id=self.ids[key],
+                at=at,
+                actor_kind=ActorKind.RESIDENT.value,
+                kind="reopened",
+                from_status=RequestStatus.RESOLVED.value,
+                to_status=RequestStatus.OPEN.value,
+                organisation_id=holder,
+            )
         )
 
     def cancel(self, key: str, at: datetime) -> None:
@@ -249,6 +263,7 @@ def build(session: Session) -> dict[str, int]:
     b.resolve("r1", local(11, 18, 9), rating=5, solved=True)
     b.request("r2", local(11, 17, 10), resident="B", building="3栋")
     b.reopen("r8", local(11, 17, 9))
+    b.claim("r8", local(11, 17, 10), "X")
     b.request("r3", local(11, 17, 11), resident="D", building="3栋")
     b.support("r2", "C", local(11, 18, 14))
     b.request("r4", local(11, 18, 8), resident="E", category="environment", predicted="repairs")

@@ -29,7 +29,7 @@ def _run_together(workers: list[Callable[[], None]]) -> None:
         try:
             barrier.wait()
             work()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(work,)) for work in workers]
@@ -91,6 +91,7 @@ def test_simultaneous_claims_succeed_exactly_once(db: Database) -> None:
         assert row.status == RequestStatus.CLAIMED
         assert (row.claimed_by, row.organisation_id) == (event.actor_id, event.organisation_id)
         assert row.claimed_by == winner[event.request_id]
+        assert row.organisation_id is not None
         assert org_names[row.organisation_id] == staff[winner[event.request_id]]
     # Every loser was told the organisation that really has it.
     for number, name in losses:

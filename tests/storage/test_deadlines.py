@@ -31,8 +31,8 @@ A1, A2 = 3_000_000_011, 3_000_000_012
 B1 = 3_000_000_021
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 # --- working days ---------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
         assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(hours=3)) == 0
         (digest,) = notifications(s, kind=dl.KIND_DIGEST)
         assert digest.chat_id == B1 and "12" in digest.text and "还有 2 条" in digest.text
-        assert digest.buttons == [[["📋 查看待受理需求", "q:0"]]]
+        assert digest.buttons == [[["📋 查看待受理需求", "q:open"]]]
         assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 0
         assert dl.queue_digests(s, tz=TZ, now=morning + timedelta(days=1, minutes=1)) == 1
 

@@ -73,6 +73,22 @@ def test_queue_is_scoped_ordered_paginated_and_masked(world: Database) -> None:
         assert life.queue(s, telegram_id=B1, page=-3, page_size=4).page == 0
 
 
+def test_queue_pages_cross_from_urgent_to_the_rest(world: Database) -> None:
+    now = utcnow()
+    with world.session() as s:
+        urgent = [file(s, urgent=True, created_at=now - timedelta(hours=h)) for h in (3, 2, 1)]
+        normal = [file(s, created_at=now - timedelta(days=d)) for d in (4, 3, 2, 1)]
+    with world.session() as s:
+        pages = [life.queue(s, telegram_id=A1, page=p, page_size=2) for p in range(4)]
+    assert [[i.number for i in page.items] for page in pages] == [
+        urgent[:2],
+        [urgent[2], normal[0]],
+        normal[1:3],
+        normal[3:],
+    ]
+    assert {(page.total, page.pages) for page in pages} == {(7, 4)}
+
+
 def test_queue_excludes_requests_no_longer_open(world: Database) -> None:
     with world.session() as s:
         taken = file(s)
@@ -140,7 +156,8 @@ def test_claim_refusals(world: Database) -> None:
         with pytest.raises(AlreadyClaimed) as caught:
             life.claim(s, telegram_id=A1, number=taken)
         assert caught.value.organisation_name == "乙"
-        with pytest.raises(AlreadyClaimed) as again:
+        assert not isinstance(caught.value, life.ClaimedByYou)
+        with pytest.raises(life.ClaimedByYou) as again:
             life.claim(s, telegram_id=B1, number=taken)
         assert again.value.organisation_name == "乙"
         with pytest.raises(InvalidState) as state:
@@ -479,6 +496,28 @@ def _resolved_in(s: object) -> int:
 
 
 # --- cards ----------------------------------------------------------------------------------
+
+
+def test_file_and_announce_files_and_pushes_cards(world: Database) -> None:
+    from storage import requests as store
+
+    with world.session() as s:
+        request = life.file_and_announce(
+            s,
+            telegram_id=RESIDENT,
+            display_name="王阿姨",
+            new=store.NewRequest(
+                original_text="路灯坏了",
+                normalised_text="路灯坏了",
+                predicted_category="repairs",
+                predicted_confidence=0.9,
+                category="repairs",
+                community="玉林社区",
+            ),
+        )
+        cards = notifications(s, kind="card")
+        assert {c.chat_id for c in cards} == {A1, A2, B1}
+        assert {c.request_id for c in cards} == {request.id}
 
 
 def test_cards_go_to_immediate_staff_in_scope_once(world: Database) -> None:

@@ -1,0 +1,5 @@
+"""`python -m bot` is `linli`."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""`linli org ...`: the admins' organisation commands, for scripting.
+
+The same domain functions as the chat commands (storage.organisations), run as a trusted
+operator (no Telegram id). Output is plain and stable: `invite` prints only the code on
+stdout, `list --json` prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlmodel import Session
+
+from bot.settings import SettingsError, get_settings
+from storage import organisations
+from storage.db import Database, SchemaOutOfDate, prepare_schema
+from storage.errors import DomainError, InvalidState
+
+T = TypeVar("T")
+
+org_app = typer.Typer(
+    help="Organisations: create, list, invite staff, blacklist and restore.",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    try:
+        url = get_settings().database_url
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    database = Database(url, pool_size=1)
+    try:
+        prepare_schema(database.engine)
+        yield database
+    except SchemaOutOfDate as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        database.dispose()
+
+
+def _explain(exc: DomainError, ref: str) -> str:
+    if isinstance(exc, organisations.OrganisationNotFound):
+        return f"no organisation {ref!r} (give its number or exact name; see `linli org list`)"
+    if isinstance(exc, organisations.NameTaken):
+        return f"an organisation named {ref!r} already exists"
+    if isinstance(exc, organisations.OrganisationBlacklisted):
+        return f"{exc.organisation_name!r} is blacklisted: restore it first"
+    if isinstance(exc, InvalidState):
+        return {
+            "blacklisted": f"{ref!r} is already blacklisted",
+            "active": f"{ref!r} is not blacklisted",
+        }.get(exc.status, str(exc))
+    if isinstance(exc, organisations.InvalidInput):
+        return f"invalid {exc.field}: {exc}"
+    return str(exc)
+
+
+def _run(fn: Callable[..., T], ref: str, **kwargs: Any) -> T:
+    """Run a domain function in one transaction, turning a refusal into an error line."""
+    with _database() as database:
+        try:
+            with database.session() as session:
+                return fn(session, **kwargs)
+        except DomainError as exc:
+            typer.echo(f"error: {_explain(exc, ref)}", err=True)
+            raise typer.Exit(1) from None
+
+
+@org_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="The organisation's name (unique).")],
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", "-c", help="A category code in its scope; repeat. None = all."),
+    ] = None,
+    community: Annotated[
+        list[str] | None,
+        typer.Option("--community", "-m", help="A community it serves; repeat. None = all."),
+    ] = None,
+    contact: Annotated[str, typer.Option(help="Contact person and phone.")] = "",
+) -> None:
+    """Register an organisation with its scope of categories and communities."""
+    organisation = _run(
+        organisations.create_organisation,
+        name,
+        actor_id=None,
+        admin_ids=frozenset(),
+        name=name,
+        contact=contact,
+        categories=category or None,
+        communities=community or None,
+    )
+    typer.echo(f"created organisation {organisation.id}: {organisation.name}")
+
+
+def _listing(session: Session) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": info.id,
+            "name": info.name,
+            "contact": info.contact,
+            "categories": info.categories,
+            "communities": info.communities,
+            "blacklisted": info.blacklisted,
+            "blacklist_reason": info.blacklist_reason if info.blacklisted else None,
+            "blacklisted_at": info.blacklisted_at.isoformat()
+            if info.blacklisted and info.blacklisted_at
+            else None,
+            "staff": info.staff,
+            "active_requests": info.active_requests,
+        }
+        for info in organisations.list_organisations(session)
+    ]
+
+
+@org_app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List organisations: number, name, scope, staff, requests in hand, blacklist status."""
+    rows = _run(_listing, "")
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("no organisations yet: `linli org create NAME`")
+        return
+    for row in rows:
+        scope = "/".join(
+            ",".join(row[key]) if row[key] else "all" for key in ("categories", "communities")
+        )
+        status = f"BLACKLISTED ({row['blacklist_reason']})" if row["blacklisted"] else "active"
+        typer.echo(
+            f"{row['id']}\t{row['name']}\t{scope}\tstaff={row['staff']}\t"
+            f"in_hand={row['active_requests']}\t{status}"
+        )
+
+
+def _invite(session: Session, *, organisation: str) -> tuple[str, str, str]:
+    invite, org = organisations.create_invite(
+        session, actor_id=None, admin_ids=frozenset(), organisation=organisation
+    )
+    return invite.code, org.name, invite.expires_at.isoformat(timespec="minutes")
+
+
+@org_app.command("invite")
+def invite(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+) -> None:
+    """Print a single-use invite code (valid 7 days); staff send `/join CODE` to the bot."""
+    code, name, expires = _run(_invite, organisation, organisation=organisation)
+    typer.echo(f"invite for {name}, single use, expires {expires} UTC", err=True)
+    typer.echo(code)
+
+
+@org_app.command("blacklist")
+def blacklist(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+    reason: Annotated[str, typer.Argument(help="Why (kept with the organisation).")],
+) -> None:
+    """Bar an organisation; the requests it holds go back to the queue."""
+    org, released = _run(
+        organisations.blacklist,
+        organisation,
+        actor_id=None,
+        admin_ids=frozenset(),
+        organisation=organisation,
+        reason=reason,
+    )
+    back = ", ".join(f"#{n}" for n in released) or "none"
+    typer.echo(f"blacklisted {org.name}; requests returned to the queue: {back}")
+
+
+@org_app.command("unblacklist")
+def unblacklist(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+) -> None:
+    """Restore a blacklisted organisation."""
+    org = _run(
+        organisations.unblacklist,
+        organisation,
+        actor_id=None,
+        admin_ids=frozenset(),
+        organisation=organisation,
+    )
+    typer.echo(f"restored {org.name}")

@@ -1,0 +1,134 @@
+"""`linli summary` and `linli export`: the weekly summary and the open exports from a shell.
+
+`bot.cli` merges these into the top-level command with
+`app.registered_commands.extend(summary_app.registered_commands)`. The database URL and the
+time zone come from the settings (.env); exit code 2 means bad input or settings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.export import ExportFormat
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from storage.db import Database
+    from storage.summary import IsoWeek
+
+summary_app = typer.Typer(help="The weekly need summary and open-data exports.")
+
+WEEK_HELP = "ISO week like 2026-W47, or 'last'; default: this week so far (local time)."
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _context(week: str | None) -> tuple[Settings, Database, IsoWeek]:
+    """Settings, an open database and the parsed week (lazy imports keep `linli --help` fast)."""
+    from bot.settings import SettingsError, get_settings
+    from storage.db import Database, SchemaOutOfDate, prepare_schema
+    from storage.summary import InvalidWeek, parse_week
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        iso = parse_week(week, datetime.now(settings.tz).date())
+    except InvalidWeek as exc:
+        raise _fail(str(exc)) from None
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        prepare_schema(database.engine)
+    except SchemaOutOfDate as exc:
+        database.dispose()
+        raise _fail(str(exc)) from None
+    return settings, database, iso
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror}") from None
+    typer.echo(f"wrote {path}", err=True)
+
+
+@summary_app.command("summary")
+def summary_command(
+    week: Annotated[str | None, typer.Option("--week", help=WEEK_HELP)] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the workbook here.")
+    ] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Also write the chart here.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON instead of text.")
+    ] = False,
+) -> None:
+    """Print the weekly need summary; optionally write its chart and workbook."""
+    from bot.summary_render import plain_text, render_chart, render_text, render_workbook
+    from nlp.categories import category_name
+    from storage.deadlines import Limits
+    from storage.summary import week_requests, weekly_summary
+
+    settings, database, iso = _context(week)
+    try:
+        with database.session() as session:
+            summary = weekly_summary(
+                session, week=iso, tz=settings.tz, limits=Limits.from_settings(settings)
+            )
+            raw = week_requests(session, week=iso, tz=settings.tz) if xlsx else []
+    finally:
+        database.dispose()
+    if json_output:
+        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(plain_text(render_text(summary, category_name)))
+    if png is not None:
+        _write(png, render_chart(summary, category_name))
+    if xlsx is not None:
+        _write(xlsx, render_workbook(summary, raw, category_name))
+
+
+@summary_app.command("export")
+def export_command(
+    week: Annotated[str | None, typer.Option("--week", help=WEEK_HELP)] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="open311 (GeoReport v2 JSON) or csv.", case_sensitive=False),
+    ] = ExportFormat.OPEN311,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """Export the requests filed during a week (personal data masked)."""
+    from bot.export import export_week
+    from nlp.categories import category_name
+    from storage.deadlines import Limits
+
+    settings, database, iso = _context(week)
+    try:
+        with database.session() as session:
+            text = export_week(
+                session,
+                week=iso,
+                tz=settings.tz,
+                fmt=fmt,
+                category_name=category_name,
+                limits=Limits.from_settings(settings),
+            )
+    finally:
+        database.dispose()
+    if out is None:
+        sys.stdout.write(text.removeprefix("\ufeff") + ("" if text.endswith("\n") else "\n"))
+    else:
+        _write(out, text.encode("utf-8"))

@@ -1,0 +1,168 @@
+"""`linli export`: a week's requests as Open311 GeoReport v2 JSON or as a flat CSV.
+
+GeoReport v2 is the common open format for exchanging service requests (FixMyStreet, city
+311 systems), so a district platform can import ours. Field names follow the specification's
+"GET service_requests" response exactly; timestamps are ISO 8601 with the local offset;
+the resident's text is masked (phone and ID numbers) as in every export. Telegram photo ids
+are not URLs, so `media_url` stays empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.texts import STATUS_NAMES
+from bot.texts import summary as t
+from storage.models import ACTIVE_STATUSES
+from storage.summary import IsoWeek, Limits, RawRequest, resolve_due_at, week_requests
+
+CategoryName = Callable[[str], str]
+
+# The fields of a service request in GeoReport v2, in the specification's order.
+GEOREPORT_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
+# Our own columns after the GeoReport ones in the CSV.
+EXTRA_CSV_FIELDS = (
+    "linli_status",
+    "community",
+    "building",
+    "priority",
+    "residents",
+    "reopened",
+    "claimed_datetime",
+    "resolved_datetime",
+    "solved",
+    "rating",
+    "merged_into",
+)
+_ACTIVE = {status.value for status in ACTIVE_STATUSES}
+
+
+class ExportFormat(enum.StrEnum):
+    OPEN311 = "open311"
+    CSV = "csv"
+
+
+def _iso(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return None if value is None else value.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _notes(row: RawRequest) -> str:
+    if row.merged_into_id is not None:
+        return t.STATUS_NOTE_MERGED.format(number=row.merged_into_id)
+    return STATUS_NAMES.get(row.status, row.status)
+
+
+def open311_record(
+    row: RawRequest, *, tz: ZoneInfo, category_name: CategoryName, limits: Limits
+) -> dict[str, Any]:
+    """One request as a GeoReport v2 service request."""
+    active = row.status in _ACTIVE
+    # Expected to be fulfilled by the resolve limit, which runs from the claim.
+    expected = None
+    if active and row.claimed_at is not None:
+        expected = resolve_due_at(row.claimed_at, limits=limits)
+    address = " ".join(part for part in (row.community, row.building) if part) or None
+    return {
+        "service_request_id": str(row.id),
+        "status": "open" if active else "closed",
+        "status_notes": _notes(row),
+        "service_name": category_name(row.category),
+        "service_code": row.category,
+        "description": row.text,
+        "agency_responsible": row.organisation,
+        "service_notice": None,
+        "requested_datetime": _iso(row.created_at, tz),
+        "updated_datetime": _iso(row.updated_at, tz),
+        "expected_datetime": _iso(expected, tz),
+        "address": address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": row.latitude,
+        "long": row.longitude,
+        "media_url": None,
+    }
+
+
+def open311_json(
+    rows: Sequence[RawRequest], *, tz: ZoneInfo, category_name: CategoryName, limits: Limits
+) -> str:
+    """The GeoReport v2 JSON response: an array of service requests."""
+    records = [
+        open311_record(row, tz=tz, category_name=category_name, limits=limits) for row in rows
+    ]
+    return json.dumps(records, ensure_ascii=False, indent=2)
+
+
+def csv_text(
+    rows: Sequence[RawRequest], *, tz: ZoneInfo, category_name: CategoryName, limits: Limits
+) -> str:
+    """A flat CSV: the GeoReport fields, then linli's own columns (UTF-8 with BOM for Excel)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=[*GEOREPORT_FIELDS, *EXTRA_CSV_FIELDS], lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        record = open311_record(row, tz=tz, category_name=category_name, limits=limits)
+        record.update(
+            {
+                "linli_status": row.status,
+                "community": row.community,
+                "building": row.building,
+                "priority": row.priority,
+                "residents": row.supporters,
+                "reopened": row.reopened_count,
+                "claimed_datetime": _iso(row.claimed_at, tz),
+                "resolved_datetime": _iso(row.resolved_at, tz),
+                "solved": None if row.solved is None else int(row.solved),
+                "rating": row.rating,
+                "merged_into": row.merged_into_id,
+            }
+        )
+        writer.writerow(record)
+    return "\ufeff" + buffer.getvalue()
+
+
+def export_week(
+    session: Session,
+    *,
+    week: IsoWeek | str,
+    tz: ZoneInfo,
+    fmt: ExportFormat | str,
+    category_name: CategoryName,
+    limits: Limits | None = None,
+) -> str:
+    """Every request filed during `week`, in the chosen format."""
+    rows = week_requests(session, week=week, tz=tz)
+    limits = replace(limits, tz=tz) if limits else Limits(tz=tz)
+    if ExportFormat(fmt) is ExportFormat.OPEN311:
+        return open311_json(rows, tz=tz, category_name=category_name, limits=limits)
+    return csv_text(rows, tz=tz, category_name=category_name, limits=limits)

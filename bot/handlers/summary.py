@@ -1,0 +1,335 @@
+"""Admins' weekly summary (/summary and the Monday job) and staff's /merge.
+
+/summary answers with three messages: the text, the chart (send_photo) and the workbook
+(send_document). The scheduled job sends the same to every admin once per week, whatever the
+number of bot processes or restarts: the text is queued in the outbox under the dedupe key
+"summary:<week>:<admin>", and only the process whose insert wins goes on to send the chart and
+the workbook directly. A crash in between loses those two attachments (the admin can still
+ask /summary last), never duplicates the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session
+from telegram import Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, BaseHandler, CommandHandler
+
+from bot.context import Context, Services
+from bot.handlers.common import parse_number
+from bot.notifier import drain, kick
+from bot.settings import Settings
+from bot.summary_render import render_chart, render_text, render_workbook
+from bot.texts import summary as t
+from storage import outbox
+from storage.deadlines import Limits
+from storage.duplicates import CannotMerge, MergeResult, follower_chat_ids, merge_requests
+from storage.errors import NotAllowed, NotFound
+from storage.models import ActorKind, utcnow
+from storage.organisations import NotStaff, Role, active_staff_organisation, role_of
+from storage.summary import (
+    InvalidWeek,
+    IsoWeek,
+    RawRequest,
+    WeeklySummary,
+    parse_week,
+    week_requests,
+    weekly_summary,
+)
+
+log = logging.getLogger(__name__)
+
+SUMMARY_JOB = "weekly-summary"
+SUMMARY_CATCH_UP_JOB = "weekly-summary-catch-up"
+KIND_SUMMARY = "summary"
+KIND_MERGED = "merged"
+# After a start, look once whether this week's summary was missed while the bot was down.
+CATCH_UP_DELAY = 30.0
+
+
+# --- building the three parts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """One week's summary rendered for chat: text, chart PNG and workbook."""
+
+    week: IsoWeek
+    text: str
+    chart: bytes
+    workbook: bytes
+
+
+def _load(
+    session: Session, *, week: IsoWeek, settings: Settings
+) -> tuple[WeeklySummary, list[RawRequest]]:
+    limits = Limits.from_settings(settings)
+    summary = weekly_summary(session, week=week, tz=settings.tz, limits=limits)
+    return summary, week_requests(session, week=week, tz=settings.tz)
+
+
+async def build_report(services: Services, week: IsoWeek) -> Report:
+    """Compute the summary in a worker thread and render it (chart and workbook off the loop)."""
+    summary, raw = await services.db.run(_load, week=week, settings=services.settings)
+    name = services.category_name
+    chart = await asyncio.to_thread(render_chart, summary, name)
+    workbook = await asyncio.to_thread(render_workbook, summary, raw, name)
+    return Report(week, render_text(summary, name), chart, workbook)
+
+
+async def _send_attachments(bot: Any, chat_id: int, report: Report) -> None:
+    week = str(report.week)
+    await bot.send_photo(chat_id, report.chart, caption=t.SUMMARY_PHOTO_CAPTION.format(week=week))
+    await bot.send_document(
+        chat_id,
+        report.workbook,
+        filename=t.SUMMARY_FILE_NAME.format(week=week),
+        caption=t.SUMMARY_DOCUMENT_CAPTION.format(week=week),
+    )
+
+
+# --- /summary ---------------------------------------------------------------------------------
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(settings.tz).date()
+
+
+async def summary_command(update: Update, context: Context) -> None:
+    """Send an admin the summary of this week so far, last week, or a given ISO week."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    if user.id not in services.settings.admin_ids:
+        await message.reply_text(t.SUMMARY_NOT_ALLOWED)
+        return
+    args = context.args or []
+    if len(args) > 1:
+        await message.reply_text(t.SUMMARY_USAGE)
+        return
+    try:
+        week = parse_week(args[0] if args else None, _today(services.settings))
+    except InvalidWeek:
+        await message.reply_text(t.SUMMARY_BAD_WEEK.format(week=args[0][:20]))
+        return
+    await message.chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    report = await build_report(services, week)
+    await message.reply_text(report.text, parse_mode=ParseMode.HTML)
+    await _send_attachments(context.bot, message.chat_id, report)
+    log.info("summary of %s sent to an admin", week)
+
+
+# --- the weekly job ---------------------------------------------------------------------------
+
+
+def summary_dedupe_key(week: IsoWeek, admin_id: int) -> str:
+    return f"summary:{week}:{admin_id}"
+
+
+def _queue_text(session: Session, *, chat_id: int, text: str, key: str) -> bool:
+    return outbox.enqueue(session, chat_id=chat_id, text=text, kind=KIND_SUMMARY, dedupe_key=key)
+
+
+async def send_weekly_summaries(bot: Any, services: Services, week: IsoWeek) -> list[int]:
+    """Send `week`'s summary to every admin who has not had it; return who got it now.
+
+    Each admin's text is committed to the outbox on its own (dedupe key per week and admin);
+    the process whose insert wins sends that admin the text (through the outbox, first), the
+    chart and the workbook.
+    """
+    admins = sorted(services.settings.admin_ids)
+    keys = {admin: summary_dedupe_key(week, admin) for admin in admins}
+    known = await services.db.run(outbox.queued_keys, keys=list(keys.values()))
+    pending = [admin for admin in admins if keys[admin] not in known]
+    if not pending:
+        return []
+    report = await build_report(services, week)
+    text = t.SUMMARY_SCHEDULED_INTRO + "\n\n" + report.text
+    sent: list[int] = []
+    for admin in pending:
+        if not await services.db.run(_queue_text, chat_id=admin, text=text, key=keys[admin]):
+            continue  # another process (or an earlier run) got there first
+        sent.append(admin)
+        await drain(bot, services.db)  # the text first, through the outbox
+        try:
+            await _send_attachments(bot, admin, report)
+        except TelegramError as exc:
+            log.warning("weekly summary attachments for an admin failed: %s", type(exc).__name__)
+    log.info("weekly summary of %s sent to %d admin(s)", week, len(sent))
+    return sent
+
+
+def scheduled_moment(settings: Settings, today: date) -> datetime:
+    """This ISO week's summary time (SUMMARY_WEEKDAY at SUMMARY_TIME, local), in UTC."""
+    monday = today - timedelta(days=today.isoweekday() - 1)
+    hours, minutes = (int(part) for part in settings.summary_time.split(":"))
+    local = datetime.combine(
+        monday + timedelta(days=settings.summary_weekday - 1), time(hours, minutes), settings.tz
+    )
+    return local.astimezone(UTC)
+
+
+async def summary_job(context: Context) -> None:
+    """Send last week's summary to the admins, once this week's summary time has come."""
+    services = context.bot_data.services
+    settings = services.settings
+    now = utcnow()
+    today = now.astimezone(settings.tz).date()
+    if not settings.admin_ids or now < scheduled_moment(settings, today):
+        return
+    await send_weekly_summaries(context.bot, services, IsoWeek.of(today).shift(-1))
+
+
+def ptb_days(iso_weekday: int) -> tuple[int]:
+    """PTB's `days` for an ISO weekday: since PTB 20, 0 is Sunday and 1 is Monday."""
+    return (iso_weekday % 7,)
+
+
+def schedule_summary_job(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings | None = None
+) -> None:
+    """Run the weekly summary job at SUMMARY_WEEKDAY SUMMARY_TIME (local), and once at start.
+
+    Pass `settings` from build_application; without it they are read from the services
+    (that is, call it from post_init).
+    """
+    queue = app.job_queue
+    if queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    if settings is None:
+        settings = app.bot_data.services.settings
+    # Idempotent: scheduling again replaces the jobs instead of doubling them.
+    for name in (SUMMARY_JOB, SUMMARY_CATCH_UP_JOB):
+        for job in queue.get_jobs_by_name(name):
+            job.schedule_removal()
+    hours, minutes = (int(part) for part in settings.summary_time.split(":"))
+    queue.run_daily(
+        summary_job,
+        time=time(hours, minutes, tzinfo=settings.tz),
+        days=ptb_days(settings.summary_weekday),
+        name=SUMMARY_JOB,
+        job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
+    )
+    # A bot that was down at the summary time catches up after it starts.
+    queue.run_once(summary_job, CATCH_UP_DELAY, name=SUMMARY_CATCH_UP_JOB)
+
+
+# --- /merge -----------------------------------------------------------------------------------
+
+
+def merge_and_notify(
+    session: Session,
+    *,
+    telegram_id: int,
+    admin_ids: frozenset[int],
+    keep: int,
+    merge: int,
+) -> MergeResult:
+    """Merge as admin or staff, and tell the merged request's residents where it went."""
+    role = role_of(session, telegram_id=telegram_id, admin_ids=admin_ids)
+    organisation_id: int | None = None
+    if role is Role.RESIDENT:
+        raise NotStaff(f"user {telegram_id} may not merge")
+    if role is Role.STAFF:
+        _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+        organisation_id = organisation.id
+    followers = follower_chat_ids(session, merge)
+    result = merge_requests(
+        session,
+        keep=keep,
+        merge=merge,
+        actor_kind=ActorKind.ADMIN if role is Role.ADMIN else ActorKind.STAFF,
+        actor_id=telegram_id,
+        organisation_id=organisation_id,
+    )
+    for chat_id in followers:
+        outbox.enqueue(
+            session,
+            chat_id=chat_id,
+            text=t.MERGE_NOTICE.format(merged=merge, keep=keep),
+            kind=KIND_MERGED,
+            request_id=keep,
+            dedupe_key=f"merged:{merge}:{chat_id}",
+        )
+    return result
+
+
+def _merge_refusal(exc: Exception, keep: int, merge: int) -> str:
+    if isinstance(exc, NotStaff):
+        return t.MERGE_NOT_ALLOWED
+    if isinstance(exc, CannotMerge):
+        if exc.reason == "same":
+            return t.MERGE_SAME
+        if exc.reason == "keep_closed":
+            return t.MERGE_KEEP_CLOSED.format(number=keep)
+        return t.MERGE_MERGE_CLOSED.format(number=merge)
+    if isinstance(exc, NotFound):
+        missing = merge if f"#{merge}" in str(exc) else keep
+        return t.MERGE_NOT_FOUND.format(number=missing)
+    if isinstance(exc, NotAllowed):
+        text = str(exc)
+        number = merge if f"#{merge}" in text else keep
+        return t.MERGE_OUT_OF_SCOPE.format(number=number) if "#" in text else t.MERGE_NOT_ALLOWED
+    raise exc
+
+
+async def merge_command(update: Update, context: Context) -> None:
+    """/merge <keep> <merge>: staff or an admin folds a duplicate request into another."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    args = context.args or []
+    numbers = [parse_number(arg) for arg in args]
+    if len(numbers) != 2 or None in numbers:
+        await _reply(message, t.MERGE_USAGE)
+        return
+    keep, merge = (number for number in numbers if number is not None)
+    services = context.bot_data.services
+    try:
+        result = await services.db.run(
+            merge_and_notify,
+            telegram_id=user.id,
+            admin_ids=services.settings.admin_ids,
+            keep=keep,
+            merge=merge,
+        )
+    except (NotAllowed, NotFound, CannotMerge) as exc:
+        await _reply(message, _merge_refusal(exc, keep, merge))
+        return
+    log.info("request #%s merged into #%s", merge, keep)
+    await _reply(
+        message, t.MERGE_DONE.format(merged=merge, keep=keep, supporters=result.supporters)
+    )
+    kick(context)
+
+
+async def _reply(message: Message, text: str) -> None:
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/summary (admins) and /merge (staff and admins); register before the fallbacks."""
+    return [
+        CommandHandler("summary", summary_command),
+        CommandHandler("merge", merge_command),
+    ]
+
+
+__all__ = [
+    "SUMMARY_JOB",
+    "Report",
+    "build_report",
+    "command_handlers",
+    "merge_and_notify",
+    "schedule_summary_job",
+    "send_weekly_summaries",
+    "summary_dedupe_key",
+]

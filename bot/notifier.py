@@ -1,0 +1,208 @@
+"""Background jobs: the outbox worker and the lease-guarded periodic check.
+
+Domain functions only write notifications into the outbox (storage.outbox), in the transaction
+of the change that caused them. The worker here sends them: every second, and at once when a
+handler calls `kick`. A message that fails is retried with back-off (429: after Telegram's
+retry_after), given up on when the person blocked the bot, and never lost in a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.context import Context
+from bot.handlers.common import inline
+from storage import deadlines, outbox
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+OUTBOX_JOB = "outbox"
+PERIODIC_JOB = "deadlines"
+OUTBOX_INTERVAL = 1.0
+PERIODIC_INTERVAL = 180.0
+PERIODIC_LEASE = "periodic-check"
+LEASE_TTL = timedelta(seconds=PERIODIC_INTERVAL * 2)
+BATCH = 25
+MAX_BATCHES_PER_RUN = 20
+# Names this process in the lease table (several bot processes may share one database).
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+_EDIT_GONE = ("message is not modified", "message to edit not found", "message can't be edited")
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns that retry_after becomes a timedelta; accept both without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing) -> None:
+    """Edit every card of the request in that chat to the new text, without the button."""
+    if item.request_id is None:
+        return
+    ids = await db.run(outbox.card_message_ids, request_id=item.request_id, chat_id=item.chat_id)
+    for message_id in ids:
+        try:
+            await bot.edit_message_text(
+                item.text, chat_id=item.chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+        except BadRequest as exc:
+            if not any(gone in str(exc).lower() for gone in _EDIT_GONE):
+                raise
+
+
+async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing) -> int | None:
+    if item.kind == outbox.KIND_CARD_EDIT:
+        await _edit_cards(bot, db, item)
+        return None
+    message = await bot.send_message(
+        item.chat_id,
+        item.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=inline(item.buttons) if item.buttons else None,
+    )
+    return message.message_id
+
+
+async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[int, int]:
+    """Send one batch of due notifications; returns (claimed, delivered).
+
+    After a failure in a chat, the rest of that chat's batch waits for the next run, so a
+    resident's messages keep their order. A 429 ends the run: the whole bot is over its limit.
+    """
+    items = await db.run(outbox.claim_due, limit=batch)
+    delivered = 0
+    held: set[int] = set()
+    for index, item in enumerate(items):
+        if item.chat_id in held:
+            await db.run(outbox.unclaim, notification_ids=[item.id])
+            continue
+        try:
+            message_id = await _deliver(bot, db, item)
+        except RetryAfter as exc:
+            seconds = _retry_seconds(exc)
+            log.warning("notification %s: flood limit, retry in %.0f s", item.id, seconds)
+            await db.run(
+                outbox.mark_failed, notification_id=item.id, error="RetryAfter", retry_after=seconds
+            )
+            rest = [later.id for later in items[index + 1 :]]
+            await db.run(outbox.unclaim, notification_ids=rest)
+            return len(items), delivered
+        except Forbidden as exc:
+            log.info(
+                "notification %s: chat unreachable (%s), giving up", item.id, type(exc).__name__
+            )
+            await db.run(
+                outbox.mark_failed, notification_id=item.id, error=_error(exc), permanent=True
+            )
+        except BadRequest as exc:
+            # Malformed message or chat not found: retrying would fail the same way.
+            log.warning("notification %s (request #%s) refused: %s", item.id, item.request_id, exc)
+            await db.run(
+                outbox.mark_failed, notification_id=item.id, error=_error(exc), permanent=True
+            )
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: try again later
+            held.add(item.chat_id)
+            retry = await db.run(outbox.mark_failed, notification_id=item.id, error=_error(exc))
+            log.info("notification %s failed (%s), retry at %s", item.id, type(exc).__name__, retry)
+        else:
+            delivered += 1
+            await db.run(outbox.mark_sent, notification_id=item.id, message_id=message_id)
+    return len(items), delivered
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+async def drain(bot: Bot, db: Database, *, max_batches: int = MAX_BATCHES_PER_RUN) -> int:
+    """Deliver batches until nothing is due (bounded, so one run cannot hog the loop)."""
+    total = 0
+    for _ in range(max_batches):
+        claimed, delivered = await deliver_due(bot, db)
+        total += delivered
+        if claimed < BATCH:
+            break
+    return total
+
+
+async def outbox_job(context: Context) -> None:
+    """Send what is due; skipped while a previous run of this process is still sending."""
+    job = context.job
+    lock: asyncio.Lock | None = job.data.get("lock") if job and isinstance(job.data, dict) else None
+    if lock is None or lock.locked():
+        return
+    async with lock:
+        await drain(context.bot, context.bot_data.services.db)
+
+
+def kick(context: Context) -> None:
+    """Run the outbox worker now (after a handler queued messages) instead of within a second."""
+    queue = context.job_queue
+    if queue is None:
+        return
+    for job in queue.get_jobs_by_name(OUTBOX_JOB):
+        queue.run_once(outbox_job, 0, data=job.data, name=f"{OUTBOX_JOB}-kick")
+        return
+
+
+async def periodic_job(context: Context) -> None:
+    """Deadlines (催办, overdue notices, stale claims) and digests, by one process at a time."""
+    services = context.bot_data.services
+    db, settings = services.db, services.settings
+    if not await db.run(deadlines.acquire_lease, name=PERIODIC_LEASE, holder=HOLDER, ttl=LEASE_TTL):
+        return
+    await db.run(
+        deadlines.check_deadlines,
+        limits=deadlines.Limits.from_settings(settings),
+        admin_ids=settings.admin_ids,
+    )
+    await db.run(deadlines.queue_digests, tz=settings.tz)
+    kick(context)
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register the outbox worker (every second) and the periodic check (every 3 minutes).
+
+    Call from build_application; the jobs start with the application, after post_init.
+    """
+    queue = app.job_queue
+    if queue is None:
+        raise RuntimeError("the job queue is missing: install python-telegram-bot[job-queue]")
+    # Idempotent: scheduling again replaces the jobs instead of doubling them.
+    for name in (OUTBOX_JOB, PERIODIC_JOB):
+        for job in queue.get_jobs_by_name(name):
+            job.schedule_removal()
+    state = {"lock": asyncio.Lock()}
+    options = {"max_instances": 3, "coalesce": True}
+    queue.run_repeating(
+        outbox_job,
+        interval=OUTBOX_INTERVAL,
+        first=OUTBOX_INTERVAL,
+        name=OUTBOX_JOB,
+        data=state,
+        job_kwargs=options,
+    )
+    queue.run_repeating(
+        periodic_job,
+        interval=PERIODIC_INTERVAL,
+        first=10.0,
+        name=PERIODIC_JOB,
+        job_kwargs=options,
+    )

@@ -1,0 +1,100 @@
+"""`linli org ...` against both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli_org import org_app
+from bot.settings import get_settings
+from storage import lifecycle as life
+from storage import organisations as orgs
+from storage.db import Database
+from tests.storage.staff_helpers import file
+
+runner = CliRunner()
+STAFF = 6_000_000_001
+
+
+@pytest.fixture
+def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    database = Database(database_url)
+    yield database
+    database.dispose()
+    get_settings.cache_clear()
+
+
+def test_create_list_invite(cli_db: Database) -> None:
+    result = runner.invoke(
+        org_app,
+        ["create", "玉林服务中心", "-c", "repairs", "-c", "elderly", "--community", "玉林社区",
+         "--contact", "李老师"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "created organisation 1: 玉林服务中心" in result.stdout
+    assert runner.invoke(org_app, ["create", "全城队"]).exit_code == 0
+
+    listed = runner.invoke(org_app, ["list"])
+    assert listed.exit_code == 0
+    assert "1\t玉林服务中心\trepairs,elderly/玉林社区\tstaff=0\tin_hand=0\tactive" in listed.stdout
+    assert "2\t全城队\tall/all" in listed.stdout
+    rows = json.loads(runner.invoke(org_app, ["list", "--json"]).stdout)
+    assert [(r["id"], r["categories"], r["contact"]) for r in rows] == [
+        (1, ["repairs", "elderly"], "李老师"),
+        (2, None, ""),
+    ]
+
+    invited = runner.invoke(org_app, ["invite", "玉林服务中心"])
+    assert invited.exit_code == 0
+    code = invited.stdout.strip()
+    assert len(code) >= 16 and "\n" not in code
+    with cli_db.session() as s:
+        _staff, org = orgs.join(s, code=code, telegram_id=STAFF, display_name="小李")
+        assert org.name == "玉林服务中心"
+
+
+def test_blacklist_and_unblacklist(cli_db: Database) -> None:
+    assert runner.invoke(org_app, ["create", "甲"]).exit_code == 0
+    code = runner.invoke(org_app, ["invite", "1"]).stdout.strip()
+    with cli_db.session() as s:
+        orgs.join(s, code=code, telegram_id=STAFF, display_name="小李")
+        number = file(s)
+        life.claim(s, telegram_id=STAFF, number=number)
+    result = runner.invoke(org_app, ["blacklist", "甲", "多次逾期"])
+    assert result.exit_code == 0, result.output
+    assert f"requests returned to the queue: #{number}" in result.stdout
+    again = runner.invoke(org_app, ["blacklist", "甲", "again"])
+    assert again.exit_code == 1 and "already blacklisted" in again.output
+    assert "BLACKLISTED (多次逾期)" in runner.invoke(org_app, ["list"]).stdout
+    refused = runner.invoke(org_app, ["invite", "甲"])
+    assert refused.exit_code == 1 and "blacklisted" in refused.output
+    assert runner.invoke(org_app, ["unblacklist", "甲"]).exit_code == 0
+    not_barred = runner.invoke(org_app, ["unblacklist", "甲"])
+    assert not_barred.exit_code == 1 and "not blacklisted" in not_barred.output
+    with cli_db.session() as s:
+        assert orgs.find_organisation(s, ref="甲").blacklisted is False
+
+
+def test_errors_are_one_line(cli_db: Database) -> None:
+    runner.invoke(org_app, ["create", "甲"])
+    cases = {
+        ("create", "甲"): "already exists",
+        ("create", "乙", "-c", "nonsense"): "invalid category",
+        ("invite", "丙"): "no organisation '丙'",
+        ("blacklist", "99", "x"): "no organisation '99'",
+    }
+    for args, message in cases.items():
+        result = runner.invoke(org_app, list(args))
+        assert result.exit_code == 1, args
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_empty_list(cli_db: Database) -> None:
+    result = runner.invoke(org_app, ["list"])
+    assert result.exit_code == 0 and "no organisations yet" in result.stdout

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from nlp.classifier import Classification, Classifier, ModelNotFoundError
+
+
+def test_classify(tiny_classifier: Classifier) -> None:
+    result = tiny_classifier.classify("電梯壞了！！")
+    assert isinstance(result, Classification)
+    assert result.label == "repairs"
+    assert result.top[0] == (result.label, result.confidence)
+    assert len(result.top) == 3
+    assert [p for _, p in result.top] == sorted((p for _, p in result.top), reverse=True)
+    assert result.confident == (result.confidence >= 0.5)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "\u200f\u200b", "\x00\x01", "？？！"])
+def test_nothing_to_classify(tiny_classifier: Classifier, text: str) -> None:
+    result = tiny_classifier.classify(text)
+    assert result.label == "other"
+    assert not result.confident
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["电梯坏了" * 2500, "电梯 elevator broken مرحبا 坏了", "\udc80电梯\ud800坏了", "a", "1"],
+)
+def test_odd_input_still_classifies(tiny_classifier: Classifier, text: str) -> None:
+    result = tiny_classifier.classify(text)
+    assert result.label in tiny_classifier.labels
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_classify_many_keeps_order(tiny_classifier: Classifier) -> None:
+    texts = ["电梯坏了", "", "垃圾没人收", "😭"]
+    results = tiny_classifier.classify_many(texts)
+    assert [r.label for r in results] == [tiny_classifier.classify(t).label for t in texts]
+    assert results[1].label == "other"
+    assert tiny_classifier.classify_many([]) == []
+
+
+def test_threshold(tiny_model: tuple[Path, object]) -> None:
+    strict = Classifier.load(tiny_model[0], threshold=1.0)
+    lenient = Classifier.load(tiny_model[0], threshold=0.0)
+    assert not strict.classify("电梯坏了").confident
+    assert lenient.classify("电梯坏了").confident
+    assert strict.threshold == 1.0
+
+
+def test_thread_safe(tiny_classifier: Classifier) -> None:
+    texts = ["电梯坏了", "垃圾没人收", "想找工作", "老人要人陪诊"] * 50
+    expected = [tiny_classifier.classify(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(tiny_classifier.classify, texts)) == expected
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="linli train"):
+        Classifier.load(tmp_path)
