@@ -9,9 +9,8 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
-from bot import texts
+from bot import notifier, texts
 from bot.context import BotData, Context, Services
-from bot import notifier
 from bot.handlers import admin, guards, resident, staff
 from bot.handlers import summary as summary_handlers
 from bot.settings import Settings, SettingsError

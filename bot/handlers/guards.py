@@ -41,7 +41,7 @@ class FloodGuard:
         if settings.rate_limit_storage.startswith("async+redis"):
             options["implementation"] = "redispy"
         self.storage = storage_from_string(settings.rate_limit_storage, **options)
-        self.limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.limiter = MovingWindowRateLimiter(self.storage)
         self.limit = parse(f"{settings.max_messages_per_minute}/minute")
         self.warning = parse("1/minute")
 

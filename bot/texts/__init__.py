@@ -82,7 +82,10 @@ SUBMITTED = (
     "✅ 已提交！您的需求编号是 <b>#{number}</b>。\n"
     "我们会尽快交给负责的社区组织，处理进展会在这里通知您。发送 /my 可以随时查看。"
 )
-URGENT_NOTE = "\n\n⚠️ 您描述的情况可能有危险。如有紧急危险，请立即拨打 119（火警）、120（急救）或 110（报警）。"
+URGENT_NOTE = (
+    "\n\n⚠️ 您描述的情况可能有危险。如有紧急危险，请立即拨打 "
+    "119（火警）、120（急救）或 110（报警）。"
+)
 ALREADY_SUBMITTED = "这条需求已经提交过了，不会重复登记。发送 /my 查看。"
 BUTTON_EXPIRED = "这个按钮已过期，请看最新的消息。"
 NO_DRAFT = "这个按钮已失效。请直接发文字描述您的需求。"
@@ -124,6 +127,7 @@ def excerpt(text: str, limit: int = 60) -> str:
 
 def status_name(status: str) -> str:
     return STATUS_NAMES.get(status, status)
+
 
 # --- input the conversation does not expect -------------------------------------------------
 

@@ -24,7 +24,11 @@ CASES: list[tuple[str, Action, str]] = [
     ("document", lambda u: u.send_document("a.pdf", b"%PDF-1.4"), texts.UNSUPPORTED),
     ("contact", lambda u: u.send_contact("13812345678", "王"), texts.UNSUPPORTED),
     ("poll", lambda u: u.send_poll(), texts.UNSUPPORTED),
-    ("location outside the flow", lambda u: u.send_location(30.6, 104.0), texts.LOCATION_WITHOUT_DRAFT),
+    (
+        "location outside the flow",
+        lambda u: u.send_location(30.6, 104.0),
+        texts.LOCATION_WITHOUT_DRAFT,
+    ),
     ("photo outside the flow", lambda u: u.send_photo(), texts.PHOTO_WITHOUT_DRAFT),
     ("unknown command", lambda u: u.send("/frobnicate"), texts.UNKNOWN_COMMAND),
     ("command for another bot", lambda u: u.send("/start@some_other_bot"), texts.UNKNOWN_COMMAND),
@@ -65,7 +69,9 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", TEXTS, ids=["html", "sql", "control", "rtl", "markdown", "3000", "4091"])
+@pytest.mark.parametrize(
+    "text", TEXTS, ids=["html", "sql", "control", "rtl", "markdown", "3000", "4091"]
+)
 async def test_hostile_text_is_filed_verbatim(bot: BotHarness, text: str) -> None:
     resident = bot.user(RESIDENT)
     await resident.send(text)

@@ -111,7 +111,9 @@ def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_token_never_reaches_the_log(capsys: pytest.CaptureFixture[str]) -> None:
     setup_logging("DEBUG", secrets=[TOKEN])
     try:
-        logging.getLogger("telegram.ext").warning("POST https://api.telegram.org/bot%s/getMe", TOKEN)
+        logging.getLogger("telegram.ext").warning(
+            "POST https://api.telegram.org/bot%s/getMe", TOKEN
+        )
         logging.getLogger("httpx").info("HTTP Request: POST /bot%s/getUpdates", TOKEN)
         try:
             raise RuntimeError(f"failed calling /bot{TOKEN}/sendMessage")
