@@ -109,7 +109,8 @@ def fit_idf(model: Model[Any, Any], docs: Sequence[Doc]) -> bool:
 
     Smoothed like scikit-learn's TfidfTransformer: rare n-grams (渗漏, 义仓) weigh more than
     common ones (了, 我). On a held-out split of the training corpus this gave about 1.5
-    points of macro-F1 over plain counts. Returns False if `model` has no such layer (e.g. a plain spaCy architecture).
+    points of macro-F1 over plain counts. Returns False if `model` has no such layer (e.g.
+    a plain spaCy architecture).
     """
     found = False
     for node in model.walk():

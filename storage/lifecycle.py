@@ -207,6 +207,21 @@ def _notify_resident(
             dedupe_key=dedupe_key,
             now=now,
         )
+    # Residents who said 我也遇到了 hear the same news; the feedback buttons stay the filer's.
+    from storage.duplicates import follower_chat_ids
+
+    for supporter in follower_chat_ids(session, request.id or 0):
+        if supporter == chat:
+            continue
+        enqueue(
+            session,
+            chat_id=supporter,
+            text=text,
+            kind=kind,
+            request_id=request.id,
+            dedupe_key=f"{dedupe_key}:{supporter}" if dedupe_key else None,
+            now=now,
+        )
 
 
 def _notify_staff(

@@ -20,11 +20,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import texts
 from bot.context import Context, Services
 from bot.handlers.common import inline, main_keyboard, parse_number
+from bot.texts import summary as dup_texts
 from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
-from storage import lifecycle
+from storage import duplicates, lifecycle
 from storage import requests as store
-from storage.errors import InvalidState, LimitReached, NotFound
+from storage.errors import InvalidState, LimitReached, NotAllowed, NotFound
 from storage.models import Draft
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # Draft steps.
 STEP_CATEGORY = "category"
 STEP_COMMUNITY = "community"
+STEP_DUPLICATE = "duplicate"
 STEP_EXTRAS = "extras"
 STEP_CONFIRM = "confirm"
 
@@ -263,6 +265,8 @@ async def on_text(update: Update, context: Context) -> None:
     elif draft is not None and draft.step == STEP_CONFIRM:
         await message.reply_text(texts.PRESS_A_BUTTON)
         await _send(message, _confirm_view(services, draft))
+    elif draft is not None and draft.step == STEP_DUPLICATE:
+        await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
     else:
         await _take_need(message, services, user.id, text, replacing=draft is not None)
 
@@ -303,13 +307,88 @@ async def _take_place(
         await message.reply_text(texts.COMMUNITY_TOO_LONG)
         return
     community, building = split_place(place)
-    draft = await services.db.run(
-        store.save_draft,
+    data = {**draft.data, "community": community, "building": building}
+    match = await services.db.run(
+        duplicates.find_duplicate,
+        text=data["normalised"],
+        community=community,
+        building=building,
         telegram_id=telegram_id,
-        step=STEP_EXTRAS,
-        data={**draft.data, "community": community, "building": building},
+    )
+    if match is not None:
+        draft = await services.db.run(
+            store.save_draft,
+            telegram_id=telegram_id,
+            step=STEP_DUPLICATE,
+            data={**data, "duplicate": match.request_id},
+        )
+        await _send(message, _duplicate_view(services, draft, match))
+        return
+    draft = await services.db.run(
+        store.save_draft, telegram_id=telegram_id, step=STEP_EXTRAS, data=data
     )
     await _send(message, _extras_view(draft))
+
+
+def _duplicate_view(
+    services: Services, draft: Draft, match: duplicates.DuplicateMatch
+) -> tuple[str, Any]:
+    """Offer 我也遇到了 instead of filing the same need again."""
+    status = texts.status_name(match.status)
+    if match.own:
+        text = dup_texts.DUPLICATE_OWN.format(
+            date=match.created_at.astimezone(services.settings.tz).strftime("%m月%d日"),
+            number=match.request_id,
+            excerpt=texts.excerpt(match.text),
+            status=status,
+        )
+        rows = [
+            [(dup_texts.BTN_FILE_ANYWAY, _data(draft, "anyway"))],
+            [(texts.BTN_CANCEL, _data(draft, "cancel"))],
+        ]
+    else:
+        place = " ".join(p for p in (match.community, match.building) if p)
+        text = dup_texts.DUPLICATE_FOUND.format(
+            number=match.request_id,
+            excerpt=texts.excerpt(match.text),
+            place=texts.excerpt(place) or texts.NONE,
+            status=status,
+            supporters=match.supporters,
+        )
+        rows = [
+            [(dup_texts.BTN_ME_TOO, _data(draft, "metoo"))],
+            [(dup_texts.BTN_FILE_ANYWAY, _data(draft, "anyway"))],
+        ]
+    return text, inline(rows)
+
+
+async def _support(
+    query: CallbackQuery, services: Services, telegram_id: int, name: str, draft: Draft
+) -> None:
+    """我也遇到了: count the resident on the existing request instead of filing a new one."""
+    number = int(draft.data["duplicate"])
+    try:
+        result = await services.db.run(
+            duplicates.support_request,
+            request_id=number,
+            telegram_id=telegram_id,
+            display_name=name,
+        )
+    except NotAllowed:
+        reply = dup_texts.SUPPORT_OWN.format(number=number)
+    except (InvalidState, NotFound) as exc:
+        status = exc.status if isinstance(exc, InvalidState) else "cancelled"
+        reply = dup_texts.SUPPORT_CLOSED.format(number=number, status=texts.status_name(status))
+    else:
+        template = dup_texts.SUPPORT_ADDED if result.added else dup_texts.SUPPORT_ALREADY
+        reply = template.format(
+            number=result.request_id,
+            supporters=result.supporters,
+            status=texts.status_name(result.status),
+        )
+        log.info("request #%s supported by another resident", result.request_id)
+    await services.db.run(store.delete_draft, telegram_id=telegram_id)
+    await _edit(query, (reply, None))
 
 
 async def on_photo(update: Update, context: Context) -> None:
@@ -411,6 +490,16 @@ async def on_button(update: Update, context: Context) -> None:
             store.save_draft, telegram_id=user.id, step=STEP_CONFIRM, data=data
         )
         await _edit(query, _confirm_view(services, draft))
+    elif action == "metoo" and draft.step == STEP_DUPLICATE:
+        await query.answer()
+        await _support(query, services, user.id, user.full_name, draft)
+    elif action == "anyway" and draft.step == STEP_DUPLICATE:
+        await query.answer()
+        data = {k: v for k, v in data.items() if k != "duplicate"}
+        draft = await services.db.run(
+            store.save_draft, telegram_id=user.id, step=STEP_EXTRAS, data=data
+        )
+        await _edit(query, _extras_view(draft))
     elif action == "submit" and draft.step == STEP_CONFIRM:
         await _submit(query, services, user.id, user.full_name, draft)
     elif action == "cancel":

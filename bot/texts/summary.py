@@ -257,3 +257,4 @@ SUPPORT_ALREADY = "您已经反映过需求 #{number} 了，不用重复点。�
 SUPPORT_OWN = "需求 #{number} 是您自己提交的，有进展会通知您。"
 SUPPORT_CLOSED = "需求 #{number} 已经{status}了。如果问题还在，请直接发文字重新提交。"
 SUPPORTERS_BADGE = "👥 {count}人反映"
+PRESS_DUPLICATE_BUTTON = "请点上面消息里的按钮：是同一件事点「我也遇到了」，不是就点「继续提交」。"

@@ -1,15 +1,13 @@
 """Organisations, staff and residents through the real bot and the fake Telegram, both databases.
 
-The `staff_bot` harness is the shared `bot` harness plus what bot/app.py must wire for issue 4
-(staff and admin handlers, the notifier's jobs, cards when a request is filed). Where the app
-already wires them, nothing is added twice.
+`staff_bot` is the shared `bot` harness (tests/bot/conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,17 +15,14 @@ import pytest
 from sqlmodel import col, select
 
 from bot import notifier
-from bot.app import build_application, start_application
-from bot.fakeapi import FakeBotAPI, FakeUser, FaultPlan
-from bot.handlers import admin, staff
+from bot.fakeapi import FakeUser, FaultPlan
 from bot.texts import staff as t
-from nlp.classifier import Classifier
 from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import requests as store
 from storage.db import Database
 from storage.models import Notification, RequestEvent, ServiceRequest, utcnow
-from tests.bot.conftest import ADMIN_ID, BotHarness, harness_settings
+from tests.bot.conftest import ADMIN_ID, BotHarness
 
 RESIDENT = 5_100_000_001
 STAFF_1, STAFF_2 = 5_200_000_001, 5_200_000_002
@@ -35,55 +30,13 @@ OTHER_STAFF = 5_300_000_001
 ADMINS = frozenset({ADMIN_ID})
 
 
-def wire(app: Any) -> None:
-    """Register issue 4's handlers and jobs unless build_application already does."""
-    registered = [h for handlers in app.handlers.values() for h in handlers]
-    if not any(getattr(h, "callback", None) is staff.queue for h in registered):
-        app.handlers.setdefault(0, [])[0:0] = [
-            *staff.command_handlers(),
-            *admin.command_handlers(),
-            *admin.message_handlers(),
-        ]
-    if not app.job_queue.get_jobs_by_name(notifier.OUTBOX_JOB):
-        notifier.schedule_jobs(app)
-
-
-class StaffHarness(BotHarness):
-    async def start(self) -> None:
-        app = build_application(
-            self.settings,
-            token=self.fake.token,
-            classifier=self.classifier,
-            database=self.db,
-            rate_limit=False,
-        )
-        wire(app)
-        await start_application(app)
-        self.app = app
+# The shared harness: build_application wires the staff and admin handlers and the notifier.
+StaffHarness = BotHarness
 
 
 @pytest.fixture
-async def staff_bot(
-    fake: FakeBotAPI, database_url: str, classifier: Classifier, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[StaffHarness]:
-    # Staff get cards when a need is filed: until resident._submit calls
-    # lifecycle.file_and_announce, do it here (a second announce is deduplicated anyway).
-    original = store.file_request
-
-    def file_and_announce(session: Any, **kwargs: Any) -> ServiceRequest:
-        request = original(session, **kwargs)
-        life.announce_new_request(session, request=request)
-        return request
-
-    monkeypatch.setattr(store, "file_request", file_and_announce)
-    database = Database(database_url)
-    harness = StaffHarness(fake, harness_settings(fake, database_url), database, classifier)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
-        database.dispose()
+def staff_bot(bot: BotHarness) -> BotHarness:
+    return bot
 
 
 async def _file(resident: FakeUser, text: str = "电梯又坏了三天了") -> int:

@@ -24,6 +24,7 @@ from nlp.urgency import detect_urgency
         ("电线在冒火花", "electric"),
         ("隔壁家暴 在打老婆", "violence"),
         ("老漢兒暈倒了，快來人", "medical"),  # Traditional, colloquial
+        ("我爸突然中风了", "medical"),
     ],
 )
 def test_urgent(text: str, reason: str) -> None:
@@ -46,6 +47,9 @@ def test_urgent(text: str, reason: str) -> None:
         "娃儿放学后莫得人管",
         "外婆摔过一跤现在走路不稳",
         "想报名急救培训",
+        "楼下有人在烧纸",  # a nuisance, not a fire
+        "物业又抽风了",  # slang
+        "我爸中风后想找康复训练",  # a health need, not an emergency
         "",
         "😭😭😭",
         "电梯坏了\x00" * 1000,
