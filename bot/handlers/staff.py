@@ -22,6 +22,7 @@ from bot import notifier, texts
 from bot.context import Context, Services
 from bot.handlers.common import inline, parse_number
 from bot.texts import staff as t
+from bot.texts.summary import SUPPORTERS_BADGE
 from storage import deadlines, lifecycle, organisations
 from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
 from storage.models import RequestStatus, utcnow
@@ -177,6 +178,11 @@ def _queue_view(page: lifecycle.QueuePage, services: Services) -> tuple[str, Any
                 category=services.category_name(item.category),
                 place=_place(item),
                 age=_age(item.created_at, now),
+                supporters=(
+                    " · " + SUPPORTERS_BADGE.format(count=item.supporters)
+                    if item.supporters > 1
+                    else ""
+                ),
                 excerpt=texts.excerpt(item.text, 60),
             )
         )

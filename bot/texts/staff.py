@@ -50,7 +50,7 @@ INVITE_USED = "这个邀请码已经被使用过了（每个邀请码只能用�
 
 QUEUE_EMPTY = "目前没有待受理的需求 👍"
 QUEUE_HEADER = "<b>待受理需求</b>（共 {total} 条，第 {page}/{pages} 页）\n"
-QUEUE_ITEM = "<b>#{number}</b> {urgent}{category} · {place} · {age}\n「{excerpt}」"
+QUEUE_ITEM = "<b>#{number}</b> {urgent}{category} · {place} · {age}{supporters}\n「{excerpt}」"
 URGENT_MARK = "🔴紧急 "
 BTN_CLAIM = "✋ 认领 #{number}"
 BTN_CLAIM_CARD = "✋ 认领"

@@ -85,3 +85,19 @@ async def test_other_communities_are_not_duplicates(bot: BotHarness) -> None:
     await _to_community(second)
     await second.send("芳草社区 3栋")
     assert "跳过" in " ".join((await second.next()).buttons)
+
+
+async def test_queue_shows_how_many_residents_raised_it(bot: BotHarness) -> None:
+    _setup(bot.db)
+    first, second = bot.user(FIRST), bot.user(SECOND)
+    number = await _file(first, "3栋电梯坏了 好几天了", place="玉林社区 3栋")
+    await _describe(second, "三栋的电梯又不动了")
+    await _to_community(second)
+    await second.send("玉林社区 3栋")
+    await second.next()
+    await second.press("我也遇到了")
+    await second.next()
+    staff = bot.user(STAFF_1)
+    await staff.send("/queue")
+    listing = await _until(staff, lambda e: "#" in e.text and "认领" in " ".join(e.buttons))
+    assert f"#{number}" in listing.text and "👥 2人反映" in listing.text
