@@ -60,7 +60,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("violence", (r"(打人|砍人|拿刀|动刀|家暴|打起来了|要杀|杀人|打老婆|打娃儿)",)),
-    ("self_harm", (r"(想不开|跳楼|自杀|轻生|不想活)",)),
+    ("self_harm", (r"(想不开|跳楼|自杀|轻生|不想活|活不下去|想死(?!你|了你))",)),
 )
 _COMPILED = tuple((code, tuple(re.compile(p) for p in patterns)) for code, patterns in _RULES)
 

@@ -571,7 +571,9 @@ async def _submit(
     await query.answer()
     log.info("request #%s filed (category %s)", request.id, request.category)
     reply = texts.SUBMITTED.format(number=request.id)
-    if request.urgency_reason:
+    if request.urgency_reason == "self_harm":
+        reply += texts.URGENT_NOTE_SELF_HARM
+    elif request.urgency_reason:
         reply += texts.URGENT_NOTE
     # Keep the confirmed request on screen without its buttons, then answer below it.
     await _edit(query, (_confirm_view(services, draft)[0].rsplit("\n\n", 1)[0], None))

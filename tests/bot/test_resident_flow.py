@@ -229,3 +229,26 @@ def test_split_place() -> None:
     assert split_place("锦江区 玉林社区 五栋") == ("锦江区", "玉林社区 五栋")
     assert split_place("芳草小区十二幢") == ("芳草小区", "十二幢")
     assert split_place("3栋") == ("3栋", None)
+
+
+async def test_urgent_needs_get_safety_advice(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    for text, advice in (("厨房煤气味好大", "119"), ("最近很想死，不知道找谁", "12356")):
+        await resident.send(text)
+        guess = await resident.next()
+        await resident.press(guess.buttons[0])
+        await resident.settle()
+        await resident.send("玉林社区")
+        await resident.next()
+        await resident.press("跳过")
+        await resident.next()
+        await resident.press("提交")
+        await resident.next()
+        done = await resident.next()
+        assert "#" in done.text and advice in done.text
+    with bot.db.session() as s:
+        rows = s.exec(select(ServiceRequest).order_by(ServiceRequest.id)).all()  # type: ignore[arg-type]
+        assert [(r.priority, r.urgency_reason) for r in rows] == [
+            ("urgent", "gas_leak"),
+            ("urgent", "self_harm"),
+        ]

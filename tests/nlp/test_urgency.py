@@ -25,6 +25,8 @@ from nlp.urgency import detect_urgency
         ("隔壁家暴 在打老婆", "violence"),
         ("老漢兒暈倒了，快來人", "medical"),  # Traditional, colloquial
         ("我爸突然中风了", "medical"),
+        ("最近很想死，不知道找谁", "self_harm"),
+        ("活不下去了", "self_harm"),
     ],
 )
 def test_urgent(text: str, reason: str) -> None:
@@ -35,6 +37,8 @@ def test_urgent(text: str, reason: str) -> None:
     "text",
     [
         "去年着过火",  # past
+        "想死你了，啥时候回来",  # "miss you", not danger
+        "热死了 空调坏了",
         "以前这里着火过一次",
         "楼道电瓶车充电，怕着火",  # feared, a hazard not an emergency
         "能不能搞个消防演练",
