@@ -1774,6 +1774,20 @@ class FakeUser:
                 return events
             events.append(event)
 
+    async def take(self, count: int, timeout: float = 5.0) -> list[BotEvent]:
+        """Exactly the next `count` bot actions: deterministic where `settle` guesses by time."""
+        return [await self.next(timeout) for _ in range(count)]
+
+    async def answers(self, count: int, timeout: float = 5.0) -> list[str]:
+        """Wait until `count` callback answers have arrived in all; return them."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while len(self.callback_answers) < count:
+            if loop.time() > end:
+                raise AssertionError(f"{len(self.callback_answers)} answers, not {count}")
+            await asyncio.sleep(0.01)
+        return list(self.callback_answers)
+
     async def stream(self) -> AsyncIterator[BotEvent]:
         """Yield the bot's actions in this chat as they happen, forever."""
         while True:

@@ -38,8 +38,13 @@ PERIODIC_LEASE = "periodic-check"
 LEASE_TTL = timedelta(seconds=PERIODIC_INTERVAL * 2)
 BATCH = 25
 MAX_BATCHES_PER_RUN = 20
-# Names this process in the lease table (several bot processes may share one database).
+# Names this process in the lease table (several bot processes may share one database);
+# schedule_jobs adds a suffix per Application, so two in one process are two holders too.
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# A claimed batch is sent only while its lease is young: a send that starts later could
+# outlive the lease (PTB's timeouts, a full connection pool) and race another worker that
+# took the row over, sending it twice. What is left is given back for the next run.
+SEND_BUDGET = outbox.DEFAULT_LEASE.total_seconds() / 4
 
 _EDIT_GONE = ("message is not modified", "message to edit not found", "message can't be edited")
 
@@ -87,9 +92,15 @@ async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[in
     resident's messages keep their order. A 429 ends the run: the whole bot is over its limit.
     """
     items = await db.run(outbox.claim_due, limit=batch)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SEND_BUDGET
     delivered = 0
     held: set[int] = set()
     for index, item in enumerate(items):
+        if loop.time() > deadline:
+            log.info("outbox: send budget spent, %d notification(s) left", len(items) - index)
+            await db.run(outbox.unclaim, notification_ids=[later.id for later in items[index:]])
+            return len(items), delivered
         if item.chat_id in held:
             await db.run(outbox.unclaim, notification_ids=[item.id])
             continue
@@ -166,7 +177,10 @@ async def periodic_job(context: Context) -> None:
     """Deadlines (催办, overdue notices, stale claims) and digests, by one process at a time."""
     services = context.bot_data.services
     db, settings = services.db, services.settings
-    if not await db.run(deadlines.acquire_lease, name=PERIODIC_LEASE, holder=HOLDER, ttl=LEASE_TTL):
+    job = context.job
+    data = job.data if job is not None and isinstance(job.data, dict) else {}
+    holder = str(data.get("holder", HOLDER))
+    if not await db.run(deadlines.acquire_lease, name=PERIODIC_LEASE, holder=holder, ttl=LEASE_TTL):
         return
     await db.run(
         deadlines.check_deadlines,
@@ -204,5 +218,6 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         interval=PERIODIC_INTERVAL,
         first=10.0,
         name=PERIODIC_JOB,
+        data={"holder": f"{HOLDER}:{uuid.uuid4().hex[:6]}"},
         job_kwargs=options,
     )

@@ -8,7 +8,9 @@ and the domain tests.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,6 +115,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # Its own threads, one per pooled connection: asyncio's default executor has only
+        # cpu+4 threads, shared with everything else, which queues database calls under load.
+        self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="linli-db")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -131,7 +136,11 @@ class Database:
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `fn(session, *args, **kwargs)` in a worker thread inside one transaction."""
-        return await asyncio.to_thread(self.call, fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self.call, fn, *args, **kwargs)
+        )
 
     def dispose(self) -> None:
+        self._executor.shutdown(wait=True)
         self.engine.dispose()

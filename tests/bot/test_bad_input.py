@@ -78,14 +78,14 @@ async def test_hostile_text_is_filed_verbatim(bot: BotHarness, text: str) -> Non
     guess = await resident.next()
     assert guess.parse_mode == "HTML" and guess.buttons, guess
     await resident.press(guess.buttons[0])
-    await resident.settle()
+    await resident.take(2)
     await resident.send("玉林社区 <1栋>")
     await resident.next()
     await resident.press("跳过")
     confirm = await resident.next()
     assert "&lt;1栋&gt;" in confirm.source
     await resident.press("提交")
-    await resident.settle()
+    await resident.take(2)
     with bot.db.session() as s:
         request = s.exec(select(ServiceRequest)).one()
         assert request.original_text == text.replace("\x00", "")  # PostgreSQL refuses NUL
@@ -140,7 +140,7 @@ async def test_contact_is_accepted_in_the_extras_step(bot: BotHarness) -> None:
     await resident.send("楼道灯坏了")
     await resident.next()
     await resident.press("确认")
-    await resident.settle()
+    await resident.take(2)
     await resident.send("玉林社区")
     await resident.next()
     await resident.send_contact("13812345678", "王")
@@ -148,7 +148,7 @@ async def test_contact_is_accepted_in_the_extras_step(bot: BotHarness) -> None:
     await resident.press("下一步")
     await resident.next()
     await resident.press("提交")
-    await resident.settle()
+    await resident.take(2)
     with bot.db.session() as s:
         assert s.exec(select(ServiceRequest)).one().contact == "13812345678"
 
@@ -187,7 +187,7 @@ async def test_mydata_and_forgetme(bot: BotHarness) -> None:
     await resident.send("楼道灯坏了 电话13812345678")
     await resident.next()
     await resident.press("确认")
-    await resident.settle()
+    await resident.take(2)
     await resident.send("玉林社区 3栋")
     await resident.next()
     await resident.send("13812345678")
@@ -195,7 +195,7 @@ async def test_mydata_and_forgetme(bot: BotHarness) -> None:
     await resident.press("下一步")
     await resident.next()
     await resident.press("提交")
-    await resident.settle()
+    await resident.take(2)
     await resident.send("/mydata")
     shown = await resident.next()
     assert "王阿姨" in shown.text and "玉林社区 3栋" in shown.text and "13812345678" in shown.text

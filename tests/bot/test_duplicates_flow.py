@@ -58,7 +58,7 @@ async def test_not_the_same_need_files_anyway(bot: BotHarness) -> None:
     await second.press("跳过")
     await second.next()
     await second.press("提交")
-    await second.settle()
+    await second.take(2)
     with bot.db.session() as s:
         assert len(s.exec(select(ServiceRequest)).all()) == 2
 
@@ -73,7 +73,7 @@ async def test_own_duplicate_is_pointed_out(bot: BotHarness) -> None:
     assert "您" in offer.text and f"#{number}" in offer.text
     assert dup_texts.BTN_ME_TOO not in offer.buttons
     await first.press("取消")
-    await first.settle()
+    await first.take(1)
     with bot.db.session() as s:
         assert len(s.exec(select(ServiceRequest)).all()) == 1
 

