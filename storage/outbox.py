@@ -129,6 +129,28 @@ def _pending(now: datetime) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+def _no_earlier_in_flight(now: datetime) -> sa.ColumnElement[bool]:
+    """No earlier message of the same chat is leased (to any worker) or waiting for a retry.
+
+    Keeps a chat's messages in order across workers and retries: a notice that the request was
+    resolved never overtakes the one that it was claimed. Earlier messages that are due now
+    are claimed in the same batch (oldest first), so one worker still sends a chat's backlog
+    in one run.
+    """
+    earlier = SQLModel.metadata.tables["notifications"].alias("earlier")
+    return ~(
+        sa.select(sa.literal(1))
+        .where(
+            earlier.c.chat_id == col(Notification.chat_id),
+            earlier.c.id < col(Notification.id),
+            earlier.c.sent_at.is_(None),
+            earlier.c.failed_at.is_(None),
+            sa.or_(earlier.c.claimed_until >= now, earlier.c.send_after > now),
+        )
+        .exists()
+    )
+
+
 def claim_due(
     session: Session,
     *,
@@ -140,14 +162,16 @@ def claim_due(
 
     `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite ignores it and serialises writers) lets two
     bot processes claim at once without waiting for or taking each other's rows; the lease in
-    `claimed_until` keeps them off the rows after this transaction commits. Cards for requests
+    `claimed_until` keeps them off the rows after this transaction commits. A chat's message
+    waits while an earlier one of that chat is leased or backing off, so each chat's messages
+    go out in order whatever the number of workers. Cards for requests
     that were claimed meanwhile are dropped here instead of being sent with a dead button.
     """
     now = now or utcnow()
     rows = list(
         session.exec(
             select(Notification)
-            .where(*_pending(now))
+            .where(*_pending(now), _no_earlier_in_flight(now))
             .order_by(col(Notification.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
