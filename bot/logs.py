@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "sqlalchemy", "apscheduler", "aiohttp")
 _TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
@@ -42,6 +43,8 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Libraries log what passes through them at DEBUG: PTB every update (residents' texts),
+    # SQLAlchemy every row, httpx every URL (the token). They stay quiet whatever LOG_LEVEL is;
+    # our own loggers (bot, storage, nlp) log request numbers only.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -39,7 +39,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            # A database error's message must not carry residents' texts into the log.
+            hide_parameters=True,
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -60,7 +64,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> sa.Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def alembic_config(engine: sa.Engine) -> Config:
