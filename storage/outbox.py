@@ -29,6 +29,10 @@ MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(hours=1)
 DEFAULT_LEASE = timedelta(seconds=60)
+# PostgreSQL advisory lock serialising claims (the claim is one short transaction; sending
+# happens outside it). Without it, two workers claiming at the same instant would not see each
+# other's uncommitted leases and could split one chat's messages between them, out of order.
+CLAIM_LOCK_KEY = 0x6C696E6C69  # "linli"
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -160,13 +164,15 @@ def claim_due(
 ) -> list[Outgoing]:
     """Lease up to `limit` due notifications to this worker, oldest first.
 
-    `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite ignores it and serialises writers) lets two
-    bot processes claim at once without waiting for or taking each other's rows; the lease in
-    `claimed_until` keeps them off the rows after this transaction commits. A chat's message
-    waits while an earlier one of that chat is leased or backing off, so each chat's messages
-    go out in order whatever the number of workers. Cards for requests
+    Claims are serialised (PostgreSQL: an advisory lock held to the end of this short
+    transaction; SQLite serialises writers) and `FOR UPDATE SKIP LOCKED` stays as a second
+    guard; the lease in `claimed_until` keeps other workers off the rows after this commits.
+    A chat's message waits while an earlier one of that chat is leased or backing off, so each
+    chat's messages go out in order whatever the number of workers. Cards for requests
     that were claimed meanwhile are dropped here instead of being sent with a dead button.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
     now = now or utcnow()
     rows = list(
         session.exec(

@@ -113,7 +113,10 @@ def _commands(n: Numbers) -> list[tuple[str, Expected]]:
         ),
         (
             f"/claim {n.held}",
-            {**staff_only, "other_org": t.ALREADY_CLAIMED.format(number=n.held, organisation=ORG_A)},
+            {
+                **staff_only,
+                "other_org": t.ALREADY_CLAIMED.format(number=n.held, organisation=ORG_A),
+            },
         ),
         ("/mine", {**staff_only, "other_org": t.MINE_EMPTY}),
         (f"/done {n.held} 好了", {**staff_only, "other_org": t.NOT_YOURS.format(number=n.held)}),
@@ -262,8 +265,9 @@ async def test_staff_and_admin_actions_refuse_everyone_else(access_bot: BotHarne
                 if kind == "message":
                     anchor = view.message_id
             if (now := snapshot(bot.db)) != before:
-                mismatches.append(f"{actor} button {data!r} changed the database: "
-                                  f"{_diff(before, now)}")
+                mismatches.append(
+                    f"{actor} button {data!r} changed the database: {_diff(before, now)}"
+                )
                 before = now
         # Nothing else reached them (e.g. a claimed request's details, another queue).
         extra = await user.settle(quiet=0.3)

@@ -274,7 +274,9 @@ async def test_database_outage_is_apologised_for_and_recovered_from(
         await resident.next()
         await resident.press("跳过")
         confirm = await resident.next()
-        submit = next(data for row in confirm.inline_keyboard for text, data in row if "提交" in text)
+        submit = next(
+            data for row in confirm.inline_keyboard for text, data in row if "提交" in text
+        )
 
         outage.begin()
         try:

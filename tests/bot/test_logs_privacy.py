@@ -145,9 +145,7 @@ def production_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     names = list(logging.root.manager.loggerDict)
-    saved_levels = {
-        name: logging.getLogger(name).level for name in names
-    }
+    saved_levels = {name: logging.getLogger(name).level for name in names}
     buffer = io.StringIO()
     setup_logging("DEBUG", secrets=[TOKEN])
     handler = root.handlers[0]
@@ -165,11 +163,6 @@ def production_log() -> Iterator[io.StringIO]:
             logging.getLogger(name).setLevel(level)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/logs.py setup_logging leaves PTB ('telegram') and SQLAlchemy at LOG_LEVEL: at "
-    "DEBUG they log every update, API call and row (texts, phone numbers); see the report",
-)
 async def test_production_logging_at_debug_leaks_nothing(
     token_bot: BotHarness, production_log: io.StringIO
 ) -> None:
@@ -192,11 +185,6 @@ def _failing_submit(session: Session, **kwargs: Any) -> Any:
     raise AssertionError("unreachable: the statement above fails")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/db.py make_engine does not pass hide_parameters=True: a database error's "
-    "message carries the statement's parameters (the resident's text); see the report",
-)
 async def test_error_handler_log_has_no_text_or_phone(
     token_bot: BotHarness,
     every_logger_at_debug: pytest.LogCaptureFixture,
@@ -221,9 +209,7 @@ async def test_error_handler_log_has_no_text_or_phone(
     await resident.press("提交")
     assert await resident.expect_answer() == texts.ERROR
     await token_bot.stop()
-    failures = [
-        r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40
-    ]
+    failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures, "the error handler logged nothing"
     assert all(r.exc_info for r in failures)  # the traceback is kept ...
     assert [_forbidden(_record_text(r)) for r in failures] == [[]] * len(failures)  # ... clean

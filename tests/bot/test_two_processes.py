@@ -68,12 +68,13 @@ class Pair:
 
 
 @pytest.fixture
-async def pair(
-    fake: FakeBotAPI, database_url: str, classifier: Classifier
-) -> AsyncIterator[Pair]:
+async def pair(fake: FakeBotAPI, database_url: str, classifier: Classifier) -> AsyncIterator[Pair]:
     """A polling bot and a JobQueue-only bot (a second process) on one database."""
     settings = harness_settings(
-        fake, database_url, summary_weekday=1, summary_time="00:00"  # always due this week
+        fake,
+        database_url,
+        summary_weekday=1,
+        summary_time="00:00",  # always due this week
     )
     dbs = (Database(database_url), Database(database_url))
     apps = [
@@ -112,11 +113,9 @@ async def test_outbox_is_drained_once_by_two_workers(fake: FakeBotAPI, pair: Pai
     await _wait_for(lambda: _pending(pair.dbs[0]) == 0, what="the outbox")
     texts = Counter(e.text for u in users for e in fake.sent(u.chat_id))
     assert texts == Counter({f"通知 {i}": 1 for i in range(120)})
-    assert sum(delivered) <= 120 and all(n > 0 for n in delivered), delivered
-    for i, user in enumerate(users):  # and in order within each chat
-        assert [e.text for e in fake.sent(user.chat_id)] == [
-            f"通知 {n}" for n in range(i, 120, 5)
-        ]
+    assert sum(delivered) <= 120, delivered  # (the repeating jobs may have sent some too)
+    for i, user in enumerate(users):  # and in order within each chat, whoever sent them
+        assert [e.text for e in fake.sent(user.chat_id)] == [f"通知 {n}" for n in range(i, 120, 5)]
 
 
 async def test_deadline_and_summary_jobs_run_once(fake: FakeBotAPI, pair: Pair) -> None:
@@ -125,8 +124,7 @@ async def test_deadline_and_summary_jobs_run_once(fake: FakeBotAPI, pair: Pair) 
         make_org(s, ORG, categories=["repairs"])
         number = file(s, created_at=utcnow() - timedelta(days=10))
     holders = [
-        app.job_queue.get_jobs_by_name(notifier.PERIODIC_JOB)[0].data["holder"]
-        for app in pair.apps
+        app.job_queue.get_jobs_by_name(notifier.PERIODIC_JOB)[0].data["holder"] for app in pair.apps
     ]
     assert holders[0] != holders[1]
     # The periodic job of both processes at once; then each once more.
@@ -261,7 +259,10 @@ async def test_sigkill_mid_dialogue_and_mid_sending(
 
         def received() -> Counter[str]:
             return Counter(
-                e.text or "" for u in users for e in fake.sent(u.chat_id) if "通知" in (e.text or "")
+                e.text or ""
+                for u in users
+                for e in fake.sent(u.chat_id)
+                if "通知" in (e.text or "")
             )
 
         await _wait_for(lambda: sum(received().values()) >= 60, what="sending to start")
