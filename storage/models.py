@@ -245,7 +245,11 @@ class Notification(SQLModel, table=True):
     """Outbox: a message to send, written with the change that caused it, sent by a worker."""
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_pending", "sent_at", "send_after"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_pending", "sent_at", "send_after"),
+        # The worker holds a chat's later messages back while an earlier one is pending.
+        sa.Index("ix_notifications_chat", "chat_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
