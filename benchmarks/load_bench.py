@@ -74,7 +74,10 @@ async def resident_files(
     guess = await timed(user.send(text))
     await timed(user.press(guess.buttons[0]))  # type: ignore[attr-defined]
     await user.next(timeout=60)  # the question for the place
-    await timed(user.send("玉林社区 3栋"))
+    extras = await timed(user.send("玉林社区 3栋"))
+    if "继续提交" in " ".join(extras.buttons):  # type: ignore[attr-defined]
+        # A neighbour's similar need was found (我也遇到了): this resident files their own.
+        await timed(user.press("继续提交"))
     await timed(user.press("跳过"))
     await timed(user.press("提交"))
     done = await user.next(timeout=60)

@@ -108,11 +108,23 @@ def find_duplicates(
     similarity runs over those only. Best match first.
     """
     since = (now or utcnow()) - window
+    # Plain columns, not ORM objects: this runs at every filing over up to MAX_CANDIDATES rows.
     query = (
-        select(ServiceRequest, Resident.telegram_id)
+        sa.select(
+            col(ServiceRequest.id),
+            col(ServiceRequest.normalised_text),
+            col(ServiceRequest.original_text),
+            col(ServiceRequest.category),
+            col(ServiceRequest.community),
+            col(ServiceRequest.building),
+            col(ServiceRequest.status),
+            col(ServiceRequest.supporters),
+            col(ServiceRequest.created_at),
+            col(Resident.telegram_id),
+        )
         .join(Resident, col(Resident.id) == col(ServiceRequest.resident_id))
         .where(
-            ServiceRequest.community == community,
+            col(ServiceRequest.community) == community,
             col(ServiceRequest.status).in_(_ACTIVE),
             col(ServiceRequest.created_at) >= since,
         )
@@ -121,22 +133,21 @@ def find_duplicates(
     )
     mine = _comparable(text, building)
     matches = []
-    for request, filer in session.exec(query).all():
-        assert request.id is not None
-        score = similarity(mine, _comparable(request.normalised_text, request.building))
+    for row in session.execute(query).all():
+        score = similarity(mine, _comparable(row.normalised_text, row.building))
         if score >= threshold:
             matches.append(
                 DuplicateMatch(
-                    request_id=request.id,
+                    request_id=row.id,
                     score=round(score, 3),
-                    category=request.category,
-                    community=request.community,
-                    building=request.building,
-                    status=request.status,
-                    supporters=request.supporters,
-                    created_at=request.created_at,
-                    text=request.original_text,
-                    own=telegram_id is not None and filer == telegram_id,
+                    category=row.category,
+                    community=row.community,
+                    building=row.building,
+                    status=row.status,
+                    supporters=row.supporters,
+                    created_at=row.created_at,
+                    text=row.original_text,
+                    own=telegram_id is not None and row.telegram_id == telegram_id,
                 )
             )
     matches.sort(key=lambda m: (-m.score, -m.supporters, m.request_id))
