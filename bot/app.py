@@ -83,9 +83,10 @@ def build_application(
 
     # Handlers, in order. Groups run in ascending order; within a group the first match wins,
     # and ApplicationHandlerStop ends the update.
-    flood, groups = guards.early_handlers(settings)
-    app.add_handler(flood, group=-2)  # per-user flood limit, for every update
-    app.add_handler(groups, group=-1)  # group chats: told once to talk in private, then ignored
+    flood, groups, edits = guards.early_handlers(settings)
+    app.add_handler(flood, group=-3)  # per-user flood limit, for every update
+    app.add_handler(groups, group=-2)  # group chats: told once to talk in private, then ignored
+    app.add_handler(edits, group=-1)  # edited messages: answered, never run again
     handlers = [
         # Group 0: commands and buttons of every role ...
         *resident.command_handlers(),
@@ -97,7 +98,7 @@ def build_application(
         # (text, photo, location, contact) ...
         *admin.message_handlers(),
         *resident.message_handlers(),
-        # ... and last whatever nobody handled: edits, unknown commands, stickers, stray buttons.
+        # ... and last whatever nobody handled: unknown commands, stickers, stray buttons.
         *guards.fallback_handlers(),
     ]
     app.add_handlers(handlers)

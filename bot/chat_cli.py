@@ -23,6 +23,8 @@ _LOGGER = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
+# A line of at most this many digits presses a button; a longer one (a phone number) is text.
+MAX_BUTTON_DIGITS = 2
 BOT_PREFIX = "邻里> "
 PROMPT = "你> "
 HELP = (
@@ -118,7 +120,7 @@ async def _dispatch(
 ) -> bool:
     """Act on one typed line; returns whether the bot was pressed (to wait for its answer)."""
     words = line.split()
-    if line.isdigit():
+    if line.isdigit() and len(line) <= MAX_BUTTON_DIGITS:
         return await _press_number(user, transcript, int(line), output)
     if words[0] == "/photo":
         await user.send_photo(line.removeprefix("/photo").strip() or None)

@@ -55,6 +55,11 @@ def run(
         raise typer.Exit(2) from None
     secrets = [token] + ([options["secret_token"]] if webhook else [])
     setup_logging(settings.log_level, secrets=secrets)
+    try:
+        # Before PTB's own start-up, which logs a traceback for a wrong token or URL.
+        asyncio.run(_check_bot_api(settings, token))
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, secrets)
     application = build_application(settings, token=token)
     try:
         if webhook:
@@ -64,6 +69,59 @@ def run(
     except SchemaOutOfDate as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, secrets)
+
+
+async def _check_bot_api(settings: Settings, token: str) -> None:
+    """Ask the Bot API who we are: a wrong token or an unreachable server fails here."""
+    from telegram import Bot
+
+    bot = Bot(
+        token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+    )
+    async with bot:  # initialize() calls getMe
+        pass
+
+
+def startup_error(exc: BaseException, settings: Settings) -> str | None:
+    """One line saying which setting to fix, for the failures people meet when starting."""
+    from sqlalchemy.exc import DBAPIError
+    from telegram.error import InvalidToken, NetworkError
+
+    from nlp.classifier import ModelNotFoundError
+
+    if isinstance(exc, InvalidToken):
+        return (
+            f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {settings.telegram_base_url}: "
+            "copy it again from @BotFather"
+        )
+    if isinstance(exc, NetworkError):
+        return (
+            f"cannot reach the Bot API at TELEGRAM_BASE_URL={settings.telegram_base_url} "
+            f"({type(exc).__name__}): check the network or the setting"
+        )
+    if isinstance(exc, ModelNotFoundError):
+        return f"LINLI_MODEL: {exc}"
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        return f"cannot open the database at DATABASE_URL ({reason})"
+    return None
+
+
+def _stop_on_startup_error(exc: Exception, settings: Settings, secrets: list[str]) -> None:
+    """Print one clear line (secrets removed) and exit 2; the traceback goes to the log."""
+    from bot.logs import RedactSecrets
+
+    message = startup_error(exc, settings)
+    if message is None:
+        # Unexpected: keep the detail, but only through the log's secret filter.
+        log.critical("the bot stopped on an unexpected error", exc_info=exc)
+        message = f"the bot stopped on an unexpected error ({type(exc).__name__}); see the log"
+    typer.echo(f"error: {RedactSecrets(secrets).clean(message)}", err=True)
+    raise typer.Exit(2) from None
 
 
 @app.command()
@@ -99,7 +157,10 @@ def chat(
         return build_application(local, token=token, rate_limit=False)
 
     names = {"resident": "居民", "staff": "社工", "admin": "管理员"}
-    asyncio.run(run_chat(factory, user_id=uid, first_name=names[role]))
+    try:
+        asyncio.run(run_chat(factory, user_id=uid, first_name=names[role]))
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, [])
 
 
 @db_app.command("upgrade")
@@ -107,10 +168,15 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply the database migrations (needed before `linli run` on PostgreSQL)."""
     from storage.db import Database, current_revision, upgrade
 
-    database = Database(_settings().database_url, pool_size=1)
-    upgrade(database.engine, revision)
-    typer.echo(f"database at revision {current_revision(database.engine)}")
-    database.dispose()
+    settings = _settings()
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        upgrade(database.engine, revision)
+        typer.echo(f"database at revision {current_revision(database.engine)}")
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, [])
+    finally:
+        database.dispose()
 
 
 @db_app.command("downgrade")
@@ -118,10 +184,15 @@ def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION ('base' removes every table)."""
     from storage.db import Database, current_revision, downgrade
 
-    database = Database(_settings().database_url, pool_size=1)
-    downgrade(database.engine, revision)
-    typer.echo(f"database at revision {current_revision(database.engine) or 'base'}")
-    database.dispose()
+    settings = _settings()
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        downgrade(database.engine, revision)
+        typer.echo(f"database at revision {current_revision(database.engine) or 'base'}")
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, [])
+    finally:
+        database.dispose()
 
 
 @db_app.command("current")
@@ -129,9 +200,15 @@ def db_current() -> None:
     """Print the schema revision of the database and the one the code needs."""
     from storage.db import Database, current_revision, head_revision
 
-    database = Database(_settings().database_url, pool_size=1)
-    typer.echo(f"database: {current_revision(database.engine) or 'empty'}; code: {head_revision()}")
-    database.dispose()
+    settings = _settings()
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        revision = current_revision(database.engine) or "empty"
+        typer.echo(f"database: {revision}; code: {head_revision()}")
+    except Exception as exc:
+        _stop_on_startup_error(exc, settings, [])
+    finally:
+        database.dispose()
 
 
 def _register_commands() -> None:

@@ -16,20 +16,21 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = [s for s in (secrets or []) if s]
 
-    def _clean(self, text: str) -> str:
+    def clean(self, text: str) -> str:
+        """The text with every secret and token-shaped string replaced."""
         for secret in self.secrets:
             text = text.replace(secret, "<secret>")
         return _TOKEN_RE.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = self._clean(message)
+        cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = self.clean(logging.Formatter().formatException(record.exc_info))
         elif record.exc_text:
-            record.exc_text = self._clean(record.exc_text)
+            record.exc_text = self.clean(record.exc_text)
         return True
 
 

@@ -1,7 +1,7 @@
 """What the bot does with input its conversations do not expect, and with floods.
 
-Registered around the role handlers (see bot/app.py): the flood and group guards run first
-(group -1) and stop the update; the fallbacks run last.
+Registered around the role handlers (see bot/app.py): the flood, group and edit guards run
+first (groups -3 to -1) and stop the update; the fallbacks run last.
 """
 
 from __future__ import annotations
@@ -80,9 +80,10 @@ async def unsupported(update: Update, context: Context) -> None:
 
 
 async def edited(update: Update, context: Context) -> None:
-    """Say that edits are not seen, so the resident sends a new message instead."""
+    """Say that edits are not seen, and stop the update: an edited command is not run again."""
     if update.edited_message is not None:
         await update.edited_message.reply_text(texts.EDITED)
+    raise ApplicationHandlerStop
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -156,10 +157,13 @@ async def forget_button(update: Update, context: Context) -> None:
 
 
 def early_handlers(settings: Settings) -> list[BaseHandler[Any, Any, Any]]:
-    """Group -1: flood limit for everyone, then groups are told once and ignored."""
+    """Before the role handlers: the flood limit for everyone; groups are told once and
+    ignored; edited messages are answered and stopped (PTB's CommandHandler would otherwise
+    run an edited `/done 12 ...` a second time)."""
     return [
         TypeHandler(Update, FloodGuard(settings)),
         MessageHandler(filters.ChatType.GROUPS, group_message),
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited),
     ]
 
 
@@ -175,7 +179,6 @@ def fallback_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Registered last in group 0: whatever nothing else handled."""
     private = filters.ChatType.PRIVATE
     return [
-        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited),
         MessageHandler(private & filters.COMMAND, unknown_command),
         MessageHandler(private & filters.UpdateType.MESSAGE, unsupported),
         CallbackQueryHandler(stray_button),

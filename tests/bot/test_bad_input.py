@@ -100,6 +100,15 @@ async def test_edited_message_is_explained(bot: BotHarness) -> None:
     assert (await resident.next()).text == texts.EDITED
 
 
+async def test_an_edited_command_is_not_run_again(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    message_id = await resident.send("/my")
+    assert (await resident.next()).text == texts.MY_EMPTY
+    await resident.edit(message_id, "/help")
+    events = await resident.settle()
+    assert [e.text for e in events] == [texts.EDITED]
+
+
 async def test_forwarded_text_is_taken_as_a_need(bot: BotHarness) -> None:
     resident = bot.user(RESIDENT)
     await resident.forward("小区垃圾三天没人收了", from_user_id=123)

@@ -40,3 +40,23 @@ def test_an_admin_sees_the_admin_commands(tmp_path: Path) -> None:
     out = _chat(tmp_path, ["/orgs", "/quit"], "--as", "admin")
     assert "组织" in out
     assert "没有这个命令" not in out
+
+
+def test_a_missing_model_is_named_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env["LINLI_MODEL"] = str(tmp_path / "no-model")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: LINLI_MODEL: no classifier model in {tmp_path / 'no-model'}: "
+        "train one with `linli train`"
+    ]

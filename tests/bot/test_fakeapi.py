@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -31,8 +31,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat_cli import run_chat
-from bot.fakeapi import TINY_JPEG, FakeBotAPI, FaultPlan, parse_html
+from bot.chat_cli import _dispatch, _Transcript, run_chat
+from bot.fakeapi import TINY_JPEG, FakeBotAPI, FakeUser, FaultPlan, parse_html
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -552,6 +552,21 @@ async def test_chat_repl_quits_cleanly_without_input() -> None:
     )
     assert time.monotonic() - started < 3
     assert output and "试试 /start" in output[0]
+
+
+async def test_chat_repl_sends_a_phone_number_as_text() -> None:
+    sent: list[str] = []
+
+    class TypingUser:
+        async def send(self, text: str) -> None:
+            sent.append(text)
+
+    output: list[str] = []
+    transcript = _Transcript(cast(FakeUser, TypingUser()), output.append)
+    pressed = await _dispatch(
+        "13812345678", cast(FakeUser, TypingUser()), transcript, output.append
+    )
+    assert (pressed, sent, output) == (False, ["13812345678"], [])
 
 
 async def test_fake_serves_raw_json_and_form_bodies(fake: FakeBotAPI) -> None:

@@ -67,3 +67,47 @@ async def test_run_refuses_an_out_of_date_postgres_schema(
     assert process.returncode == 2
     assert "linli db upgrade" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def _stopped(env: dict[str, str], cwd: Path) -> str:
+    """Run `linli run`, which must stop by itself with exit code 2; return its stderr."""
+    process = await _run(env, cwd)
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    return err.decode()
+
+
+async def test_a_rejected_token_stops_with_one_line_and_no_token(
+    fake: FakeBotAPI, tmp_path: Path
+) -> None:
+    env = _env(fake, f"sqlite:///{tmp_path / 'x.db'}")
+    wrong = "123456789:AAWRONGwrongWRONGwrongWRONGwrong"
+    env["TELEGRAM_BOT_TOKEN"] = wrong
+    err = await _stopped(env, tmp_path)
+    assert "error: TELEGRAM_BOT_TOKEN was rejected" in err
+    assert wrong not in err and wrong.split(":")[1] not in err
+    assert "Traceback" not in err
+
+
+async def test_an_unreachable_bot_api_stops_with_one_line(tmp_path: Path) -> None:
+    async with FakeBotAPI() as fake:
+        env = _env(fake, f"sqlite:///{tmp_path / 'x.db'}")
+    # The fake has stopped: nothing listens at its address any more.
+    err = await _stopped(env, tmp_path)
+    assert "error: cannot reach the Bot API at TELEGRAM_BASE_URL" in err
+    assert "Traceback" not in err
+    assert fake.token.split(":")[1] not in err
+
+
+async def test_a_missing_model_stops_with_one_line(fake: FakeBotAPI, tmp_path: Path) -> None:
+    env = _env(fake, f"sqlite:///{tmp_path / 'x.db'}")
+    env["LINLI_MODEL"] = str(tmp_path / "no-such-model")
+    err = await _stopped(env, tmp_path)
+    assert "error: LINLI_MODEL: no classifier model in" in err
+    assert "Traceback" not in err
+
+
+async def test_an_unopenable_database_stops_with_one_line(fake: FakeBotAPI, tmp_path: Path) -> None:
+    err = await _stopped(_env(fake, "sqlite:////nonexistent/dir/x.db"), tmp_path)
+    assert "error: cannot open the database at DATABASE_URL" in err
+    assert "Traceback" not in err

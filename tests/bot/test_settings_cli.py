@@ -58,6 +58,7 @@ def test_env_file_and_admin_ids(tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://x"),
         ("CONFIDENCE_THRESHOLD", "2"),
         ("SUMMARY_TIME", "25:00"),
+        ("TELEGRAM_BASE_URL", "api.telegram.org/bot"),
     ],
 )
 def test_malformed_setting_names_itself(
@@ -106,6 +107,17 @@ def test_db_upgrade_and_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert f"database: {head_revision()}" in result.output
     result = runner.invoke(app, ["db", "downgrade", "base"])
     assert result.exit_code == 0 and "base" in result.output
+
+
+def test_db_commands_on_an_unreachable_database_stop_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/linli")
+    for command in (["db", "upgrade"], ["db", "current"], ["db", "downgrade", "base"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2
+        assert "error: cannot open the database at DATABASE_URL" in result.output
+        assert "Traceback" not in result.output
 
 
 def test_token_never_reaches_the_log(capsys: pytest.CaptureFixture[str]) -> None:
