@@ -8,11 +8,27 @@ else in the project spells them out, so a community with other services only swa
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_CATEGORIES_PATH = Path(__file__).parent / "data" / "categories.csv"
+
+# A code is stored in 50-character columns and carried in Telegram callback data (at most
+# 64 bytes, shared with the request's id and the action), so it is short lowercase ASCII.
+MAX_CODE_LENGTH = 32
+_CODE = re.compile(r"[a-z0-9_]+")
+CODE_RULE = f"lowercase ASCII letters, digits and _, at most {MAX_CODE_LENGTH} characters"
+
+
+def invalid_code(code: str) -> str | None:
+    """Why `code` cannot be a category code (one line), or None if it can."""
+    if not _CODE.fullmatch(code):
+        return f"category code {code!r} must be {CODE_RULE}"
+    if len(code) > MAX_CODE_LENGTH:
+        return f"category code {code!r} is {len(code)} characters long; it must be {CODE_RULE}"
+    return None
 
 
 class CategoriesError(ValueError):
@@ -48,6 +64,9 @@ def _load(path: Path) -> tuple[Category, ...]:
             name = (row.get("name") or "").strip()
             if not code or not name:
                 raise CategoriesError(f"{path}, line {reader.line_num}: empty code or name")
+            problem = invalid_code(code)
+            if problem:
+                raise CategoriesError(f"{path}, line {reader.line_num}: {problem}")
             if code in seen:
                 raise CategoriesError(f"{path}, line {reader.line_num}: duplicate code {code!r}")
             seen.add(code)

@@ -8,7 +8,7 @@ threads at once, so calls are serialised with a lock (a call takes about a milli
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +24,8 @@ from nlp.segment import load_user_dictionary
 from nlp.training import apply_temperature, read_meta
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "model"
+# The label for a message with nothing to read, if the model has it; a model trained on a
+# deployment's own categories without it falls back to its most frequent label.
 FALLBACK_LABEL = "other"
 # Residents' messages are a few lines; a pasted essay is classified by its beginning, which
 # keeps the latency bounded whatever arrives.
@@ -41,20 +43,50 @@ class Classification:
 
     label: str
     confidence: float
-    top: tuple[tuple[str, float], ...]  # top 3, best first
+    top: tuple[tuple[str, float], ...]  # top 3 (fewer if the model has fewer labels), best first
     confident: bool
+
+
+def _fallback_order(labels: tuple[str, ...], label_counts: Mapping[str, int]) -> tuple[str, ...]:
+    """The labels as offered for a message with nothing to read: FALLBACK_LABEL if the model
+    has it, then the most frequent in training (ties and unknown counts in model order)."""
+    position = {label: index for index, label in enumerate(labels)}
+    return tuple(
+        sorted(
+            labels,
+            key=lambda label: (
+                label != FALLBACK_LABEL,
+                -label_counts.get(label, 0),
+                position[label],
+            ),
+        )
+    )
 
 
 class Classifier:
     """A loaded model; build once with `Classifier.load()` and share it."""
 
-    def __init__(self, pipeline: Language, *, temperature: float = 1.0, threshold: float = 0.5):
+    def __init__(
+        self,
+        pipeline: Language,
+        *,
+        temperature: float = 1.0,
+        threshold: float = 0.5,
+        label_counts: Mapping[str, int] | None = None,
+    ):
         self._nlp = pipeline
         textcat = cast(TextCategorizer, pipeline.get_pipe("textcat"))
         self._labels: tuple[str, ...] = tuple(textcat.labels)
         self._temperature = temperature
         self._threshold = threshold
         self._lock = threading.Lock()
+        fallback = _fallback_order(self._labels, label_counts or {})[:TOP_K]
+        self._empty = Classification(
+            fallback[0] if fallback else FALLBACK_LABEL,
+            0.0,
+            tuple((label, 0.0) for label in fallback),
+            False,
+        )
 
     @classmethod
     def load(cls, path: Path | None = None, *, threshold: float = 0.5) -> Classifier:
@@ -66,8 +98,14 @@ class Classifier:
             )
         load_user_dictionary()
         pipeline = spacy.load(model_dir)
-        temperature = float(read_meta(model_dir).get("temperature", 1.0))
-        return cls(pipeline, temperature=temperature, threshold=threshold)
+        meta = read_meta(model_dir)
+        counts = meta.get("label_counts")
+        return cls(
+            pipeline,
+            temperature=float(meta.get("temperature", 1.0)),
+            threshold=threshold,
+            label_counts=counts if isinstance(counts, dict) else None,
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -79,15 +117,24 @@ class Classifier:
         """Confidence at or above which a classification counts as confident."""
         return self._threshold
 
+    @property
+    def fallback(self) -> Classification:
+        """The answer for text with nothing to read: probability 0, not confident.
+
+        Its label is "other" if the model has it, else the model's most frequent label; its
+        top holds up to 3 labels like any other answer, so the bot can still offer choices.
+        """
+        return self._empty
+
     def classify(self, text: str) -> Classification:
-        """Classify one message; text with nothing to read gives "other", not confident."""
+        """Classify one message; text with nothing to read gives `fallback`."""
         return self.classify_many([text])[0]
 
     def classify_many(self, texts: Iterable[str], batch_size: int = 256) -> list[Classification]:
         """Classify many messages in batches, in order."""
         cleaned = [normalise(text)[:MAX_CHARS] for text in texts]
         wanted = [index for index, text in enumerate(cleaned) if has_content(text)]
-        results: list[Classification] = [_EMPTY] * len(cleaned)
+        results: list[Classification] = [self._empty] * len(cleaned)
         if not wanted:
             return results
         with self._lock:
@@ -115,6 +162,3 @@ class Classifier:
         top = tuple((self._labels[i], round(float(row[i]), 4)) for i in order)
         label, confidence = top[0]
         return Classification(label, confidence, top, confidence >= self._threshold)
-
-
-_EMPTY = Classification(FALLBACK_LABEL, 0.0, ((FALLBACK_LABEL, 0.0),), False)

@@ -66,14 +66,40 @@ def classify(
     typer.echo(f"{result.label}\t{category_name(result.label)}\t{result.confidence:.2f}")
 
 
+def _load_corrections() -> list[tuple[str, str]]:
+    """The corrections in DATABASE_URL; a database that cannot be read stops with one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.settings import SettingsError, get_settings
+    from storage.corrections import load_corrections
+
+    try:
+        return load_corrections(get_settings().database_url)
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        # The driver's own first line says what went wrong (no such table, connection
+        # refused); SQLAlchemy's message around it would add the SQL statement.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        raise _fail(
+            f"cannot read corrections from DATABASE_URL ({reason}): check that the database "
+            "is reachable and run `linli db upgrade`"
+        ) from None
+
+
 @nlp_app.command()
 def train(
-    data: Annotated[Path, typer.Option("--data", help="Training CSV (text,label).")] = (
-        DEFAULT_TRAIN_PATH
-    ),
-    out: Annotated[Path, typer.Option("--out", help="Where to write the model.")] = (
-        DEFAULT_MODEL_DIR
-    ),
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Training CSV (text,label) (default: nlp/data/train.csv)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write the model; required with --data (default: nlp/model).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     include_corrections: Annotated[
         bool,
@@ -82,25 +108,29 @@ def train(
         ),
     ] = False,
 ) -> None:
-    """Train the classifier on a CSV and save it (default: the shipped model)."""
+    """Train the classifier on a CSV and save it (no --data: retrain the shipped model)."""
+    from nlp.normalize import normalise
     from nlp.training import CorpusError, TrainingError, read_corpus
     from nlp.training import train as train_model
 
+    if data is None:
+        data, out = DEFAULT_TRAIN_PATH, out or DEFAULT_MODEL_DIR
+    elif out is None:
+        # Other data into the shipped model's directory would silently replace it.
+        raise _fail(
+            "--data needs --out DIR for the new model (only `linli train` without --data "
+            "retrains the shipped model in nlp/model)"
+        )
     try:
         examples: list[tuple[str, str]] = [tuple(e) for e in read_corpus(data)]  # type: ignore[misc]
     except CorpusError as exc:
         raise _fail(str(exc)) from None
     if include_corrections:
-        from bot.settings import SettingsError, get_settings
-        from storage.corrections import load_corrections
-
-        try:
-            corrections = load_corrections(get_settings().database_url)
-        except SettingsError as exc:
-            raise _fail(str(exc)) from None
-        # A corrected message overrides the corpus label of the same text.
-        corrected = {text for text, _ in corrections}
-        examples = [e for e in examples if e[0] not in corrected] + list(corrections)
+        corrections = _load_corrections()
+        # A corrected message overrides the corpus label of the same text. Corrections are
+        # stored normalised, so the corpus is compared normalised too (script, width).
+        corrected = {normalise(text) for text, _ in corrections}
+        examples = [e for e in examples if normalise(e[0]) not in corrected] + list(corrections)
         typer.echo(f"added {len(corrections)} corrections from the database")
     try:
         report = train_model(examples, out, seed=seed, progress=typer.echo)
@@ -122,7 +152,8 @@ def evaluate(
     from nlp.training import CorpusError, read_corpus
 
     try:
-        examples = read_corpus(data)
+        # A test set may hold a single message of a label; training needs two.
+        examples = read_corpus(data, min_per_label=1)
         classifier = Classifier.load(model)
     except (CorpusError, ModelNotFoundError) as exc:
         raise _fail(str(exc)) from None

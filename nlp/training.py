@@ -30,6 +30,7 @@ from spacy.util import load_config, load_model_from_config, registry
 from thinc.api import fix_random_seed
 
 from nlp.architectures import fit_idf  # also registers linli.CharNgramBOW.v1
+from nlp.categories import invalid_code
 from nlp.normalize import has_content, normalise
 from nlp.segment import load_user_dictionary
 
@@ -93,11 +94,12 @@ def _junk(text: str) -> bool:
     return any(ord(char) < 32 and char not in "\t\n\r" for char in text) or "\ufffd" in text
 
 
-def read_corpus(path: Path) -> list[LabelledText]:
+def read_corpus(path: Path, *, min_per_label: int = 2) -> list[LabelledText]:
     """Read a CSV with columns text,label (others ignored), checking every row.
 
-    Raises CorpusError naming the line for a missing column, empty text or label, binary
-    junk, undecodable bytes, or a label with fewer than 2 examples.
+    Raises CorpusError naming the line for a missing column, empty text or label, a label
+    that is not a valid category code, binary junk, undecodable bytes, or a label with fewer
+    than `min_per_label` examples (training needs 2, to hold one out; a test set may have 1).
     """
     try:
         raw = path.read_bytes()
@@ -128,6 +130,9 @@ def read_corpus(path: Path) -> list[LabelledText]:
                 raise CorpusError(f"{path}, line {line}: empty text")
             if not label:
                 raise CorpusError(f"{path}, line {line}: empty label")
+            problem = invalid_code(label)
+            if problem:
+                raise CorpusError(f"{path}, line {line}: {problem}")
             first_line.setdefault(label, line)
             examples.append(LabelledText(text.strip(), label))
     except csv.Error as exc:
@@ -136,16 +141,16 @@ def read_corpus(path: Path) -> list[LabelledText]:
         raise CorpusError(f"{path}: no rows after the header")
     counts = Counter(example.label for example in examples)
     for label, count in counts.items():
-        if count < 2:
+        if count < min_per_label:
             raise CorpusError(
-                f"{path}, line {first_line[label]}: label {label!r} has only {count} example; "
-                "each label needs at least 2"
+                f"{path}, line {first_line[label]}: label {label!r} has only {count} "
+                f"example{'s' if count != 1 else ''}; each label needs at least {min_per_label}"
             )
     return examples
 
 
 def check_examples(examples: Sequence[tuple[str, str]]) -> None:
-    """Raise CorpusError unless there are 2+ labels, each with 2+ non-empty examples."""
+    """Raise CorpusError unless there are 2+ valid labels, each with 2+ non-empty examples."""
     counts = Counter(label for _, label in examples)
     if len(counts) < 2:
         raise CorpusError(f"need at least 2 labels to train, got {len(counts)}")
@@ -155,6 +160,9 @@ def check_examples(examples: Sequence[tuple[str, str]]) -> None:
     for index, (text, label) in enumerate(examples, start=1):
         if not label.strip() or not has_content(normalise(text)):
             raise CorpusError(f"example {index}: empty text or label")
+        problem = invalid_code(label.strip())
+        if problem:
+            raise CorpusError(f"example {index}: {problem}")
 
 
 def corpus_sha256(examples: Iterable[tuple[str, str]]) -> str:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from nlp.classifier import Classification, Classifier, ModelNotFoundError
+from nlp.training import META_FILENAME, read_meta
 
 
 def test_classify(tiny_classifier: Classifier) -> None:
@@ -21,7 +24,42 @@ def test_classify(tiny_classifier: Classifier) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "\u200f\u200b", "\x00\x01", "？？！"])
 def test_nothing_to_classify(tiny_classifier: Classifier, text: str) -> None:
     result = tiny_classifier.classify(text)
+    assert result == tiny_classifier.fallback
+    # The tiny model has no "other": its labels are tied in training, so model order wins.
+    assert result.label == "elderly"
+    assert result.confidence == 0.0
+    assert not result.confident
+    # A top 3 like any other answer: the bot offers these as choices.
+    assert len(result.top) == 3
+    assert result.top[0] == (result.label, 0.0)
+    assert len({label for label, _ in result.top}) == 3
+    assert all(label in tiny_classifier.labels for label, _ in result.top)
+
+
+def test_nothing_to_classify_is_other_when_the_model_has_it(
+    shipped_classifier: Classifier,
+) -> None:
+    result = shipped_classifier.classify("😭😭😭")
     assert result.label == "other"
+    assert not result.confident
+    assert len(result.top) == 3
+    assert result.top[0] == ("other", 0.0)
+    assert all(label in shipped_classifier.labels for label, _ in result.top)
+
+
+def test_nothing_to_classify_without_other_is_the_most_frequent_label(
+    tmp_path: Path, tiny_model: tuple[Path, object]
+) -> None:
+    # The tiny model trained on a label set without "other", with skewed counts in its meta.
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model[0], model)
+    meta = read_meta(model)
+    meta["label_counts"] = {"elderly": 3, "employment": 5, "environment": 1, "repairs": 9}
+    (model / META_FILENAME).write_text(json.dumps(meta), encoding="utf-8")
+    result = Classifier.load(model).classify("")
+    assert "other" not in Classifier.load(model).labels
+    assert result.label == "repairs"
+    assert result.top == (("repairs", 0.0), ("employment", 0.0), ("elderly", 0.0))
     assert not result.confident
 
 
@@ -39,7 +77,7 @@ def test_classify_many_keeps_order(tiny_classifier: Classifier) -> None:
     texts = ["电梯坏了", "", "垃圾没人收", "😭"]
     results = tiny_classifier.classify_many(texts)
     assert [r.label for r in results] == [tiny_classifier.classify(t).label for t in texts]
-    assert results[1].label == "other"
+    assert results[1] == tiny_classifier.fallback
     assert tiny_classifier.classify_many([]) == []
 
 

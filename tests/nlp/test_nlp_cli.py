@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import types
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlp.cli import nlp_app
+from nlp.normalize import normalise
 from nlp.training import TrainReport, read_meta
 
 runner = CliRunner()
@@ -44,7 +46,12 @@ def test_classify_json_shape(tiny_model: tuple[Path, TrainReport]) -> None:
 
 def test_classify_empty_text(tiny_model: tuple[Path, TrainReport]) -> None:
     result = runner.invoke(nlp_app, ["classify", "  ", "--json", "--model", str(tiny_model[0])])
-    assert json.loads(result.output)["label"] == "other"
+    payload = json.loads(result.output)
+    # The tiny model has no "other": the fallback is one of its own labels, with a top 3.
+    assert payload["label"] == "elderly"
+    assert payload["confidence"] == 0.0
+    assert len(payload["top"]) == 3
+    assert payload["top"][0] == ["elderly", 0.0]
 
 
 def test_classify_uses_linli_model_setting(
@@ -158,3 +165,149 @@ def test_train_include_corrections(
     assert "added 3 corrections" in result.output
     assert "parking" in read_meta(out)["labels"]
     assert read_meta(out)["n_examples"] == 34
+
+
+class Captured:
+    """Stands in for nlp.training.train: records what the CLI would train, writes nothing."""
+
+    def __init__(self) -> None:
+        self.examples: list[tuple[str, str]] = []
+        self.out: Path | None = None
+
+    def __call__(self, examples: list[tuple[str, str]], out: Path, **_: object) -> object:
+        self.examples, self.out = list(examples), out
+        return types.SimpleNamespace(heldout_macro_f1=None)
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> Captured:
+    import nlp.training
+
+    fake = Captured()
+    monkeypatch.setattr(nlp.training, "train", fake)
+    return fake
+
+
+def test_evaluate_accepts_one_example_per_label(
+    tmp_path: Path, tiny_model: tuple[Path, TrainReport]
+) -> None:
+    # A test set may hold a single message of a label; only training needs two.
+    data = tmp_path / "test.csv"
+    data.write_text("text,label\n电梯坏了,repairs\n垃圾没人收,environment\n", encoding="utf-8")
+    result = runner.invoke(
+        nlp_app, ["evaluate", "--model", str(tiny_model[0]), "--data", str(data), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["per_label"]["repairs"]["support"] == 1
+    assert payload["per_label"]["environment"]["support"] == 1
+
+
+def test_train_without_arguments_retrains_the_shipped_model(captured: Captured) -> None:
+    from nlp.cli import DEFAULT_MODEL_DIR, DEFAULT_TRAIN_PATH
+    from nlp.training import read_corpus
+
+    result = runner.invoke(nlp_app, ["train"])
+    assert result.exit_code == 0, result.output
+    assert captured.out == DEFAULT_MODEL_DIR
+    assert len(captured.examples) == len(read_corpus(DEFAULT_TRAIN_PATH))
+
+
+def test_train_out_without_data_uses_the_default_corpus(captured: Captured, tmp_path: Path) -> None:
+    result = runner.invoke(nlp_app, ["train", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert captured.out == tmp_path / "m"
+    assert len(captured.examples) > 1000
+
+
+def test_train_data_without_out_refuses(captured: Captured, tiny_corpus_path: Path) -> None:
+    from nlp.cli import DEFAULT_MODEL_DIR
+
+    meta_before = (DEFAULT_MODEL_DIR / "linli.json").read_bytes()
+    result = runner.invoke(nlp_app, ["train", "--data", str(tiny_corpus_path)])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert captured.out is None  # refused before training
+    assert (DEFAULT_MODEL_DIR / "linli.json").read_bytes() == meta_before
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        "empty-sqlite",  # a fresh file: no tables yet
+        "postgresql://nobody@127.0.0.1:1/linli",  # nothing listens there
+    ],
+)
+def test_train_include_corrections_unreadable_database(
+    monkeypatch: pytest.MonkeyPatch,
+    captured: Captured,
+    tmp_path: Path,
+    tiny_corpus_path: Path,
+    database: str,
+) -> None:
+    import bot.settings
+
+    settings = FakeSettings()
+    if database == "empty-sqlite":
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).close()
+        settings.database_url = f"sqlite:///{empty}"
+    else:
+        settings.database_url = database
+    monkeypatch.setattr(bot.settings, "get_settings", lambda: settings)
+    result = runner.invoke(
+        nlp_app,
+        [
+            "train",
+            "--data",
+            str(tiny_corpus_path),
+            "--out",
+            str(tmp_path / "model"),
+            "--include-corrections",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert len(result.output.strip().splitlines()) == 1
+    assert "cannot read corrections from DATABASE_URL" in result.output
+    assert "linli db upgrade" in result.output
+    assert "Traceback" not in result.output
+    assert captured.out is None
+    assert not (tmp_path / "model").exists()
+
+
+def test_corrections_override_corpus_texts_that_differ_in_script_or_width(
+    monkeypatch: pytest.MonkeyPatch, captured: Captured, tmp_path: Path
+) -> None:
+    import bot.settings
+
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text(
+        "text,label\n"
+        "電梯壞了好幾天了,repairs\n"  # Traditional
+        "３棟的電梯又不動了,repairs\n"  # full-width digit
+        "楼道路灯不亮,repairs\n"
+        "水管爆了,repairs\n"
+        "垃圾没人收,environment\n"
+        "楼下好臭,environment\n",
+        encoding="utf-8",
+    )
+    # Corrections are stored as normalised text (Simplified, half-width).
+    corrections = [("电梯坏了好几天了", "elderly"), ("3栋的电梯又不动了", "elderly")]
+    fake = types.ModuleType("storage.corrections")
+    fake.load_corrections = lambda _url: corrections  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "storage.corrections", fake)
+    monkeypatch.setattr(bot.settings, "get_settings", lambda: FakeSettings())
+    result = runner.invoke(
+        nlp_app,
+        ["train", "--data", str(corpus), "--out", str(tmp_path / "m"), "--include-corrections"],
+    )
+    assert result.exit_code == 0, result.output
+    labels: dict[str, set[str]] = {}
+    for text, label in captured.examples:
+        labels.setdefault(normalise(text), set()).add(label)
+    # The corpus rows were replaced, not kept beside the corrections with their old label.
+    assert labels["电梯坏了好几天了"] == {"elderly"}
+    assert labels["3栋的电梯又不动了"] == {"elderly"}
+    assert len(captured.examples) == 6

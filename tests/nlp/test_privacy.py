@@ -79,3 +79,73 @@ def test_validators() -> None:
 def test_long_and_junk_text() -> None:
     text = "电梯坏了 \x00\u200f" * 1000 + "13812345678"
     assert mask_personal_data(text).endswith("138****5678")
+
+
+# A made-up 18-digit ID whose check digit is X (born 1990-01-01 in Chengdu's Qingyang district).
+ID18_X = "51010719900101123X"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # Full-width digits from a Chinese keyboard; the kept digits stay as typed.
+        ("电话１３８１２３４５６７８", "电话１３８****５６７８"),
+        ("＋８６ １３８－１２３４－５６７８ 找我", "＋８６ １３８****５６７８ 找我"),
+        ("座機０２８－８７６５４３２１，謝謝", "座機０２８－****４３２１，謝謝"),
+        ("身份證５１０１０７１９９００１０１１２３Ｘ。", "身份證５１０１**********１２３Ｘ。"),
+        # ID numbers typed in their 6-8-4 groups (6-6-3 for the old 15-digit ones).
+        ("身份证 510107 19900101 123X 谢谢", "身份证 5101**********123X 谢谢"),
+        ("身份证510107-19900101-123x", "身份证5101**********123x"),
+        ("身份证510107－19900101－123X", "身份证5101**********123X"),  # full-width hyphens
+        ("老身份证510104 800101 123", "老身份证5101*******1123"),
+        # Phone numbers in groups, with or without the country code.
+        ("打138 1234 5678", "打138****5678"),
+        ("打138-1234-5678", "打138****5678"),
+        ("打138—1234—5678", "打138****5678"),  # an input method's dash
+        ("打+86 138 1234 5678", "打+86 138****5678"),
+        ("打+86-138-1234-5678", "打+86-138****5678"),
+        ("打0086 13812345678", "打0086 138****5678"),
+        ("打138　1234　5678", "打138****5678"),  # ideographic spaces
+    ],
+)
+def test_mask_full_width_and_grouped(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电话１３８１２３４５６７８，找王嬢嬢",
+        "身份证：510107 19900101 123X（复印件）",
+        "㍿ ½ ①②③ 电话138-1234-5678 🙏🏻\u200b",
+    ],
+)
+def test_spans_point_into_the_original_text(text: str) -> None:
+    found = find_personal_data(text)
+    assert len(found) == 1
+    item = found[0]
+    assert text[item.start : item.end] == item.text
+    masked = mask_personal_data(text)
+    # Everything outside the number is kept character for character.
+    assert masked.startswith(text[: item.start])
+    assert masked.endswith(text[item.end :])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号 510107 19900101 1237",  # grouped like an ID, wrong check digit
+        "订单号510107-19900101-1230",
+        "读数 123456 789012 345",  # grouped like an old ID, impossible birth date
+        "价格１３８００元",
+    ],
+)
+def test_grouped_numbers_that_are_not_personal_data(text: str) -> None:
+    assert find_personal_data(text) == []
+    assert mask_personal_data(text) == text
+
+
+def test_validators_accept_full_width() -> None:
+    assert valid_id18(ID18_X)
+    assert valid_id18("５１０１０７１９９００１０１１２３Ｘ")
+    assert valid_id15("５１０１０４８００１０１１２３")

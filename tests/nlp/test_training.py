@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy
 import pytest
 
+from nlp.categories import CODE_RULE
 from nlp.classifier import Classifier
 from nlp.training import (
     META_FILENAME,
@@ -149,3 +150,37 @@ def test_refuses_to_overwrite_a_foreign_directory(tmp_path: Path, tiny_corpus_pa
     with pytest.raises(TrainingError, match="not a linli model"):
         train(read_corpus(tiny_corpus_path), tmp_path, epochs=1, progress=lambda _: None)
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_min_per_label(tmp_path: Path) -> None:
+    path = write(tmp_path, "text,label\n电梯坏了,repairs\n垃圾没人收,environment\n")
+    with pytest.raises(CorpusError, match="line 2: label 'repairs' has only 1 example;"):
+        read_corpus(path)
+    assert [e.label for e in read_corpus(path, min_per_label=1)] == ["repairs", "environment"]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Repairs",  # upper case
+        "维修",  # not ASCII
+        "repairs-now",  # hyphen
+        "lift repairs",  # space
+        "x" * 33,  # longer than 32: the DB column and Telegram callback data
+        "x" * 60,
+    ],
+)
+def test_labels_must_be_category_codes(tmp_path: Path, label: str) -> None:
+    content = f"text,label\n你好,other\n电梯坏了,{label}\n灯不亮,{label}\n再见,other\n"
+    with pytest.raises(CorpusError, match=f"line 3: category code .*{CODE_RULE}"):
+        read_corpus(write(tmp_path, content))
+    with pytest.raises(CorpusError, match="example 2: category code"):
+        check_examples(
+            [("你好", "other"), ("电梯坏了", label), ("灯不亮", label), ("再见", "other")]
+        )
+
+
+def test_longest_label_accepted(tmp_path: Path) -> None:
+    label = "a_1" + "x" * 29
+    content = f"text,label\n电梯坏了,{label}\n灯不亮,{label}\n"
+    assert read_corpus(write(tmp_path, content))[0].label == label

@@ -61,3 +61,60 @@ def test_urgent(text: str, reason: str) -> None:
 )
 def test_not_urgent(text: str) -> None:
     assert detect_urgency(text) is None
+
+
+# Voice-typed messages have no punctuation, so the whole message is one clause: a fear, a
+# doubt or a "what if" said about something else in it must not cancel the danger.
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("我好害怕屋头着火了", "fire"),  # fear, but the fire is happening (了)
+        ("厨房一股煤气味好担心", "gas_leak"),  # the worry comes after the fact
+        ("我爸晕倒了不知道是不是中风", "medical"),  # the doubt is about the cause
+        ("我妈摔倒了起不来了万一骨折了咋办", "fall"),  # the "what if" is about what follows
+        ("老人倒在楼道里不动了", "medical"),  # lying motionless
+        ("婆婆倒在厕所头喊不应", "medical"),
+        ("隔壁老汉儿倒地不起", "medical"),
+        ("煤气味好大哦我好怕", "gas_leak"),
+        ("屋头冒烟了好吓人哦", "fire"),
+        ("好可怕楼下着火了", "fire"),
+        ("隔壁嬢嬢晕倒了咋个办哦", "medical"),
+        ("老汉儿摔倒了爬不起来了好担心", "fall"),
+        ("我爸晕过去了", "medical"),  # 晕过去 is not "in the past" (过去)
+        ("主要是煤气味好大", "gas_leak"),  # 主要是 is not "if" (要是)
+        ("楼下是不是着火了到处是烟", "fire"),  # a question about what is happening now
+        ("上次修的水管又爆了", "flooding"),  # past, then back to now
+        ("娃儿一个人在家我好担心", "child_alone"),
+    ],
+)
+def test_urgent_in_one_unpunctuated_clause(text: str, reason: str) -> None:
+    assert detect_urgency(text) == reason
+
+
+# The same words do cancel the danger when they scope over it, i.e. come right before it.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道里堆起电瓶车好怕屋头着火",  # feared
+        "万一着火了咋办",  # supposed, even in the perfective
+        "要是老人摔倒了起不来咋个办",
+        "如果燃气泄漏了应该打哪个电话",
+        "如果楼下那家一直在阳台上烧东西着火了咋办",  # the condition set up earlier
+        "楼道堆满杂物怕着火了就麻烦了",
+        "煤气泄漏的话打哪个电话",
+        "会不会漏电哦",  # asked about
+        "有没有煤气泄漏想请人来查一下",
+        "担心煤气泄漏想装个报警器",
+        "上次电梯关住人了物业到现在都没管",  # past
+        "去年冬天水管爆了",
+        "燃气泄漏过一次现在修好了",  # experiential 过
+        "小区搞急救知识讲座",  # a course about it
+        "火灾咋个预防",  # prevention
+        "老人摔倒了怎么预防",
+        "楼道有火灾隐患电线乱拉",  # a hazard, not a fire
+        "老人躺在床上不想动",
+        "树倒在路上了",
+    ],
+)
+def test_not_urgent_when_fear_or_hedge_scopes_over_danger(text: str) -> None:
+    assert detect_urgency(text) is None
