@@ -139,6 +139,7 @@ async def run_one(database: str, residents: int, ramp: float, think: float) -> d
             )
             elapsed = time.perf_counter() - start
         finally:
+            peak_mib = peak_rss_mib(bot.pid)
             bot.terminate()
             bot.wait(timeout=30)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -154,6 +155,8 @@ async def run_one(database: str, residents: int, ramp: float, think: float) -> d
     latencies.sort()
 
     def pct(p: float) -> float:
+        if not latencies:
+            return float("nan")
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
     return {
@@ -169,9 +172,24 @@ async def run_one(database: str, residents: int, ramp: float, think: float) -> d
         "bot_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
         "driver_cpu_s": (own_after.ru_utime + own_after.ru_stime)
         - (own_before.ru_utime + own_before.ru_stime),
-        # ru_maxrss of children is the largest child's peak, in KiB on Linux.
-        "bot_peak_mib": after.ru_maxrss / 1024,
+        "bot_peak_mib": peak_mib,
     }
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's own peak resident memory (VmHWM), read while it still runs.
+
+    Not getrusage(RUSAGE_CHILDREN): its ru_maxrss is the largest peak of any child so far, so
+    the second database's run would report the first one's bot.
+    """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
