@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
 summary_app = typer.Typer(help="The weekly need summary and open-data exports.")
 
-WEEK_HELP = "ISO week like 2026-W47, or 'last'; default: this week so far (local time)."
+WEEK_HELP = (
+    "ISO week like 2026-W47 (years 2000-2100, not in the future), or 'last'; default: this week"
+    " so far (local time)."
+)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -104,30 +107,38 @@ def export_command(
     week: Annotated[str | None, typer.Option("--week", help=WEEK_HELP)] = None,
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", help="open311 (GeoReport v2 JSON) or csv.", case_sensitive=False),
+        typer.Option(
+            "--format",
+            help="open311 (GeoReport v2 service requests, JSON), open311-services (the GeoReport"
+            " v2 service list: one service per category; no week) or csv.",
+            case_sensitive=False,
+        ),
     ] = ExportFormat.OPEN311,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file (default: standard output).")
     ] = None,
 ) -> None:
-    """Export the requests filed during a week (personal data masked)."""
-    from bot.export import export_week
+    """Export the requests filed during a week (personal data masked), or the service list."""
+    from bot.export import export_week, open311_services_json
     from nlp.categories import category_name
     from storage.deadlines import Limits
 
-    settings, database, iso = _context(week)
-    try:
-        with database.session() as session:
-            text = export_week(
-                session,
-                week=iso,
-                tz=settings.tz,
-                fmt=fmt,
-                category_name=category_name,
-                limits=Limits.from_settings(settings),
-            )
-    finally:
-        database.dispose()
+    if not fmt.weekly:
+        text = open311_services_json()  # the categories: no database needed
+    else:
+        settings, database, iso = _context(week)
+        try:
+            with database.session() as session:
+                text = export_week(
+                    session,
+                    week=iso,
+                    tz=settings.tz,
+                    fmt=fmt,
+                    category_name=category_name,
+                    limits=Limits.from_settings(settings),
+                )
+        finally:
+            database.dispose()
     if out is None:
         sys.stdout.write(text.removeprefix("\ufeff") + ("" if text.endswith("\n") else "\n"))
     else:

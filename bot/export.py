@@ -1,10 +1,16 @@
-"""`linli export`: a week's requests as Open311 GeoReport v2 JSON or as a flat CSV.
+"""`linli export`: a week's requests as Open311 GeoReport v2 JSON or as a flat CSV, and the
+GeoReport v2 service list.
 
 GeoReport v2 is the common open format for exchanging service requests (FixMyStreet, city
-311 systems), so a district platform can import ours. Field names follow the specification's
-"GET service_requests" response exactly; timestamps are ISO 8601 with the local offset;
-the resident's text is masked (phone and ID numbers) as in every export. Telegram photo ids
-are not URLs, so `media_url` stays empty.
+311 systems), so a district platform can import ours. `open311` is exactly what the
+specification's "GET service_requests" (requests.json) returns: a JSON array of service
+requests, field names as specified; timestamps are ISO 8601 with the local offset; the
+resident's text is masked (phone and ID numbers) as in every export. Telegram photo ids are
+not URLs, so `media_url` stays empty. `open311-services` is "GET service list" (services.json):
+one service per category, the `service_code` the requests carry.
+
+The CSV is opened by spreadsheets: a text that starts like a formula (= + - @, tab, carriage
+return) is prefixed with ' (OWASP's advice against CSV injection).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlmodel import Session
 
 from bot.texts import STATUS_NAMES
 from bot.texts import summary as t
+from nlp.categories import Category, load_categories
 from storage.models import ACTIVE_STATUSES
 from storage.summary import IsoWeek, Limits, RawRequest, resolve_due_at, week_requests
 
@@ -65,9 +72,30 @@ EXTRA_CSV_FIELDS = (
 _ACTIVE = {status.value for status in ACTIVE_STATUSES}
 
 
+# A spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# The fields of a service in GeoReport v2's service list, in the specification's order.
+GEOREPORT_SERVICE_FIELDS = (
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+)
+
+
 class ExportFormat(enum.StrEnum):
     OPEN311 = "open311"
+    OPEN311_SERVICES = "open311-services"
     CSV = "csv"
+
+    @property
+    def weekly(self) -> bool:
+        """Whether the format holds a week's requests (the service list does not)."""
+        return self is not ExportFormat.OPEN311_SERVICES
 
 
 def _iso(value: datetime | None, tz: ZoneInfo) -> str | None:
@@ -121,6 +149,33 @@ def open311_json(
     return json.dumps(records, ensure_ascii=False, indent=2)
 
 
+def open311_service(category: Category) -> dict[str, Any]:
+    """One category as a GeoReport v2 service: no extra attributes, answered in real time."""
+    keywords = [word.strip() for word in category.scope.replace("，", "、").split("、")]
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.scope or category.name,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(word for word in keywords if word),
+        "group": t.OPEN311_GROUP,
+    }
+
+
+def open311_services_json(categories: Sequence[Category] | None = None) -> str:
+    """The GeoReport v2 service list (services.json): an array of services, one per category."""
+    services = [open311_service(category) for category in categories or load_categories()]
+    return json.dumps(services, ensure_ascii=False, indent=2)
+
+
+def csv_safe(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula, prefixed with ' (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_text(
     rows: Sequence[RawRequest], *, tz: ZoneInfo, category_name: CategoryName, limits: Limits
 ) -> str:
@@ -147,7 +202,7 @@ def csv_text(
                 "merged_into": row.merged_into_id,
             }
         )
-        writer.writerow(record)
+        writer.writerow({key: csv_safe(value) for key, value in record.items()})
     return "\ufeff" + buffer.getvalue()
 
 
@@ -160,9 +215,12 @@ def export_week(
     category_name: CategoryName,
     limits: Limits | None = None,
 ) -> str:
-    """Every request filed during `week`, in the chosen format."""
+    """Every request filed during `week`, in the chosen format (the service list: no week)."""
+    fmt = ExportFormat(fmt)
+    if fmt is ExportFormat.OPEN311_SERVICES:
+        return open311_services_json()
     rows = week_requests(session, week=week, tz=tz)
     limits = replace(limits, tz=tz) if limits else Limits(tz=tz)
-    if ExportFormat(fmt) is ExportFormat.OPEN311:
+    if fmt is ExportFormat.OPEN311:
         return open311_json(rows, tz=tz, category_name=category_name, limits=limits)
     return csv_text(rows, tz=tz, category_name=category_name, limits=limits)

@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -366,7 +367,11 @@ def render_chart(summary: WeeklySummary, category_name: CategoryName, *, dpi: in
 def _draw_bars(ax: Any, summary: WeeklySummary, category_name: CategoryName) -> None:
     _style(ax)
     ax.set_title(t.CHART_BARS_TITLE, loc="left", fontsize=13, color=INK, pad=12)
-    rows = [(category_name(c.category), c.requests, c.previous) for c in summary.categories]
+    rows = [
+        (category_name(c.category), c.requests, c.previous)
+        for c in summary.categories
+        if c.requests or c.previous
+    ]
     folded = len(rows) > MAX_CHART_CATEGORIES
     if folded:
         rest = rows[MAX_CHART_CATEGORIES - 1 :]
@@ -436,12 +441,14 @@ def _draw_trend(ax: Any, summary: WeeklySummary, category_name: CategoryName) ->
     _style(ax)
     ax.set_title(t.CHART_TREND_TITLE, loc="left", fontsize=13, color=INK, pad=12)
     x = list(range(len(summary.trend_weeks)))
-    totals = [sum(c.trend[i] for c in summary.categories) for i in x]
+    # The week's totals count every category, not only the lines drawn.
     labels = [
         f"{week.split('-')[1]}\n{_monday(week)}\n{t.CHART_TOTAL} {total}"
-        for week, total in zip(summary.trend_weeks, totals, strict=True)
+        for week, total in zip(summary.trend_weeks, summary.trend_totals, strict=True)
     ]
-    ranked = sorted(summary.categories, key=lambda c: (-sum(c.trend), c.category))
+    ranked = sorted(
+        (c for c in summary.categories if any(c.trend)), key=lambda c: (-sum(c.trend), c.category)
+    )
     top = 0
     for colour, row in zip(PALETTE, ranked[:MAX_TREND_LINES], strict=False):
         ax.plot(
@@ -500,6 +507,42 @@ DATETIME = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60
 
 
+# A text starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _clean(value: Any) -> Any:
+    """A value the workbook can hold: control characters (which openpyxl refuses, and which
+    residents' old rows may contain) removed from text."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _keep_text(cell: Cell) -> None:
+    """Make a text that looks like a formula plain text: a string cell (openpyxl would store
+    "=..." as a live formula) marked with Excel's quote prefix, so that it stays text when
+    someone edits it."""
+    value = cell.value
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """Append a row of cleaned values, none of them a formula."""
+    sheet.append([_clean(value) for value in values])
+    for cell in sheet[sheet.max_row]:
+        _keep_text(cell)
+
+
+def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write one cleaned value, never a formula."""
+    cell = sheet.cell(row, column, _clean(value))
+    _keep_text(cell)
+    return cell
+
+
 def _display_width(value: Any) -> int:
     """Characters a cell needs: CJK characters are twice as wide as Latin ones."""
     if value is None:
@@ -521,9 +564,9 @@ def _sheet(
 ) -> Worksheet:
     """Add a sheet: styled, frozen header row; sensible widths; per-column number formats."""
     sheet: Worksheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
+    _append(sheet, headers)
     for row in rows:
-        sheet.append(list(row))
+        _append(sheet, row)
     for cell in sheet[1]:
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
     sheet.freeze_panes = "A2"
@@ -724,12 +767,12 @@ def render_workbook(
     if health.confusions:
         first = sheet.max_row + 2
         for offset, header in enumerate(t.CONFUSION_HEADERS, start=1):
-            cell = sheet.cell(first, offset, header)
+            cell = _put(sheet, first, offset, header)
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
         for row, confusion in enumerate(health.confusions, start=first + 1):
-            sheet.cell(row, 1, name(confusion.predicted))
-            sheet.cell(row, 2, name(confusion.corrected))
-            sheet.cell(row, 3, confusion.count)
+            _put(sheet, row, 1, name(confusion.predicted))
+            _put(sheet, row, 2, name(confusion.corrected))
+            _put(sheet, row, 3, confusion.count)
     _sheet(
         workbook,
         t.SHEET_REQUESTS,

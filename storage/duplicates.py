@@ -3,7 +3,9 @@
 The count of residents who raised a problem is what makes the weekly summary useful, so a
 resident who says +1 and a resident whose request is merged both become `RequestSupporter`
 rows of the request that stays, dated when they raised it (see storage.summary).
-`requests.supporters` is kept equal to 1 (the filer) + the number of supporter rows.
+`requests.supporters` is kept equal to 1 (the filer) + the number of supporter rows. Only a
+press of 我也遇到了 writes a 'supported' event: the summary counts presses from those, not
+from the supporter rows, which merges create too.
 """
 
 from __future__ import annotations
@@ -36,6 +38,23 @@ DUPLICATE_WINDOW = timedelta(days=14)
 MAX_CANDIDATES = 300
 _ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
 _MAX_MERGE_HOPS = 10
+
+
+class RequestNotFound(NotFound):
+    """No request has this number: `number` says which of the ones asked for."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"request #{number}")
+        self.number = number
+
+
+class MergeNotAllowed(NotAllowed):
+    """Staff may not merge request `number`: another organisation holds it, or it is outside
+    their organisation's scope."""
+
+    def __init__(self, number: int, message: str) -> None:
+        super().__init__(f"request #{number} {message}")
+        self.number = number
 
 
 class CannotMerge(DomainError):
@@ -176,6 +195,14 @@ def find_duplicate(
     return found[0] if found else None
 
 
+def existing_request(session: Session, number: int) -> ServiceRequest:
+    """storage.requests.get_request, whose NotFound names the number (RequestNotFound)."""
+    try:
+        return get_request(session, number=number)
+    except NotFound:
+        raise RequestNotFound(number) from None
+
+
 def _surviving(session: Session, number: int) -> ServiceRequest:
     """The request itself, or the one it was (transitively) merged into."""
     request = get_request(session, number=number)
@@ -289,20 +316,20 @@ def merge_requests(
 
     `organisation_id` is the acting staff member's organisation: staff may merge only
     requests in its scope that nobody or their own organisation has claimed (admins pass
-    None). Raises NotFound, NotAllowed or CannotMerge.
+    None). Raises RequestNotFound, MergeNotAllowed or CannotMerge (each says which request).
     """
     if keep == merge:
         raise CannotMerge("same")
-    kept = get_request(session, number=keep)
-    gone = get_request(session, number=merge)
+    kept = existing_request(session, keep)
+    gone = existing_request(session, merge)
     assert kept.id is not None and gone.id is not None
     if organisation_id is not None:
         organisation = session.get(Organisation, organisation_id)
-        for request in (kept, gone):
+        for number, request in ((keep, kept), (merge, gone)):
             if organisation is None or request.organisation_id not in (None, organisation_id):
-                raise NotAllowed(f"request #{request.id} belongs to another organisation")
+                raise MergeNotAllowed(number, "belongs to another organisation")
             if not in_scope(organisation, category=request.category, community=request.community):
-                raise NotAllowed(f"request #{request.id} is outside the organisation's scope")
+                raise MergeNotAllowed(number, "is outside the organisation's scope")
     if kept.status not in (*_ACTIVE, RequestStatus.RESOLVED.value):
         raise CannotMerge("keep_closed")
     now = now or utcnow()
@@ -393,9 +420,12 @@ __all__ = [
     "DUPLICATE_WINDOW",
     "CannotMerge",
     "DuplicateMatch",
+    "MergeNotAllowed",
     "MergeResult",
     "NotFound",
+    "RequestNotFound",
     "SupportResult",
+    "existing_request",
     "find_duplicate",
     "find_duplicates",
     "follower_chat_ids",

@@ -15,9 +15,17 @@ Definitions (also printed in the workbook's notes sheet):
 - *residents* are distinct people who filed a need or said 我也遇到了 (+1) on one during the
   week; a merged request's resident is a supporter of the request it was merged into, dated
   when they filed, so merging never changes how many residents are counted;
-- *time to claim / resolve* is measured over the requests claimed / resolved during the week;
+- *claims*, *resolutions* and *+1 presses* of a week are the events of those kinds during the
+  week (`request_events`), credited to the organisation the event names: a later release,
+  stale-claim release, blacklisting or reopening clears the request's columns but never
+  changes a past week;
+- *time to claim* runs from the moment the request last entered the queue (its filing, for
+  a first claim) to each claim of the week; *time to resolve* from the claim that led to a
+  resolution to that resolution (event pairs);
+- *satisfaction* is the residents' answers received during the week (rated, solved or not
+  solved), credited to the organisation whose resolution they answer;
 - the *backlog* is the requests still open, claimed or in progress at the end of the week
-  (for the current week: now), reconstructed from the event log.
+  (for the current week: now), with who held them then, reconstructed from the event log.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ __all__ = [
     "CommunityStats",
     "Confusion",
     "Durations",
+    "FutureWeek",
     "HotSpot",
     "InvalidWeek",
     "IsoWeek",
@@ -61,6 +70,7 @@ __all__ = [
     "OrganisationStats",
     "RawRequest",
     "Totals",
+    "WeekOutOfRange",
     "WeeklySummary",
     "parse_week",
     "week_requests",
@@ -145,8 +155,27 @@ def resolve_due_at(claimed_at: datetime, *, limits: Limits) -> datetime:
 # --- weeks ------------------------------------------------------------------------------------
 
 
+# Weeks a summary may be asked for: wide enough for any deployment, narrow enough that the
+# trend weeks before and the day after a week are always valid dates.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
 class InvalidWeek(ValueError):
     """A week that is not 'last', empty or YYYY-Www with a week that exists in that year."""
+
+
+class WeekOutOfRange(InvalidWeek):
+    """A week of a year before MIN_YEAR or after MAX_YEAR."""
+
+
+class FutureWeek(InvalidWeek):
+    """A week that has not begun yet."""
+
+    def __init__(self, week: IsoWeek, current: IsoWeek) -> None:
+        super().__init__(f"{week} is in the future (this week is {current})")
+        self.week = week
+        self.current = current
 
 
 _WEEK_RE = re.compile(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$")
@@ -173,10 +202,20 @@ class IsoWeek:
 
     @classmethod
     def parse(cls, text: str) -> IsoWeek:
+        """YYYY-Www (also YYYYWww, lower case w) of a year from MIN_YEAR to MAX_YEAR."""
         match = _WEEK_RE.match(text)
         if match is None:
             raise InvalidWeek(f"{text!r} is not a week like 2026-W47")
-        return cls(int(match.group(1)), int(match.group(2)))
+        year = int(match.group(1))
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise WeekOutOfRange(f"{text.strip()}: only weeks of {MIN_YEAR} to {MAX_YEAR}")
+        return cls(year, int(match.group(2)))
+
+    def check_range(self) -> IsoWeek:
+        """The week itself, if its year is from MIN_YEAR to MAX_YEAR; else WeekOutOfRange."""
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise WeekOutOfRange(f"{self}: only weeks of {MIN_YEAR} to {MAX_YEAR}")
+        return self
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"
@@ -203,15 +242,24 @@ def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def parse_week(value: str | IsoWeek | None, today: date) -> IsoWeek:
-    """None or '' -> the week of `today` (so far); 'last' -> the week before; else YYYY-Www."""
+    """None or '' -> the week of `today` (so far); 'last' -> the week before; else YYYY-Www.
+
+    Raises InvalidWeek: WeekOutOfRange outside MIN_YEAR..MAX_YEAR, FutureWeek after the week
+    of `today` (a summary of a week that has not begun says nothing).
+    """
+    current = IsoWeek.of(today)
     if isinstance(value, IsoWeek):
-        return value
-    text = (value or "").strip().lower()
-    if text in ("", "this", "本周"):
-        return IsoWeek.of(today)
-    if text in ("last", "上周"):
-        return IsoWeek.of(today).shift(-1)
-    return IsoWeek.parse(text)
+        week = value.check_range()
+    else:
+        text = (value or "").strip().lower()
+        if text in ("", "this", "本周"):
+            return current
+        if text in ("last", "上周"):
+            return current.shift(-1)
+        week = IsoWeek.parse(text)
+    if week > current:
+        raise FutureWeek(week, current)
+    return week
 
 
 # --- result types -----------------------------------------------------------------------------
@@ -391,6 +439,8 @@ class WeeklySummary:
     as_of: str
     complete: bool
     trend_weeks: tuple[str, ...]
+    # New needs of each trend week, all categories (the chart's and the workbook's totals).
+    trend_totals: tuple[int, ...]
     totals: Totals
     categories: tuple[CategoryStats, ...]
     communities: tuple[CommunityStats, ...]
@@ -463,9 +513,13 @@ def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600.0, 1)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
-    """A short excerpt with phone and ID numbers masked (summaries are forwarded)."""
-    flat = " ".join(mask_personal_data(text).split())
+    """A short excerpt with phone and ID numbers masked (summaries are forwarded), on one
+    line and without control characters (rows filed before intake cleaned them)."""
+    flat = " ".join(_CONTROL.sub(" ", mask_personal_data(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -528,11 +582,13 @@ def _category_stats(
             .group_by(people.c.category)
         )
     }
+    per_week = {i: sum(trend[i] for trend in counts.values()) for i in range(weeks)}
     rows = []
-    for category, trend in counts.items():
+    # Every category with a need in any trend week, or residents this week (a +1 on an older
+    # need), is kept: one with needs only two or three weeks ago belongs in the trend.
+    for category in sorted(set(counts) | set(residents)):
+        trend = counts[category]
         current, previous = trend[-1], trend[-2]
-        if current == 0 and previous == 0 and category not in residents:
-            continue
         rows.append(
             CategoryStats(
                 category=category,
@@ -545,7 +601,6 @@ def _category_stats(
             )
         )
     rows.sort(key=lambda row: (-row.requests, -row.residents, -row.previous, row.category))
-    per_week = {i: sum(trend[i] for trend in counts.values()) for i in range(weeks)}
     return tuple(rows), per_week
 
 
@@ -631,7 +686,7 @@ def _totals(
     previous_start: datetime,
     per_week: Mapping[int, int],
 ) -> Totals:
-    r, s, e = REQUESTS, SUPPORTERS, EVENTS
+    r, e = REQUESTS, EVENTS
     by_status = {
         status: int(count)
         for status, count in session.execute(
@@ -650,25 +705,20 @@ def _totals(
         )
         if bucket is not None
     }
-    supported = session.execute(
-        sa.select(sa.func.count()).select_from(s).where(_in_range(s.c.created_at, start, end))
-    ).scalar_one()
-    claimed = session.execute(
-        sa.select(sa.func.count()).select_from(r).where(_in_range(r.c.claimed_at, start, end))
-    ).scalar_one()
-    resolved = session.execute(
-        sa.select(sa.func.count())
-        .select_from(r)
-        .where(
-            _in_range(r.c.resolved_at, start, end),
-            r.c.status == RequestStatus.RESOLVED.value,
-        )
-    ).scalar_one()
-    reopened = session.execute(
-        sa.select(sa.func.count())
-        .select_from(e)
-        .where(_in_range(e.c.at, start, end), _is_reopening())
-    ).scalar_one()
+
+    def events_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    # One pass over the week's events. Supporter rows are not counted for 我也遇到了: a merge
+    # turns the merged request's residents into supporter rows too; a press is a 'supported'.
+    claimed, resolved, supported, reopened = session.execute(
+        sa.select(
+            events_where(e.c.kind.in_(CLAIM_KINDS)),
+            events_where(e.c.kind == RESOLVED_KIND),
+            events_where(e.c.kind == SUPPORTED_KIND),
+            events_where(_is_reopening()),
+        ).where(_in_range(e.c.at, start, end))
+    ).one()
     weeks = len(per_week)
     needs, previous = per_week.get(weeks - 1, 0), per_week.get(weeks - 2, 0)
     return Totals(
@@ -688,19 +738,48 @@ def _totals(
     )
 
 
-def _queue_entry(before: Any) -> sa.ColumnElement[Any]:
+# --- the week's events: claims, resolutions, residents' answers -------------------------------
+
+# Event kinds written by storage.lifecycle and storage.duplicates. An admin's assignment is a
+# claim by the organisation it names, as it was when claimed_at counted claims.
+CLAIM_KINDS = ("claimed", "assigned")
+RESOLVED_KIND = "resolved"
+SUPPORTED_KIND = "supported"
+RATED_KIND = "rated"  # note: the rating, "1".."5"
+SOLVED_KIND = "feedback"  # the resident's 是: solved
+NOT_SOLVED_KIND = "reopened"  # the resident's 否: not solved, back to the queue
+RATINGS = tuple(str(n) for n in range(1, 6))
+OPEN = RequestStatus.OPEN.value
+
+
+def _queue_entry(request_id: Any, before: Any) -> sa.ColumnElement[Any]:
     """When the request last entered the queue (filed, released or reopened) up to `before`.
 
-    That is where its claim clock starts; NULL only for rows without events.
+    That is where its claim clock starts; NULL only for rows without events. A change while
+    open (a reclassification) is not an entry.
     """
-    e, r = EVENTS, REQUESTS
+    q = EVENTS.alias("queue_entry")
     return (
-        sa.select(sa.func.max(e.c.at))
+        sa.select(sa.func.max(q.c.at))
         .where(
-            e.c.request_id == r.c.id,
-            e.c.to_status == RequestStatus.OPEN.value,
-            e.c.at <= before,
+            q.c.request_id == request_id,
+            q.c.to_status == OPEN,
+            q.c.from_status.is_distinct_from(OPEN),
+            q.c.at <= before,
         )
+        .scalar_subquery()
+    )
+
+
+def _last_claim(request_id: Any, before: Any, column: str, *, strict: bool) -> Any:
+    """`column` ('at' or 'organisation_id') of the request's last claim before `before`."""
+    c = EVENTS.alias(f"last_claim_{column}")
+    moment = c.c.at < before if strict else c.c.at <= before
+    return (
+        sa.select(c.c[column])
+        .where(c.c.request_id == request_id, c.c.kind.in_(CLAIM_KINDS), moment)
+        .order_by(c.c.at.desc(), c.c.id.desc())
+        .limit(1)
         .scalar_subquery()
     )
 
@@ -709,6 +788,82 @@ def _is_reopening() -> sa.ColumnElement[bool]:
     """An event that takes a resolved request back into the queue."""
     e = EVENTS
     return sa.and_(e.c.from_status == RequestStatus.RESOLVED.value, e.c.to_status.in_(ACTIVE))
+
+
+def _week_claims(start: datetime, end: datetime) -> sa.Subquery:
+    """Each claim (or assignment) made during the week, with the moment its clock started."""
+    e, r = EVENTS, REQUESTS
+    return (
+        sa.select(
+            # Lifecycle events always name the organisation; rows written before may not.
+            sa.func.coalesce(e.c.organisation_id, r.c.organisation_id).label("organisation_id"),
+            r.c.category,
+            r.c.priority,
+            sa.func.coalesce(_queue_entry(e.c.request_id, e.c.at), r.c.created_at).label(
+                "queued_at"
+            ),
+            e.c.at.label("claimed_at"),
+        )
+        .select_from(e.join(r, r.c.id == e.c.request_id))
+        .where(_in_range(e.c.at, start, end), e.c.kind.in_(CLAIM_KINDS))
+        .subquery("week_claims")
+    )
+
+
+def _week_resolutions(start: datetime, end: datetime) -> sa.Subquery:
+    """Each resolution made during the week, with the claim that led to it."""
+    e, r = EVENTS, REQUESTS
+    return (
+        sa.select(
+            sa.func.coalesce(e.c.organisation_id, r.c.organisation_id).label("organisation_id"),
+            r.c.category,
+            sa.func.coalesce(
+                _last_claim(e.c.request_id, e.c.at, "at", strict=False), r.c.created_at
+            ).label("claimed_at"),
+            e.c.at.label("resolved_at"),
+        )
+        .select_from(e.join(r, r.c.id == e.c.request_id))
+        .where(_in_range(e.c.at, start, end), e.c.kind == RESOLVED_KIND)
+        .subquery("week_resolutions")
+    )
+
+
+def _week_answers(start: datetime, end: datetime) -> sa.Subquery:
+    """The residents' answers received during the week, with the organisation they rate.
+
+    An answer is about the last resolution before it: its organisation is the one credited.
+    Lifecycle also names it on the answer's event (the holder of the resolved request), so
+    the two agree; they differ only for ratings written before lifecycle refused to rate a
+    reopened request (the event then names nobody, or whoever claimed it next). Without a
+    resolution event (older rows), the answer's own organisation, then the request's.
+    """
+    e, r = EVENTS, REQUESTS
+    q = EVENTS.alias("resolver")
+    resolver = (
+        sa.select(q.c.organisation_id)
+        .where(q.c.request_id == e.c.request_id, q.c.kind == RESOLVED_KIND, q.c.at <= e.c.at)
+        .order_by(q.c.at.desc(), q.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    is_rating = sa.and_(e.c.kind == RATED_KIND, e.c.note.in_(RATINGS))
+    return (
+        sa.select(
+            sa.func.coalesce(resolver, e.c.organisation_id, r.c.organisation_id).label(
+                "organisation_id"
+            ),
+            sa.case((is_rating, sa.cast(e.c.note, sa.Integer)), else_=None).label("rating"),
+            sa.case(
+                (e.c.kind == SOLVED_KIND, 1), (e.c.kind == NOT_SOLVED_KIND, 0), else_=None
+            ).label("solved"),
+        )
+        .select_from(e.join(r, r.c.id == e.c.request_id))
+        .where(
+            _in_range(e.c.at, start, end),
+            sa.or_(is_rating, e.c.kind.in_((SOLVED_KIND, NOT_SOLVED_KIND))),
+        )
+        .subquery("week_answers")
+    )
 
 
 # --- backlog and deadlines --------------------------------------------------------------------
@@ -729,7 +884,8 @@ def _backlog_rows(session: Session, as_of: datetime) -> list[_BacklogRow]:
     """Requests active at `as_of`, with their status then, from the event log.
 
     Candidates are the requests created before `as_of` that are active now or changed status
-    after it; for those only, the last status event before `as_of` says where they were.
+    after it; for those only, the last status event before `as_of` says where they were, and
+    the last claim before it who held them since when (a later release clears the columns).
     """
     r, e = REQUESTS, EVENTS
     status_then = (
@@ -748,14 +904,19 @@ def _backlog_rows(session: Session, as_of: datetime) -> list[_BacklogRow]:
         .where(e.c.at >= as_of, e.c.to_status.is_not(None), r.c.created_at < as_of)
     )
     ids = sa.union(active_now, moved_later).subquery("candidate_ids")
+    moment = sa.literal(as_of, REQUESTS.c.created_at.type)
     candidates = (
         sa.select(
             r.c.category,
             r.c.priority,
-            r.c.organisation_id,
+            sa.func.coalesce(
+                _last_claim(r.c.id, moment, "organisation_id", strict=True), r.c.organisation_id
+            ).label("organisation_id"),
             r.c.created_at,
-            r.c.claimed_at,
-            _queue_entry(sa.literal(as_of, REQUESTS.c.created_at.type)).label("queued_at"),
+            sa.func.coalesce(_last_claim(r.c.id, moment, "at", strict=True), r.c.claimed_at).label(
+                "claimed_at"
+            ),
+            _queue_entry(r.c.id, moment).label("queued_at"),
             sa.func.coalesce(status_then, RequestStatus.OPEN.value).label("status_then"),
         )
         .select_from(r.join(ids, ids.c.id == r.c.id))
@@ -834,31 +995,37 @@ def _backlog(rows: Sequence[_BacklogRow], as_of: datetime, limits: Limits) -> Ba
 _QUANTILES = (0.5, 0.9)
 
 
-def _percentiles(
-    session: Session, source: sa.Subquery, *, grouped: bool
-) -> dict[str | None, Durations]:
-    """Median and p90 of `source.c.seconds`, per `source.c.grp` or overall (key None).
+def _percentiles(session: Session, source: sa.Subquery) -> dict[str | None, Durations]:
+    """Median and p90 of `source.c.seconds`, overall (key None) and per `source.c.grp`.
 
-    PostgreSQL computes `percentile_cont` itself; elsewhere a window function ranks the rows
-    and returns only the (at most four) rows around each quantile, which are interpolated
-    here exactly as `percentile_cont` does.
+    PostgreSQL computes `percentile_cont` itself, both levels in one pass over the source
+    (GROUPING SETS: its rows come from correlated subqueries, worth computing once); elsewhere
+    a window function ranks the rows and returns only the (at most four) rows around each
+    quantile, which are interpolated here exactly as `percentile_cont` does.
     """
-    group = source.c.grp if grouped else None
+    result: dict[str | None, Durations] = {}
     if _is_postgres(session):
-        columns: list[Any] = [
+        quantiles = sa.literal(list(_QUANTILES), sa.ARRAY(sa.Float))
+        query = sa.select(
+            source.c.grp,
+            sa.func.grouping(source.c.grp),
             sa.func.count(),
-            *[sa.func.percentile_cont(q).within_group(source.c.seconds) for q in _QUANTILES],
-        ]
-        query = sa.select(group, *columns) if group is not None else sa.select(*columns)
-        if group is not None:
-            query = query.group_by(group)
-        result: dict[str | None, Durations] = {}
-        for row in session.execute(query):
-            key, found = (row[0], row[1:]) if group is not None else (None, row)
-            count, median, p90 = int(found[0]), found[1], found[2]
+            sa.func.percentile_cont(quantiles).within_group(source.c.seconds),
+        ).group_by(sa.func.grouping_sets(sa.tuple_(source.c.grp), sa.tuple_()))
+        for group, overall, count, values in session.execute(query):
             if count:
-                result[key] = Durations(count, _hours(median), _hours(p90))
+                median, p90 = values
+                result[None if overall else group] = Durations(
+                    int(count), _hours(median), _hours(p90)
+                )
         return result
+    result.update(_interpolated(session, source, None))
+    result.update(_interpolated(session, source, source.c.grp))
+    return result
+
+
+def _interpolated(session: Session, source: sa.Subquery, group: Any) -> dict[str | None, Durations]:
+    """`percentile_cont` without it: per `group`, or overall (key None) when group is None."""
     partition = [group] if group is not None else None
     ranked = sa.select(
         (group if group is not None else sa.literal(None)).label("g"),
@@ -893,29 +1060,18 @@ def _percentiles(
 def _times(
     session: Session, start: datetime, end: datetime
 ) -> tuple[Durations, Durations, tuple[CategoryTimes, ...]]:
-    r = REQUESTS
-    queued = sa.func.coalesce(_queue_entry(r.c.claimed_at), r.c.created_at)
-    claim = (
-        sa.select(
-            r.c.category.label("grp"),
-            _seconds(session, queued, r.c.claimed_at).label("seconds"),
-        )
-        .where(_in_range(r.c.claimed_at, start, end))
-        .subquery()
-    )
-    resolve = (
-        sa.select(
-            r.c.category.label("grp"),
-            _seconds(session, r.c.created_at, r.c.resolved_at).label("seconds"),
-        )
-        .where(_in_range(r.c.resolved_at, start, end), r.c.status == RequestStatus.RESOLVED.value)
-        .subquery()
-    )
+    claims, resolutions = _week_claims(start, end), _week_resolutions(start, end)
+    claim = sa.select(
+        claims.c.category.label("grp"),
+        _seconds(session, claims.c.queued_at, claims.c.claimed_at).label("seconds"),
+    ).subquery()
+    resolve = sa.select(
+        resolutions.c.category.label("grp"),
+        _seconds(session, resolutions.c.claimed_at, resolutions.c.resolved_at).label("seconds"),
+    ).subquery()
     empty = Durations(0, None, None)
-    claim_all = _percentiles(session, claim, grouped=False).get(None, empty)
-    resolve_all = _percentiles(session, resolve, grouped=False).get(None, empty)
-    claim_by = _percentiles(session, claim, grouped=True)
-    resolve_by = _percentiles(session, resolve, grouped=True)
+    claim_by, resolve_by = _percentiles(session, claim), _percentiles(session, resolve)
+    claim_all, resolve_all = claim_by.get(None, empty), resolve_by.get(None, empty)
     categories = sorted({key for key in (*claim_by, *resolve_by) if key is not None})
     by_category = tuple(
         CategoryTimes(c, claim_by.get(c, empty), resolve_by.get(c, empty)) for c in categories
@@ -933,38 +1089,48 @@ def _organisations(
     backlog: Sequence[_BacklogRow],
     limits: Limits,
 ) -> tuple[OrganisationStats, ...]:
-    """Per organisation: claims in time, resolutions, satisfaction and reopenings."""
-    r, e = REQUESTS, EVENTS
+    """Per organisation: claims in time, resolutions, satisfaction and reopenings.
+
+    Everything comes from the week's events, so a past week keeps its numbers whatever
+    happens to its requests later; in work at the end is the backlog's holder then.
+    """
+    e = EVENTS
+    claims = _week_claims(start, end)
+    # Working-day deadlines are a calendar: evaluated here over the week's claims only.
     claimed: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    claims = sa.select(
-        r.c.organisation_id,
-        r.c.priority,
-        r.c.created_at,
-        _queue_entry(r.c.claimed_at).label("queued_at"),
-        r.c.claimed_at,
-    ).where(_in_range(r.c.claimed_at, start, end), r.c.organisation_id.is_not(None))
-    for organisation_id, priority, created_at, queued_at, claimed_at in session.execute(claims):
-        clock = _aware(queued_at) or created_at
-        due = claim_due_at(clock, priority=priority, limits=limits)
-        claimed[organisation_id][0] += 1
-        claimed[organisation_id][1] += claimed_at <= due
-    resolved_rows = session.execute(
+    for organisation_id, priority, queued_at, claimed_at in session.execute(
         sa.select(
-            r.c.organisation_id,
-            sa.func.count(),
-            sa.func.count(r.c.rating),
-            sa.func.avg(r.c.rating),
-            sa.func.count(r.c.solved),
-            sa.func.sum(sa.case((r.c.solved.is_(True), 1), else_=0)),
+            claims.c.organisation_id, claims.c.priority, claims.c.queued_at, claims.c.claimed_at
+        ).where(claims.c.organisation_id.is_not(None))
+    ):
+        due = claim_due_at(_aware(queued_at), priority=priority, limits=limits)
+        claimed[organisation_id][0] += 1
+        claimed[organisation_id][1] += _aware(claimed_at) <= due
+    resolver = sa.func.coalesce(e.c.organisation_id, REQUESTS.c.organisation_id)
+    resolved = {
+        int(organisation_id): int(count)
+        for organisation_id, count in session.execute(
+            sa.select(resolver, sa.func.count())
+            .select_from(e.join(REQUESTS, REQUESTS.c.id == e.c.request_id))
+            .where(_in_range(e.c.at, start, end), e.c.kind == RESOLVED_KIND, resolver.is_not(None))
+            .group_by(resolver)
         )
-        .where(
-            _in_range(r.c.resolved_at, start, end),
-            r.c.status == RequestStatus.RESOLVED.value,
-            r.c.organisation_id.is_not(None),
+    }
+    answers = _week_answers(start, end)
+    satisfaction = {
+        int(organisation_id): (int(rated), mean, int(feedback), int(solved or 0))
+        for organisation_id, rated, mean, feedback, solved in session.execute(
+            sa.select(
+                answers.c.organisation_id,
+                sa.func.count(answers.c.rating),
+                sa.func.avg(answers.c.rating),
+                sa.func.count(answers.c.solved),
+                sa.func.sum(answers.c.solved),
+            )
+            .where(answers.c.organisation_id.is_not(None))
+            .group_by(answers.c.organisation_id)
         )
-        .group_by(r.c.organisation_id)
-    ).all()
-    resolved = {row[0]: row[1:] for row in resolved_rows}
+    }
     reopened = {
         organisation_id: int(count)
         for organisation_id, count in session.execute(
@@ -978,7 +1144,7 @@ def _organisations(
     for row in backlog:
         if row.organisation_id is not None and row.status != RequestStatus.OPEN.value:
             in_work[row.organisation_id] += 1
-    ids = sorted({*claimed, *resolved, *reopened, *in_work})
+    ids = sorted({*claimed, *resolved, *satisfaction, *reopened, *in_work})
     names: dict[int, str] = {}
     for chunk in _chunks(ids):
         for organisation_id, name in session.execute(
@@ -988,15 +1154,8 @@ def _organisations(
     stats = []
     for organisation_id in ids:
         n_claimed, n_in_time = claimed.get(organisation_id, [0, 0])
-        n_resolved, rated, mean, feedback, solved = resolved.get(
-            organisation_id, (0, 0, None, 0, 0)
-        )
-        n_resolved, rated, feedback, solved = (
-            int(n_resolved),
-            int(rated),
-            int(feedback),
-            int(solved or 0),
-        )
+        n_resolved = resolved.get(organisation_id, 0)
+        rated, mean, feedback, solved = satisfaction.get(organisation_id, (0, None, 0, 0))
         working = in_work.get(organisation_id, 0)
         stats.append(
             OrganisationStats(
@@ -1243,7 +1402,7 @@ def weekly_summary(
 
     For the current week the backlog is taken as of `now` (default: the clock).
     """
-    iso = week if isinstance(week, IsoWeek) else IsoWeek.parse(week)
+    iso = (week if isinstance(week, IsoWeek) else IsoWeek.parse(week)).check_range()
     limits = replace(limits, tz=tz) if limits else Limits(tz=tz)
     now = now or utcnow()
     weeks = [iso.shift(i - TREND_WEEKS + 1) for i in range(TREND_WEEKS)]
@@ -1263,6 +1422,7 @@ def weekly_summary(
         as_of=as_of.astimezone(tz).isoformat(timespec="seconds"),
         complete=now >= end,
         trend_weeks=tuple(str(w) for w in weeks),
+        trend_totals=tuple(per_week.get(i, 0) for i in range(TREND_WEEKS)),
         totals=_totals(session, start, end, edges[-3], per_week),
         categories=categories,
         communities=communities,
@@ -1316,7 +1476,7 @@ class RawRequest:
 
 def week_requests(session: Session, *, week: IsoWeek | str, tz: ZoneInfo) -> list[RawRequest]:
     """Every request filed during `week`, oldest first (for the workbook and the exports)."""
-    iso = week if isinstance(week, IsoWeek) else IsoWeek.parse(week)
+    iso = (week if isinstance(week, IsoWeek) else IsoWeek.parse(week)).check_range()
     start, end = iso.bounds(tz)
     r, o = REQUESTS, ORGANISATIONS
     query = (

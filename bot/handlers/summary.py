@@ -6,6 +6,9 @@ number of bot processes or restarts: the text is queued in the outbox under the 
 "summary:<week>:<admin>", and only the process whose insert wins goes on to send the chart and
 the workbook directly. A crash in between loses those two attachments (the admin can still
 ask /summary last), never duplicates the text.
+
+The text never waits on the attachments: a chart or workbook that fails to render is left out
+(the text says so), and one admin's failed send does not stop the next admin's.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from typing import Any
 from sqlmodel import Session
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, BaseHandler, CommandHandler
 
 from bot.context import Context, Services
@@ -30,15 +32,27 @@ from bot.summary_render import render_chart, render_text, render_workbook
 from bot.texts import summary as t
 from storage import outbox
 from storage.deadlines import Limits
-from storage.duplicates import CannotMerge, MergeResult, follower_chat_ids, merge_requests
+from storage.duplicates import (
+    CannotMerge,
+    MergeNotAllowed,
+    MergeResult,
+    RequestNotFound,
+    existing_request,
+    follower_chat_ids,
+    merge_requests,
+)
 from storage.errors import NotAllowed, NotFound
 from storage.models import ActorKind, utcnow
 from storage.organisations import NotStaff, Role, active_staff_organisation, role_of
 from storage.summary import (
+    MAX_YEAR,
+    MIN_YEAR,
+    FutureWeek,
     InvalidWeek,
     IsoWeek,
     RawRequest,
     WeeklySummary,
+    WeekOutOfRange,
     parse_week,
     week_requests,
     weekly_summary,
@@ -59,12 +73,15 @@ CATCH_UP_DELAY = 30.0
 
 @dataclass(frozen=True)
 class Report:
-    """One week's summary rendered for chat: text, chart PNG and workbook."""
+    """One week's summary rendered for chat: text, chart PNG and workbook.
+
+    `chart` or `workbook` is None when it could not be rendered; the text then says so.
+    """
 
     week: IsoWeek
     text: str
-    chart: bytes
-    workbook: bytes
+    chart: bytes | None
+    workbook: bytes | None
 
 
 def _load(
@@ -75,24 +92,65 @@ def _load(
     return summary, week_requests(session, week=week, tz=settings.tz)
 
 
+async def _render(part: str, week: IsoWeek, render: Any, *args: Any) -> bytes | None:
+    """Run a renderer in a worker thread; None (logged by type only) if it fails."""
+    try:
+        data: bytes = await asyncio.to_thread(render, *args)
+    except Exception as exc:
+        # Only the type: the message of a renderer's error may quote what a resident wrote.
+        log.error("summary %s of %s could not be rendered: %s", part, week, type(exc).__name__)
+        return None
+    return data
+
+
 async def build_report(services: Services, week: IsoWeek) -> Report:
-    """Compute the summary in a worker thread and render it (chart and workbook off the loop)."""
+    """Compute the summary in a worker thread and render it (chart and workbook off the loop).
+
+    A chart or workbook that fails is left out; the text is always there.
+    """
     summary, raw = await services.db.run(_load, week=week, settings=services.settings)
     name = services.category_name
-    chart = await asyncio.to_thread(render_chart, summary, name)
-    workbook = await asyncio.to_thread(render_workbook, summary, raw, name)
-    return Report(week, render_text(summary, name), chart, workbook)
+    chart = await _render("chart", week, render_chart, summary, name)
+    workbook = await _render("workbook", week, render_workbook, summary, raw, name)
+    text = render_text(summary, name)
+    missing = [
+        label
+        for label, part in ((t.SUMMARY_PART_CHART, chart), (t.SUMMARY_PART_WORKBOOK, workbook))
+        if part is None
+    ]
+    if missing:
+        parts = t.SUMMARY_PARTS_JOIN.join(missing)
+        text += "\n\n" + t.SUMMARY_PARTS_MISSING.format(parts=parts, week=week)
+    return Report(week, text, chart, workbook)
 
 
-async def _send_attachments(bot: Any, chat_id: int, report: Report) -> None:
+async def _send_attachments(bot: Any, chat_id: int, report: Report) -> int:
+    """Send the chart and the workbook that were rendered; return how many went out.
+
+    Each is sent on its own: a failed photo does not keep the workbook back.
+    """
     week = str(report.week)
-    await bot.send_photo(chat_id, report.chart, caption=t.SUMMARY_PHOTO_CAPTION.format(week=week))
-    await bot.send_document(
-        chat_id,
-        report.workbook,
-        filename=t.SUMMARY_FILE_NAME.format(week=week),
-        caption=t.SUMMARY_DOCUMENT_CAPTION.format(week=week),
-    )
+    sent = 0
+    if report.chart is not None:
+        try:
+            await bot.send_photo(
+                chat_id, report.chart, caption=t.SUMMARY_PHOTO_CAPTION.format(week=week)
+            )
+            sent += 1
+        except Exception as exc:
+            log.warning("summary chart of %s not delivered: %s", week, type(exc).__name__)
+    if report.workbook is not None:
+        try:
+            await bot.send_document(
+                chat_id,
+                report.workbook,
+                filename=t.SUMMARY_FILE_NAME.format(week=week),
+                caption=t.SUMMARY_DOCUMENT_CAPTION.format(week=week),
+            )
+            sent += 1
+        except Exception as exc:
+            log.warning("summary workbook of %s not delivered: %s", week, type(exc).__name__)
+    return sent
 
 
 # --- /summary ---------------------------------------------------------------------------------
@@ -117,6 +175,12 @@ async def summary_command(update: Update, context: Context) -> None:
         return
     try:
         week = parse_week(args[0] if args else None, _today(services.settings))
+    except FutureWeek as exc:
+        await message.reply_text(t.SUMMARY_FUTURE_WEEK.format(week=exc.week, current=exc.current))
+        return
+    except WeekOutOfRange:
+        await message.reply_text(t.SUMMARY_WEEK_OUT_OF_RANGE.format(first=MIN_YEAR, last=MAX_YEAR))
+        return
     except InvalidWeek:
         await message.reply_text(t.SUMMARY_BAD_WEEK.format(week=args[0][:20]))
         return
@@ -143,7 +207,8 @@ async def send_weekly_summaries(bot: Any, services: Services, week: IsoWeek) -> 
 
     Each admin's text is committed to the outbox on its own (dedupe key per week and admin);
     the process whose insert wins sends that admin the text (through the outbox, first), the
-    chart and the workbook.
+    chart and the workbook. A part that failed to render is left out; whatever goes wrong
+    with one admin is logged and the next admin is served.
     """
     admins = sorted(services.settings.admin_ids)
     keys = {admin: summary_dedupe_key(week, admin) for admin in admins}
@@ -155,14 +220,20 @@ async def send_weekly_summaries(bot: Any, services: Services, week: IsoWeek) -> 
     text = t.SUMMARY_SCHEDULED_INTRO + "\n\n" + report.text
     sent: list[int] = []
     for admin in pending:
-        if not await services.db.run(_queue_text, chat_id=admin, text=text, key=keys[admin]):
+        try:
+            queued = await services.db.run(_queue_text, chat_id=admin, text=text, key=keys[admin])
+        except Exception as exc:
+            log.error("weekly summary of %s not queued for an admin: %s", week, type(exc).__name__)
+            continue
+        if not queued:
             continue  # another process (or an earlier run) got there first
         sent.append(admin)
-        await drain(bot, services.db)  # the text first, through the outbox
         try:
-            await _send_attachments(bot, admin, report)
-        except TelegramError as exc:
-            log.warning("weekly summary attachments for an admin failed: %s", type(exc).__name__)
+            await drain(bot, services.db)  # the text first, through the outbox
+        except Exception as exc:
+            # The text stays queued: the outbox worker delivers it later.
+            log.warning("outbox drain after a weekly summary failed: %s", type(exc).__name__)
+        await _send_attachments(bot, admin, report)
     log.info("weekly summary of %s sent to %d admin(s)", week, len(sent))
     return sent
 
@@ -241,6 +312,10 @@ def merge_and_notify(
     if role is Role.STAFF:
         _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
         organisation_id = organisation.id
+    # Both numbers are looked up first (keep, then merge), so that a refusal names the one
+    # missing; the followers must be read before the merge moves them.
+    existing_request(session, keep)
+    existing_request(session, merge)
     followers = follower_chat_ids(session, merge)
     result = merge_requests(
         session,
@@ -271,13 +346,12 @@ def _merge_refusal(exc: Exception, keep: int, merge: int) -> str:
         if exc.reason == "keep_closed":
             return t.MERGE_KEEP_CLOSED.format(number=keep)
         return t.MERGE_MERGE_CLOSED.format(number=merge)
-    if isinstance(exc, NotFound):
-        missing = merge if f"#{merge}" in str(exc) else keep
-        return t.MERGE_NOT_FOUND.format(number=missing)
+    if isinstance(exc, RequestNotFound):
+        return t.MERGE_NOT_FOUND.format(number=exc.number)
+    if isinstance(exc, MergeNotAllowed):
+        return t.MERGE_OUT_OF_SCOPE.format(number=exc.number)
     if isinstance(exc, NotAllowed):
-        text = str(exc)
-        number = merge if f"#{merge}" in text else keep
-        return t.MERGE_OUT_OF_SCOPE.format(number=number) if "#" in text else t.MERGE_NOT_ALLOWED
+        return t.MERGE_NOT_ALLOWED
     raise exc
 
 

@@ -17,6 +17,13 @@ SUMMARY_USAGE = (
     "/summary 2026-W47 指定的一周（年-W周数）"
 )
 SUMMARY_BAD_WEEK = "没看懂「{week}」是哪一周。" + "\n" + SUMMARY_USAGE
+SUMMARY_FUTURE_WEEK = "{week} 还没有到（本周是 {current}），只能查看本周和以前的周报。"
+SUMMARY_WEEK_OUT_OF_RANGE = "只能查看 {first} 年到 {last} 年之间的周报。" + "\n" + SUMMARY_USAGE
+# Appended to the text when the chart or the workbook could not be made this time.
+SUMMARY_PARTS_MISSING = "⚠️ 这次{parts}没能生成，文字部分不受影响；可稍后发送 /summary {week} 再试。"
+SUMMARY_PART_CHART = "图表"
+SUMMARY_PART_WORKBOOK = "Excel 明细"
+SUMMARY_PARTS_JOIN = "和"
 SUMMARY_WORKING = "正在生成 {week} 的需求周报，请稍等…"
 SUMMARY_PHOTO_CAPTION = "{week} 各类需求：本周与上周对比，以及近四周走势"
 SUMMARY_DOCUMENT_CAPTION = "{week} 需求周报明细（Excel），可直接转发"
@@ -207,9 +214,13 @@ NOTES = (
     "积压：周末（当前周为统计时刻）仍处于待受理、已签收或处理中的需求；超时按工作日时限计算。",
     "及时签收率：本周签收的需求中，自进入待受理队列起在时限（{claim} 个工作日，"
     "紧急 {urgent} 小时）内签收的比例。",
-    "办结率：本周办结 ÷（本周办结 + 周末仍在办）。满意度：平均评分与居民反馈「已解决」的比例。",
-    "签收用时：本周签收的需求自进入待受理队列起的小时数；办结用时：本周办结的需求自提交起的"
-    "小时数（均为中位数与第 90 百分位）。重开的需求重新计算签收用时。",
+    "签收、办结：本周内的每一次签收（含管理员指派）和办结，记在当时的组织名下；"
+    "之后的退回、超时收回或重开不改变已经过去的周。",
+    "办结率：本周办结 ÷（本周办结 + 周末仍在办）。满意度：本周收到的居民评分的平均值与"
+    "反馈「已解决」的比例，记在被评价的那次办结的组织名下（反馈「未解决」即重开）。",
+    "签收用时：每次签收自需求进入待受理队列（提交，或退回、重开）起的小时数；办结用时：每次办结"
+    "自促成它的那次签收起的小时数（均为中位数与第 90 百分位）。",
+    "「我也遇到了」次数：居民本周点按的次数；被合并需求的居民计入涉及居民，但不算点按。",
     "多人反映：被合并、被「我也遇到了」或内容相近（同社区、同类别）的需求归为一组。",
     "关键词：每类最多取本周最近 {sample} 条需求计算。",
 )
@@ -217,6 +228,8 @@ NOTES = (
 # --- Open311 / CSV export --------------------------------------------------------------------
 
 STATUS_NOTE_MERGED = "已合并到 #{number}"
+# GeoReport v2 `group` of every service (categories.csv has no grouping of its own).
+OPEN311_GROUP = "社区服务需求"
 
 # --- /merge ----------------------------------------------------------------------------------
 

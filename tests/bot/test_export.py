@@ -12,6 +12,7 @@ import pytest
 from bot.export import EXTRA_CSV_FIELDS, ExportFormat, export_week
 from nlp.categories import category_name
 from storage.db import Database
+from storage.models import ServiceRequest
 from tests.storage.summary_data import TZ, WEEK, build
 
 # The service request fields of the GeoReport v2 specification ("GET Service Requests").
@@ -117,3 +118,78 @@ def test_empty_week_exports_nothing(db: Database, ids: dict[str, int]) -> None:
 def test_unknown_format_is_refused(db: Database) -> None:
     with db.session() as s, pytest.raises(ValueError):
         export_week(s, week=WEEK, tz=TZ, fmt="xml", category_name=category_name)
+
+
+# --- formulas in the CSV -------------------------------------------------------------------------
+
+
+def test_csv_neutralises_formulas(db: Database, ids: dict[str, int]) -> None:
+    """A text a spreadsheet would run (= + - @, tab, CR first) gets a leading ' (OWASP)."""
+    from dataclasses import replace
+
+    from bot.export import csv_text
+    from storage.summary import Limits, week_requests
+
+    link = '=HYPERLINK("http://evil.example","点我")'
+    with db.session() as s:
+        rows = week_requests(s, week=WEEK, tz=TZ)
+    rows[0] = replace(rows[0], text=link, community="+玉林社区", building="-3栋", organisation="@X")
+    rows[1] = replace(rows[1], text="\t=1+1", building="\r=2")
+    text = csv_text(rows, tz=TZ, category_name=category_name, limits=Limits(tz=TZ))
+    records = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    first, second = records[0], records[1]
+    assert first["description"] == "'" + link
+    assert (first["community"], first["building"]) == ("'+玉林社区", "'-3栋")
+    assert (first["address"], first["agency_responsible"]) == ("'+玉林社区 -3栋", "'@X")
+    assert (second["description"], second["building"]) == ("'\t=1+1", "'\r=2")
+    # Plain values are left as they are: dates, numbers, and texts that are not formulas.
+    assert first["requested_datetime"] == "2026-11-16T09:00:00+08:00"
+    assert records[2]["description"] == "3栋电梯坏了好几天 电话138****5678"
+    for record in records:
+        for value in record.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+def test_open311_json_keeps_the_texts_as_they_are(db: Database, ids: dict[str, int]) -> None:
+    """JSON is data, not a spreadsheet: no quote is added there."""
+    with db.session() as s:
+        request = s.get(ServiceRequest, ids["r2"])
+        assert request is not None
+        request.original_text = "=1+1 电梯"
+        s.add(request)
+    r2 = next(r for r in _open311(db) if r["service_request_id"] == str(ids["r2"]))
+    assert r2["description"] == "=1+1 电梯"
+
+
+# --- the service list ----------------------------------------------------------------------------
+
+# The fields of a service in the GeoReport v2 specification ("GET Service List").
+GEOREPORT_V2_SERVICE_FIELDS = [
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+]
+
+
+def test_services_list(db: Database, ids: dict[str, int]) -> None:
+    from nlp.categories import load_categories
+
+    with db.session() as s:
+        text = export_week(s, week=WEEK, tz=TZ, fmt="open311-services", category_name=category_name)
+    services = json.loads(text)
+    assert isinstance(services, list)
+    assert [service["service_code"] for service in services] == [c.code for c in load_categories()]
+    for service in services:
+        assert list(service) == GEOREPORT_V2_SERVICE_FIELDS
+        assert (service["metadata"], service["type"]) == (False, "realtime")
+    repairs = next(service for service in services if service["service_code"] == "repairs")
+    assert repairs["service_name"] == "设施维修"
+    assert repairs["keywords"].split(",")[:3] == ["电梯", "路灯", "水管"]
+    assert "电梯" in repairs["description"]
+    # Every request's service_code is a service of the list.
+    codes = {service["service_code"] for service in services}
+    assert {r["service_code"] for r in _open311(db)} <= codes

@@ -273,3 +273,166 @@ async def test_summary_job_waits_for_the_summary_time(
         await handler.summary_job(context)  # type: ignore[arg-type]
     assert sent == [WEEK]
     assert time(9, 0) == time(*map(int, summary_bot.settings.summary_time.split(":")))
+
+
+# --- weeks out of range, in the future -------------------------------------------------------
+
+
+async def test_summary_refuses_extreme_and_future_weeks(summary_bot: BotHarness) -> None:
+    admin = summary_bot.admin
+    out_of_range = t.SUMMARY_WEEK_OUT_OF_RANGE.format(first=2000, last=2100)
+    for week in ("9999-W52", "0001-W01"):
+        await admin.send(f"/summary {week}")
+        assert (await admin.next()).text == out_of_range, week
+    this_week = IsoWeek.of(datetime.now(summary_bot.settings.tz).date())
+    next_week = this_week.shift(1)
+    await admin.send(f"/summary {next_week}")
+    assert (await admin.next()).text == t.SUMMARY_FUTURE_WEEK.format(
+        week=next_week, current=this_week
+    )
+    assert await admin.settle(quiet=0.3) == []  # no chart, no workbook, no error notice
+
+
+# --- what residents wrote -------------------------------------------------------------------------
+
+
+async def test_summary_of_rows_with_control_characters_and_formulas(
+    summary_bot: BotHarness,
+) -> None:
+    """Rows filed before intake cleaned them: the three parts still arrive, no formula."""
+    with summary_bot.db.session() as s:
+        ids = build(s)
+        r1 = s.get(ServiceRequest, ids["r1"])
+        assert r1 is not None
+        r1.original_text = '=HYPERLINK("http://evil.example")\x07电梯\x1b坏了'
+        r1.building = "3\x0b栋"
+        s.add(r1)
+    await summary_bot.admin.send("/summary 2026-W47")
+    text, photo, document = await _three(summary_bot.admin)
+    assert text.text is not None and "本周新需求 5 件" in text.text
+    assert "\x07" not in text.text and "\x1b" not in text.text
+    _check_attachments(photo, document)
+    assert document.file_bytes is not None
+    sheet = load_workbook(io.BytesIO(document.file_bytes))[t.SHEET_REQUESTS]
+    cell = sheet.cell(2, len(t.REQUEST_HEADERS))
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil.example")电梯坏了', "s")
+
+
+# --- /merge names the right request ---------------------------------------------------------------
+
+
+def _file_in(bot: BotHarness, telegram_id: int, text: str, community: str) -> int:
+    new = store.NewRequest(
+        original_text=text,
+        normalised_text=text,
+        predicted_category="repairs",
+        predicted_confidence=0.9,
+        category="repairs",
+        community=community,
+        building=None,
+    )
+    with bot.db.session() as s:
+        number = store.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
+    assert number is not None
+    return number
+
+
+async def test_merge_refusals_name_the_right_request(summary_bot: BotHarness) -> None:
+    """#1 is inside "#11" and "#12": the refusal says which request, from the error's field."""
+    first = _file_in(summary_bot, RESIDENT, "望江3栋路灯坏了", "望江社区")
+    others = [_file_in(summary_bot, 5_000_000_200 + i, f"第{i}件事", "玉林社区") for i in range(10)]
+    eleventh, missing = others[-1], int(f"{first}2")
+    assert str(eleventh).startswith(str(first)) and missing > eleventh
+    admin = summary_bot.admin
+    for command in (f"/merge {missing} {first}", f"/merge {first} {missing}"):
+        await admin.send(command)
+        assert (await admin.next()).text == t.MERGE_NOT_FOUND.format(number=missing), command
+    with summary_bot.db.session() as s:
+        wangjiang = Organisation(name="望江服务中心", communities=["望江社区"])
+        s.add(wangjiang)
+        s.flush()
+        assert wangjiang.id is not None
+        s.add(Staff(telegram_id=STAFF, display_name="社工", organisation_id=wangjiang.id))
+    staff = summary_bot.user(STAFF, "社工")
+    for command in (f"/merge {eleventh} {first}", f"/merge {first} {eleventh}"):
+        await staff.send(command)
+        assert (await staff.next()).text == t.MERGE_OUT_OF_SCOPE.format(number=eleventh), command
+
+
+# --- the weekly job when something fails ----------------------------------------------------------
+
+OTHER_ADMIN = ADMIN_ID + 1
+
+
+class _FailingFor:
+    """The bot, except that sending a photo or a document to `chat_id` raises."""
+
+    def __init__(self, bot: Any, chat_id: int) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+    async def send_photo(self, chat_id: int, *args: Any, **kwargs: Any) -> Any:
+        if chat_id == self._chat_id:
+            raise RuntimeError("not a TelegramError")
+        return await self._bot.send_photo(chat_id, *args, **kwargs)
+
+    async def send_document(self, chat_id: int, *args: Any, **kwargs: Any) -> Any:
+        if chat_id == self._chat_id:
+            raise RuntimeError("not a TelegramError")
+        return await self._bot.send_document(chat_id, *args, **kwargs)
+
+
+def _two_admins(bot: BotHarness) -> Any:
+    from dataclasses import replace
+
+    services = bot.app.bot_data.services
+    settings = services.settings.model_copy(
+        update={"admin_ids": frozenset({ADMIN_ID, OTHER_ADMIN})}
+    )
+    return replace(services, settings=settings)
+
+
+async def test_a_chart_that_fails_still_sends_text_and_workbook(
+    summary_bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with summary_bot.db.session() as s:
+        build(s)
+
+    def broken_chart(*args: Any) -> bytes:
+        raise ValueError("居民写的 3栋电梯坏了 13812345678")
+
+    monkeypatch.setattr(handler, "render_chart", broken_chart)
+    other = summary_bot.user(OTHER_ADMIN, "另一位管理员")
+    services = _two_admins(summary_bot)
+    sent = await handler.send_weekly_summaries(summary_bot.app.bot, services, WEEK)
+    assert sent == [ADMIN_ID, OTHER_ADMIN]
+    missing = t.SUMMARY_PARTS_MISSING.format(parts=t.SUMMARY_PART_CHART, week=WEEK)
+    for admin in (summary_bot.admin, other):
+        text, document = await admin.next(15), await admin.next(15)
+        assert text.text is not None and text.text.startswith(t.SUMMARY_SCHEDULED_INTRO)
+        assert "本周新需求 5 件" in text.text and missing in text.text
+        assert document.kind == "document" and document.file_bytes is not None
+        assert await admin.settle(quiet=0.3) == []
+    assert "13812345678" not in caplog.text and "电梯" not in caplog.text
+    assert "ValueError" in caplog.text
+
+
+async def test_one_admins_failed_send_does_not_stop_the_next(summary_bot: BotHarness) -> None:
+    with summary_bot.db.session() as s:
+        build(s)
+    other = summary_bot.user(OTHER_ADMIN, "另一位管理员")
+    services = _two_admins(summary_bot)
+    bot = _FailingFor(summary_bot.app.bot, ADMIN_ID)  # the first admin served
+    assert await handler.send_weekly_summaries(bot, services, WEEK) == [ADMIN_ID, OTHER_ADMIN]
+    first = await summary_bot.admin.next(15)
+    assert first.text is not None and first.text.startswith(t.SUMMARY_SCHEDULED_INTRO)
+    assert await summary_bot.admin.settle(quiet=0.3) == []
+    text, photo, document = await _three(other)
+    assert text.text is not None and text.text.startswith(t.SUMMARY_SCHEDULED_INTRO)
+    _check_attachments(photo, document)
+    # Both texts went through the outbox once; a rerun sends nothing.
+    assert await handler.send_weekly_summaries(bot, services, WEEK) == []
+    assert sorted(r.chat_id for r in _summary_rows(summary_bot)) == [ADMIN_ID, OTHER_ADMIN]

