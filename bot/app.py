@@ -13,6 +13,7 @@ from bot import notifier, texts
 from bot.context import BotData, Context, Services
 from bot.handlers import admin, guards, resident, staff
 from bot.handlers import summary as summary_handlers
+from bot.logs import describe_failure
 from bot.settings import Settings, SettingsError
 from nlp.categories import load_categories
 from nlp.classifier import Classifier
@@ -113,7 +114,10 @@ def build_application(
 async def on_error(update: object, context: Context) -> None:
     """Log the failure (no user text, no update dump) and apologise to the user."""
     number = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed", number, exc_info=context.error)
+    if context.error is None:
+        log.error("update %s failed", number)
+    else:
+        log.error("update %s failed: %s", number, describe_failure(context.error))
     if isinstance(update, Update):
         if update.callback_query is not None:
             try:

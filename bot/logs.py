@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "sqlalchemy", "apscheduler", "aiohttp")
 _TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
@@ -49,3 +50,28 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None
     # our own loggers (bot, storage, nlp) log request numbers only.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The exception's type and frames, for the log, without messages that may quote a resident.
+
+    An exception's message can carry whatever the code had at hand (openpyxl quotes the cell it
+    refused, a ValueError the text it could not parse). Only the messages of database errors
+    (their statement, parameters hidden by the engine) and of the Bot API are kept.
+    """
+    from sqlalchemy.exc import DBAPIError
+    from telegram.error import TelegramError
+
+    lines: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(lines) < 200:
+        if isinstance(current, DBAPIError | TelegramError):
+            headline = f"{type(current).__name__}: {current}"
+        else:
+            headline = f"{type(current).__module__}.{type(current).__name__} (message withheld)"
+        lines.append(headline)
+        lines.extend(line.rstrip() for line in traceback.format_tb(current.__traceback__))
+        current = current.__cause__ or current.__context__
+        if current is not None:
+            lines.append("caused by / while handling:")
+    return "\n".join(lines)

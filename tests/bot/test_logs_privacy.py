@@ -211,5 +211,36 @@ async def test_error_handler_log_has_no_text_or_phone(
     await token_bot.stop()
     failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures, "the error handler logged nothing"
-    assert all(r.exc_info for r in failures)  # the traceback is kept ...
+    assert all("_failing_submit" in r.getMessage() for r in failures)  # the frames are kept
     assert [_forbidden(_record_text(r)) for r in failures] == [[]] * len(failures)  # ... clean
+
+
+def _failing_with_the_text_in_the_message(session: Session, **kwargs: Any) -> int:
+    raise ValueError(f"could not file {kwargs['new'].original_text!r}")
+
+
+async def test_an_exception_quoting_the_text_is_logged_without_it(
+    token_bot: BotHarness,
+    every_logger_at_debug: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lifecycle, "file_and_announce", _failing_with_the_text_in_the_message)
+    await token_bot.start()
+    resident = token_bot.user(RESIDENT, "王阿姨")
+    await resident.send(TEXT)
+    guess = await resident.next()
+    if not any("确认" in b and "设施维修" in b for b in guess.buttons):
+        await resident.press("其他类别")
+        await resident.next()
+    await resident.press("设施维修")
+    await _until(resident, "社区")
+    await resident.send("玉林社区")
+    await resident.next()
+    await resident.press("跳过")
+    await resident.next()
+    await resident.press("提交")
+    assert await resident.expect_answer() == texts.ERROR
+    await token_bot.stop()
+    failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
+    assert failures and all("ValueError (message withheld)" in r.getMessage() for r in failures)
+    assert [_forbidden(_record_text(r)) for r in failures] == [[]] * len(failures)
