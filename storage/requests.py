@@ -6,14 +6,17 @@ transaction (see `storage.db.Database.session`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.errors import InvalidState, LimitReached, NotFound
+from nlp.normalize import normalise
+from storage.errors import DomainError, InvalidState, LimitReached, NotFound
 from storage.models import (
     ActorKind,
     Correction,
@@ -27,6 +30,7 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
+from storage.outbox import KIND_CARD, KIND_CARD_EDIT, insert_once
 
 
 def get_or_create_resident(session: Session, *, telegram_id: int, display_name: str) -> Resident:
@@ -56,31 +60,162 @@ def find_resident(session: Session, *, telegram_id: int) -> Resident | None:
     return session.exec(select(Resident).where(Resident.telegram_id == telegram_id)).first()
 
 
+# --- what residents type ------------------------------------------------------------------
+
+# C0 and C1 control characters, DEL included, except tab and newline: PostgreSQL text cannot
+# hold NUL, and the others (terminal escapes, bells) carry no meaning in a resident's message.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BUILDING_RE = re.compile(r"([0-9一二三四五六七八九十百零两]+\s*(?:栋|幢|号楼|楼|单元|号院).*)$")
+MAX_PLACE = 100
+MAX_CONTACT = 200
+
+
+def clean_text(text: str) -> str:
+    """The resident's words as typed, without control characters (tab and newline stay)."""
+    return _CONTROL_RE.sub("", text.replace("\r\n", "\n"))
+
+
+def clean_contact(text: str) -> str:
+    """A phone number or short note: no control characters, spaces collapsed, bounded."""
+    return " ".join(clean_text(text).split())[:MAX_CONTACT]
+
+
+def split_place(text: str) -> tuple[str, str | None]:
+    """Split '玉林社区 3栋2单元' into community and building; the building is optional."""
+    text = " ".join(text.split())
+    parts = text.split(" ", 1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    match = _BUILDING_RE.search(text)
+    if match and match.start() > 0:
+        return text[: match.start()].strip(",，"), match.group(1).strip()
+    return text, None
+
+
+def clean_place(text: str) -> str:
+    """A place in canonical form: Simplified, half-width, no control or invisible characters.
+
+    So that '玉林社區 3棟', '玉林社区\u200b 3栋' and '玉林社区３栋' are one place (nlp.normalize
+    drops control, zero-width and bidi formatting characters and folds width and script).
+    """
+    return normalise(clean_text(text))
+
+
+def parse_place(text: str) -> tuple[str, str | None]:
+    """Community and building from what the resident typed, normalised (see clean_place)."""
+    return split_place(clean_place(text))
+
+
 # --- drafts -------------------------------------------------------------------------------
+
+# A draft untouched this long is abandoned: the resident's next message starts a new need.
+DRAFT_TTL = timedelta(hours=12)
+
+
+class DraftChanged(DomainError):
+    """Another update (perhaps in another bot process) wrote the draft since it was read."""
 
 
 def load_draft(session: Session, *, telegram_id: int) -> Draft | None:
     return session.get(Draft, telegram_id)
 
 
-def save_draft(session: Session, *, telegram_id: int, step: str, data: dict[str, Any]) -> Draft:
-    """Create or advance the draft, bumping its version so older buttons go stale."""
+def current_draft(
+    session: Session,
+    *,
+    telegram_id: int,
+    now: datetime | None = None,
+    ttl: timedelta = DRAFT_TTL,
+) -> tuple[Draft | None, bool]:
+    """The draft a new message continues, and whether an abandoned one was just discarded.
+
+    A draft untouched for longer than `ttl` is deleted (unless another update touched it
+    meanwhile) and `(None, True)` returned: the message starts a new need.
+    """
     draft = session.get(Draft, telegram_id)
     if draft is None:
-        draft = Draft(telegram_id=telegram_id, step=step, data=dict(data), version=1)
-    else:
-        draft.step = step
-        draft.data = dict(data)
-        draft.version += 1
-        draft.updated_at = utcnow()
-    session.add(draft)
-    session.flush()
-    return draft
+        return None, False
+    now = now or utcnow()
+    if now - draft.updated_at <= ttl:
+        return draft, False
+    session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft.version
+        )
+    )
+    return None, True
+
+
+def _insert_draft(session: Session, draft: Draft) -> bool:
+    """Insert a new draft row; False when another transaction inserted one first.
+
+    SQLite serialises writers (BEGIN IMMEDIATE), so the caller's check that no row exists
+    still holds; on PostgreSQL a concurrent insert shows as a unique violation, caught in a
+    SAVEPOINT so that the caller's transaction carries on.
+    """
+    statement = sa.insert(Draft).values(
+        telegram_id=draft.telegram_id,
+        step=draft.step,
+        version=draft.version,
+        data=draft.data,
+        updated_at=draft.updated_at,
+    )
+    return insert_once(session, statement)
+
+
+def save_draft(
+    session: Session,
+    *,
+    telegram_id: int,
+    step: str,
+    data: dict[str, Any],
+    expect_version: int | None = None,
+) -> Draft:
+    """Create or advance the draft, bumping its version so older buttons go stale.
+
+    With `expect_version` (the version the caller read; 0 when it found no draft) the write
+    is a compare-and-set: `DraftChanged` when another update wrote the draft in between, so
+    that the caller reads it again instead of overwriting what that update kept. Without it
+    the last write wins; either way a concurrent first insert does not fail.
+    """
+    for _attempt in range(2):
+        current = session.exec(
+            select(Draft)
+            .where(col(Draft.telegram_id) == telegram_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        found = current.version if current is not None else 0
+        if expect_version is not None and found != expect_version:
+            raise DraftChanged(f"draft is at version {found}, not {expect_version}")
+        now = utcnow()
+        if current is not None:
+            current.step = step
+            current.data = dict(data)
+            current.version = found + 1
+            current.updated_at = now
+            session.add(current)
+            session.flush()
+            return current
+        draft = Draft(
+            telegram_id=telegram_id, step=step, data=dict(data), version=1, updated_at=now
+        )
+        if _insert_draft(session, draft):
+            return draft
+        if expect_version is not None:
+            raise DraftChanged("draft created by another update")
+    raise DraftChanged("draft created and changed by other updates")
 
 
 def delete_draft(session: Session, *, telegram_id: int) -> bool:
     result = session.execute(sa.delete(Draft).where(col(Draft.telegram_id) == telegram_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def start_over(session: Session, *, telegram_id: int, display_name: str) -> bool:
+    """/start: make sure the resident exists and drop any unfinished draft (True if one was)."""
+    get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
+    return delete_draft(session, telegram_id=telegram_id)
 
 
 # --- filing -------------------------------------------------------------------------------
@@ -341,8 +476,9 @@ def forget_resident(session: Session, *, telegram_id: int) -> int:
     """Erase a resident's personal data; keep their requests, anonymised, for statistics.
 
     Kept: category, community, status, times, ratings. Erased: name, texts, building, contact,
-    photo, location, draft, corrections made from their texts, unsent messages to them. The
-    resident row loses its Telegram id (a negative surrogate keeps the foreign keys valid).
+    photo, location, draft, corrections made from their texts, every message to them (sent or
+    not) and the outbox's copies of staff cards quoting their words (`_forget_notifications`).
+    The resident row loses its Telegram id (a negative surrogate keeps the foreign keys valid).
     Returns how many requests were anonymised.
     """
     resident = find_resident(session, telegram_id=telegram_id)
@@ -370,11 +506,7 @@ def forget_resident(session: Session, *, telegram_id: int) -> int:
         .where(col(RequestEvent.actor_id) == telegram_id)
         .values(actor_id=None)
     )
-    session.execute(
-        sa.delete(Notification).where(
-            col(Notification.chat_id) == telegram_id, col(Notification.sent_at).is_(None)
-        )
-    )
+    _forget_notifications(session, telegram_id=telegram_id, request_ids=request_ids)
     delete_draft(session, telegram_id=telegram_id)
     resident.telegram_id = -resident.id
     resident.display_name = ""
@@ -383,6 +515,52 @@ def forget_resident(session: Session, *, telegram_id: int) -> int:
     resident.forgotten_at = utcnow()
     session.add(resident)
     return int(count)
+
+
+def _forget_notifications(
+    session: Session, *, telegram_id: int, request_ids: SelectOfScalar[Any]
+) -> None:
+    """Erase what the outbox keeps of a resident's words; call after anonymising requests.
+
+    Messages to them go, sent or not. Staff cards of their requests (and the edits that close
+    them) quote the request's text: they are rendered again from the anonymised request, so
+    a card still waiting to be sent stays useful. Other messages about their requests that
+    were already sent (or given up) keep only a placeholder.
+    """
+    # Imported here: lifecycle builds on this module.
+    from storage.lifecycle import card_closed_text, card_text
+
+    session.execute(sa.delete(Notification).where(col(Notification.chat_id) == telegram_id))
+    card_kinds = (KIND_CARD, KIND_CARD_EDIT)
+    carded = select(Notification.request_id).where(col(Notification.kind).in_(card_kinds))
+    requests = session.exec(
+        select(ServiceRequest)
+        .where(col(ServiceRequest.id).in_(request_ids), col(ServiceRequest.id).in_(carded))
+        .execution_options(populate_existing=True)
+    ).all()
+    for request in requests:
+        for kind, text in (
+            (KIND_CARD, card_text(request)),
+            (KIND_CARD_EDIT, card_closed_text(session, request=request)),
+        ):
+            session.execute(
+                sa.update(Notification)
+                .where(col(Notification.request_id) == request.id, col(Notification.kind) == kind)
+                .values(text=text)
+                .execution_options(synchronize_session=False)
+            )
+    session.execute(
+        sa.update(Notification)
+        .where(
+            col(Notification.request_id).in_(request_ids),
+            col(Notification.kind).not_in(card_kinds),
+            sa.or_(
+                col(Notification.sent_at).is_not(None), col(Notification.failed_at).is_not(None)
+            ),
+        )
+        .values(text=ERASED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_once(session: Session, *, key: str) -> bool:

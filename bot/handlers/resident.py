@@ -3,13 +3,20 @@
 The conversation state is the resident's `Draft` row (see storage.requests), so a resident
 half-way through continues where they were after the bot restarts. Button data carries the
 draft's version: a button from an older step is recognised as stale. Diagram: resident.mmd.
+
+PTB runs updates concurrently, so one resident's updates are handled one at a time (a lock per
+resident, `one_at_a_time`): a photo and a phone number sent together both reach the draft.
+Draft writes are compare-and-set on its version, so a write by another bot process in between
+is noticed (`DraftChanged`) and the update is handled again, once, from the new draft.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
-import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -19,7 +26,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import texts
 from bot.context import Context, Services
-from bot.handlers.common import inline, main_keyboard, parse_number
+from bot.handlers.common import KeyboardWords, UserLocks, inline, main_keyboard, parse_number
 from bot.texts import summary as dup_texts
 from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
@@ -27,6 +34,7 @@ from storage import duplicates, lifecycle
 from storage import requests as store
 from storage.errors import InvalidState, LimitReached, NotAllowed, NotFound
 from storage.models import Draft
+from storage.requests import MAX_PLACE, split_place
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +44,54 @@ STEP_COMMUNITY = "community"
 STEP_DUPLICATE = "duplicate"
 STEP_EXTRAS = "extras"
 STEP_CONFIRM = "confirm"
+STEPS = (STEP_CATEGORY, STEP_COMMUNITY, STEP_DUPLICATE, STEP_EXTRAS, STEP_CONFIRM)
+# What a resident may add at any step; kept when they describe the need again.
+ATTACHMENTS = ("photo", "latitude", "longitude", "contact")
 
 PREFIX = "d"
-MAX_PLACE = 100
-MAX_CONTACT = 200
-_BUILDING_RE = re.compile(r"([0-9一二三四五六七八九十百零两]+\s*(?:栋|幢|号楼|楼|单元|号院).*)$")
+
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+_locks = UserLocks()
+
+
+def one_at_a_time(callback: Callback) -> Callback:
+    """Run `callback` under the resident's lock; once more if another process changed the draft.
+
+    Take no other await before the lock: the lock is fair, so updates keep their order.
+    """
+
+    @functools.wraps(callback)
+    async def locked(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None:
+            await callback(update, context)
+            return
+        async with _locks(user.id):
+            try:
+                await callback(update, context)
+            except store.DraftChanged:
+                log.info("draft changed meanwhile (update %s): handled again", update.update_id)
+                await callback(update, context)
+
+    return locked
 
 
 def _data(draft: Draft, action: str, arg: str = "") -> str:
     return f"{PREFIX}:{draft.version}:{action}" + (f":{arg}" if arg else "")
 
 
-def split_place(text: str) -> tuple[str, str | None]:
-    """Split '玉林社区 3栋2单元' into community and building; the building is optional."""
-    text = " ".join(text.split())
-    parts = text.split(" ", 1)
-    if len(parts) == 2:
-        return parts[0], parts[1]
-    match = _BUILDING_RE.search(text)
-    if match and match.start() > 0:
-        return text[: match.start()].strip(",，"), match.group(1).strip()
-    return text, None
+def _version(draft: Draft | None) -> int:
+    """The version a write expects to replace (0: no draft yet)."""
+    return draft.version if draft is not None else 0
+
+
+def _add_note(old: str | None, new: str) -> str:
+    """Add to the contact/补充 field without losing what the resident already gave."""
+    if not old or old == new:
+        return new
+    if new in old:
+        return old
+    return f"{old}；{new}"[: store.MAX_CONTACT]
 
 
 def _place(data: dict[str, Any]) -> str:
@@ -83,6 +118,7 @@ def _guess_view(services: Services, draft: Draft) -> tuple[str, Any]:
         ]
     else:
         text = texts.GUESS_UNSURE.format(excerpt=excerpt)
+        # The classifier's top 3 as buttons, then the full list.
         rows = [
             [(f"{i}. {services.category_name(label)}", _data(draft, "cat", label))]
             for i, (label, _p) in enumerate(data["top"], start=1)
@@ -99,12 +135,14 @@ def _category_list_view(services: Services, draft: Draft) -> tuple[str, Any]:
     return texts.PICK_CATEGORY.format(excerpt=texts.excerpt(draft.data["text"])), inline(rows)
 
 
-def _community_view(draft: Draft, last_place: str | None) -> tuple[str, Any]:
+def _community_view(
+    draft: Draft, last_place: str | None, text: str = texts.ASK_COMMUNITY
+) -> tuple[str, Any]:
     markup = None
     if last_place:
         label = texts.BTN_USE_LAST.format(place=last_place[:30])
         markup = inline([[(label, _data(draft, "last"))]])
-    return texts.ASK_COMMUNITY, markup
+    return text, markup
 
 
 def _extras_view(draft: Draft, note: str = texts.ASK_EXTRAS) -> tuple[str, Any]:
@@ -151,17 +189,19 @@ async def _edit(query: CallbackQuery, view: tuple[str, Any]) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
+@one_at_a_time
 async def start(update: Update, context: Context) -> None:
-    """Greet the resident and show the main keyboard."""
+    """Greet the resident, show the main keyboard and drop any unfinished draft."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     services = context.bot_data.services
-    await services.db.run(
-        store.get_or_create_resident, telegram_id=user.id, display_name=user.full_name
+    discarded = await services.db.run(
+        store.start_over, telegram_id=user.id, display_name=user.full_name
     )
+    welcome = texts.WELCOME.format(name=texts.excerpt(user.first_name, 20))
     await message.reply_text(
-        texts.WELCOME.format(name=texts.excerpt(user.first_name, 20)),
+        welcome + (texts.START_DISCARDED if discarded else ""),
         parse_mode=ParseMode.HTML,
         reply_markup=main_keyboard(),
     )
@@ -176,11 +216,15 @@ async def help_command(update: Update, context: Context) -> None:
     )
 
 
+@one_at_a_time
 async def new_request_button(update: Update, context: Context) -> None:
-    """Answer the 提交需求 keyboard button: ask for a description."""
-    if update.effective_message is None:
+    """Answer 提交需求: drop any unfinished draft, then ask for a description."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    await update.effective_message.reply_text(texts.ASK_DESCRIBE, reply_markup=main_keyboard())
+    discarded = await context.bot_data.services.db.run(store.delete_draft, telegram_id=user.id)
+    reply = (texts.DRAFT_DISCARDED + "\n" if discarded else "") + texts.ASK_DESCRIBE
+    await message.reply_text(reply, reply_markup=main_keyboard())
 
 
 async def my_requests(update: Update, context: Context) -> None:
@@ -210,6 +254,7 @@ async def my_requests(update: Update, context: Context) -> None:
     )
 
 
+@one_at_a_time
 async def cancel(update: Update, context: Context) -> None:
     """`/cancel` leaves the draft; `/cancel N` withdraws the resident's own open request N."""
     message, user = update.effective_message, update.effective_user
@@ -239,27 +284,47 @@ async def cancel(update: Update, context: Context) -> None:
         await message.reply_text(texts.CANCELLED_REQUEST.format(number=number))
 
 
-# --- free text, photo, location -----------------------------------------------------------
+# --- free text, photo, location, contact --------------------------------------------------
 
 
+async def _current_draft(message: Message, services: Services, telegram_id: int) -> Draft | None:
+    """The draft this message continues; an abandoned one is dropped, and the resident told."""
+    draft, expired = await services.db.run(store.current_draft, telegram_id=telegram_id)
+    if expired:
+        await message.reply_text(texts.DRAFT_EXPIRED)
+    return draft
+
+
+async def _last_place(services: Services, telegram_id: int) -> str | None:
+    """The place of the resident's previous request, offered as 用上次的."""
+    resident = await services.db.run(store.find_resident, telegram_id=telegram_id)
+    if resident is None:
+        return None
+    return " ".join(p for p in (resident.community, resident.building) if p) or None
+
+
+@one_at_a_time
 async def on_text(update: Update, context: Context) -> None:
     """Route free text by the draft's step: a new need, the place, or a contact."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.text is None:
         return
     services = context.bot_data.services
-    # PostgreSQL text cannot hold NUL; it carries no meaning in a resident's message.
-    text = message.text.replace("\x00", "")
-    draft = await services.db.run(store.load_draft, telegram_id=user.id)
+    text = store.clean_text(message.text)
+    draft = await _current_draft(message, services, user.id)
     if draft is not None and draft.step == STEP_COMMUNITY:
         await _take_place(message, services, user.id, draft, text)
     elif draft is not None and draft.step == STEP_EXTRAS:
-        contact = " ".join(text.split())[:MAX_CONTACT]
+        contact = store.clean_contact(text)
+        if not contact:
+            await _send(message, _extras_view(draft))
+            return
         draft = await services.db.run(
             store.save_draft,
             telegram_id=user.id,
             step=STEP_EXTRAS,
-            data={**draft.data, "contact": contact},
+            data={**draft.data, "contact": _add_note(draft.data.get("contact"), contact)},
+            expect_version=draft.version,
         )
         await _send(message, _extras_view(draft, texts.CONTACT_RECEIVED))
     elif draft is not None and draft.step == STEP_CONFIRM:
@@ -268,40 +333,66 @@ async def on_text(update: Update, context: Context) -> None:
     elif draft is not None and draft.step == STEP_DUPLICATE:
         await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
     else:
-        await _take_need(message, services, user.id, text, replacing=draft is not None)
+        await _take_need(message, services, user.id, text, draft=draft)
 
 
 async def _take_need(
-    message: Message, services: Services, telegram_id: int, text: str, *, replacing: bool
+    message: Message,
+    services: Services,
+    telegram_id: int,
+    text: str,
+    *,
+    draft: Draft | None,
+    photo: str | None = None,
 ) -> None:
+    """Classify a (new) description and offer its category; attachments given so far stay."""
     normalised = normalise(text)
     if not has_content(normalised):
         await message.reply_text(texts.EMPTY_TEXT, reply_markup=main_keyboard())
         return
     result = await asyncio.to_thread(services.classifier.classify, text)
+    kept: dict[str, Any] = {}
+    if draft is not None and draft.step == STEP_CATEGORY:
+        kept = {k: v for k, v in draft.data.items() if k in ATTACHMENTS}
+    if photo is not None:
+        kept["photo"] = photo
     data = {
         "text": text,
         "normalised": normalised,
         "predicted": result.label,
         "confidence": result.confidence,
-        "confident": result.confident and services.is_category(result.label),
+        # The configured threshold decides (CONFIDENCE_THRESHOLD), whatever model is loaded.
+        "confident": result.confidence >= services.settings.confidence_threshold
+        and services.is_category(result.label),
         "top": [list(item) for item in result.top],
         "urgency": detect_urgency(normalised),
+        **kept,
     }
-    draft = await services.db.run(
-        store.save_draft, telegram_id=telegram_id, step=STEP_CATEGORY, data=data
+    saved = await services.db.run(
+        store.save_draft,
+        telegram_id=telegram_id,
+        step=STEP_CATEGORY,
+        data=data,
+        expect_version=_version(draft),
     )
-    if replacing:
+    if draft is not None:
         await message.reply_text(texts.TEXT_REPLACED)
-    await _send(message, _guess_view(services, draft))
+    await _send(message, _guess_view(services, saved))
 
 
 async def _take_place(
-    message: Message, services: Services, telegram_id: int, draft: Draft, raw: str
+    message: Message,
+    services: Services,
+    telegram_id: int,
+    draft: Draft,
+    raw: str,
+    *,
+    note: str = texts.ASK_EXTRAS,
 ) -> None:
-    place = " ".join(raw.split())
-    if not place:
-        await message.reply_text(texts.ASK_COMMUNITY, parse_mode=ParseMode.HTML)
+    """Take the community and building, then offer a neighbour's same need or the extras."""
+    place = store.clean_place(raw)
+    if not has_content(place):
+        await _send(message, _community_view(draft, await _last_place(services, telegram_id)))
         return
     if len(place) > MAX_PLACE:
         await message.reply_text(texts.COMMUNITY_TOO_LONG)
@@ -321,13 +412,18 @@ async def _take_place(
             telegram_id=telegram_id,
             step=STEP_DUPLICATE,
             data={**data, "duplicate": match.request_id},
+            expect_version=draft.version,
         )
         await _send(message, _duplicate_view(services, draft, match))
         return
     draft = await services.db.run(
-        store.save_draft, telegram_id=telegram_id, step=STEP_EXTRAS, data=data
+        store.save_draft,
+        telegram_id=telegram_id,
+        step=STEP_EXTRAS,
+        data=data,
+        expect_version=draft.version,
     )
-    await _send(message, _extras_view(draft))
+    await _send(message, _extras_view(draft, note))
 
 
 def _duplicate_view(
@@ -391,57 +487,142 @@ async def _support(
     await _edit(query, (reply, None))
 
 
+async def _attach(
+    message: Message,
+    services: Services,
+    telegram_id: int,
+    draft: Draft,
+    added: dict[str, Any],
+    *,
+    kept: str,
+    extras_note: str,
+) -> None:
+    """Keep a photo, location or contact in the draft and show its current step again.
+
+    Saving bumps the draft's version, so the step is shown anew with live buttons; `kept`
+    says what was received (`extras_note` at the extras step, where adding is the point).
+    """
+    draft = await services.db.run(
+        store.save_draft,
+        telegram_id=telegram_id,
+        step=draft.step,
+        data={**draft.data, **added},
+        expect_version=draft.version,
+    )
+    if draft.step == STEP_EXTRAS:
+        await _send(message, _extras_view(draft, extras_note))
+        return
+    if draft.step == STEP_CATEGORY:
+        text, markup = _guess_view(services, draft)
+    elif draft.step == STEP_COMMUNITY:
+        last = await _last_place(services, telegram_id)
+        text, markup = _community_view(draft, last, texts.ASK_COMMUNITY_IN_WORDS)
+    else:
+        text, markup = _confirm_view(services, draft)
+    await _send(message, (kept + "\n\n" + text, markup))
+
+
+@one_at_a_time
 async def on_photo(update: Update, context: Context) -> None:
-    """Attach a photo to the draft (its largest size's file id)."""
+    """Attach a photo (its largest size); a captioned photo with no draft is a new need."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or not message.photo:
         return
     services = context.bot_data.services
-    draft = await services.db.run(store.load_draft, telegram_id=user.id)
-    if draft is None or draft.step not in (STEP_EXTRAS, STEP_COMMUNITY):
-        await message.reply_text(texts.PHOTO_WITHOUT_DRAFT)
+    photo = message.photo[-1].file_id
+    caption = store.clean_text(message.caption or "")
+    described = has_content(normalise(caption))
+    draft = await _current_draft(message, services, user.id)
+    if draft is None or draft.step not in STEPS or (draft.step == STEP_CATEGORY and described):
+        if described:
+            await _take_need(message, services, user.id, caption, draft=draft, photo=photo)
+        else:
+            await message.reply_text(texts.PHOTO_WITHOUT_DRAFT)
         return
-    draft = await services.db.run(
-        store.save_draft,
-        telegram_id=user.id,
-        step=STEP_EXTRAS if draft.step == STEP_EXTRAS else draft.step,
-        data={**draft.data, "photo": message.photo[-1].file_id},
-    )
-    if draft.step == STEP_EXTRAS:
-        await _send(message, _extras_view(draft, texts.PHOTO_RECEIVED))
-    else:
-        await message.reply_text(
-            texts.PHOTO_RECEIVED.split("。")[0] + "。" + texts.ASK_COMMUNITY,
-            parse_mode=ParseMode.HTML,
+    if draft.step == STEP_DUPLICATE:
+        await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
+        return
+    added: dict[str, Any] = {"photo": photo}
+    if draft.step == STEP_EXTRAS and store.clean_contact(caption):
+        added["contact"] = _add_note(draft.data.get("contact"), store.clean_contact(caption))
+    if draft.step == STEP_COMMUNITY and described:
+        # The caption says where: take it as the place, with the photo kept.
+        draft = await services.db.run(
+            store.save_draft,
+            telegram_id=user.id,
+            step=STEP_COMMUNITY,
+            data={**draft.data, **added},
+            expect_version=draft.version,
         )
+        await _take_place(message, services, user.id, draft, caption, note=texts.PHOTO_RECEIVED)
+        return
+    await _attach(
+        message,
+        services,
+        user.id,
+        draft,
+        added,
+        kept=texts.PHOTO_KEPT,
+        extras_note=texts.PHOTO_RECEIVED,
+    )
 
 
+@one_at_a_time
 async def on_location(update: Update, context: Context) -> None:
-    """Attach a shared location to the draft."""
+    """Attach a shared location; at the address step, still ask for the place in words."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.location is None:
         return
     services = context.bot_data.services
-    draft = await services.db.run(store.load_draft, telegram_id=user.id)
-    if draft is None or draft.step != STEP_EXTRAS:
+    draft = await _current_draft(message, services, user.id)
+    if draft is None or draft.step not in STEPS:
         await message.reply_text(texts.LOCATION_WITHOUT_DRAFT)
         return
-    draft = await services.db.run(
-        store.save_draft,
-        telegram_id=user.id,
-        step=STEP_EXTRAS,
-        data={
-            **draft.data,
-            "latitude": message.location.latitude,
-            "longitude": message.location.longitude,
-        },
+    if draft.step == STEP_DUPLICATE:
+        await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
+        return
+    location = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+    await _attach(
+        message,
+        services,
+        user.id,
+        draft,
+        location,
+        kept=texts.LOCATION_KEPT,
+        extras_note=texts.LOCATION_RECEIVED,
     )
-    await _send(message, _extras_view(draft, texts.LOCATION_RECEIVED))
+
+
+@one_at_a_time
+async def on_contact(update: Update, context: Context) -> None:
+    """Take a shared contact's phone number as the draft's contact."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.contact is None:
+        return
+    services = context.bot_data.services
+    draft = await _current_draft(message, services, user.id)
+    if draft is None or draft.step not in STEPS:
+        await message.reply_text(texts.UNSUPPORTED, reply_markup=main_keyboard())
+        return
+    if draft.step == STEP_DUPLICATE:
+        await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
+        return
+    phone = store.clean_contact(message.contact.phone_number)
+    await _attach(
+        message,
+        services,
+        user.id,
+        draft,
+        {"contact": _add_note(draft.data.get("contact"), phone)},
+        kept=texts.CONTACT_KEPT,
+        extras_note=texts.CONTACT_SHARED,
+    )
 
 
 # --- buttons ------------------------------------------------------------------------------
 
 
+@one_at_a_time
 async def on_button(update: Update, context: Context) -> None:
     """Handle every draft button: d:<version>:<action>[:<arg>]."""
     query, user = update.callback_query, update.effective_user
@@ -449,10 +630,11 @@ async def on_button(update: Update, context: Context) -> None:
         return
     services = context.bot_data.services
     parts = query.data.split(":")
-    if len(parts) < 3 or not parts[1].isdigit():
+    version = parse_number(parts[1]) if len(parts) >= 3 else None
+    if version is None:
         await query.answer(texts.BUTTON_EXPIRED)
         return
-    version, action, arg = int(parts[1]), parts[2], ":".join(parts[3:])
+    action, arg = parts[2], ":".join(parts[3:])
     draft = await services.db.run(store.load_draft, telegram_id=user.id)
     if draft is None:
         await query.answer(texts.ALREADY_SUBMITTED if action == "submit" else texts.NO_DRAFT)
@@ -460,6 +642,24 @@ async def on_button(update: Update, context: Context) -> None:
     if draft.version != version:
         await query.answer(texts.BUTTON_EXPIRED)
         return
+    try:
+        await _press(query, services, user.id, user.full_name, draft, action, arg)
+    except store.DraftChanged:
+        # Another bot process moved the draft on meanwhile: this button is from an older step.
+        with contextlib.suppress(BadRequest):  # already answered: nothing more to say
+            await query.answer(texts.BUTTON_EXPIRED)
+
+
+async def _press(
+    query: CallbackQuery,
+    services: Services,
+    telegram_id: int,
+    name: str,
+    draft: Draft,
+    action: str,
+    arg: str,
+) -> None:
+    """Do what a current button of the draft asks."""
     data = draft.data
     if action == "cats":
         await query.answer()
@@ -474,36 +674,41 @@ async def on_button(update: Update, context: Context) -> None:
         await _edit(query, view)
     elif action == "cat" and services.is_category(arg):
         await query.answer()
-        await _choose_category(query, services, user.id, draft, arg)
+        await _choose_category(query, services, telegram_id, draft, arg)
     elif action == "last" and draft.step == STEP_COMMUNITY:
         await query.answer()
-        resident = await services.db.run(store.find_resident, telegram_id=user.id)
-        place = (
-            " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
-        )
+        place = await _last_place(services, telegram_id) or ""
         await _edit(query, (texts.ASK_COMMUNITY + f"\n\n{texts.excerpt(place)} ✅", None))
         if query.message is not None and isinstance(query.message, Message):
-            await _take_place(query.message, services, user.id, draft, place)
+            await _take_place(query.message, services, telegram_id, draft, place)
     elif action == "next" and draft.step == STEP_EXTRAS:
         await query.answer()
         draft = await services.db.run(
-            store.save_draft, telegram_id=user.id, step=STEP_CONFIRM, data=data
+            store.save_draft,
+            telegram_id=telegram_id,
+            step=STEP_CONFIRM,
+            data=data,
+            expect_version=draft.version,
         )
         await _edit(query, _confirm_view(services, draft))
     elif action == "metoo" and draft.step == STEP_DUPLICATE:
         await query.answer()
-        await _support(query, services, user.id, user.full_name, draft)
+        await _support(query, services, telegram_id, name, draft)
     elif action == "anyway" and draft.step == STEP_DUPLICATE:
         await query.answer()
         data = {k: v for k, v in data.items() if k != "duplicate"}
         draft = await services.db.run(
-            store.save_draft, telegram_id=user.id, step=STEP_EXTRAS, data=data
+            store.save_draft,
+            telegram_id=telegram_id,
+            step=STEP_EXTRAS,
+            data=data,
+            expect_version=draft.version,
         )
         await _edit(query, _extras_view(draft))
     elif action == "submit" and draft.step == STEP_CONFIRM:
-        await _submit(query, services, user.id, user.full_name, draft)
+        await _submit(query, services, telegram_id, name, draft)
     elif action == "cancel":
-        await services.db.run(store.delete_draft, telegram_id=user.id)
+        await services.db.run(store.delete_draft, telegram_id=telegram_id)
         await query.answer()
         await _edit(query, (texts.DRAFT_CANCELLED, None))
     else:
@@ -517,21 +722,28 @@ async def _choose_category(
     name = services.category_name(code)
     if draft.step == STEP_CONFIRM:
         draft = await services.db.run(
-            store.save_draft, telegram_id=telegram_id, step=STEP_CONFIRM, data=data
+            store.save_draft,
+            telegram_id=telegram_id,
+            step=STEP_CONFIRM,
+            data=data,
+            expect_version=draft.version,
         )
         await _edit(query, _confirm_view(services, draft))
         return
     draft = await services.db.run(
-        store.save_draft, telegram_id=telegram_id, step=STEP_COMMUNITY, data=data
+        store.save_draft,
+        telegram_id=telegram_id,
+        step=STEP_COMMUNITY,
+        data=data,
+        expect_version=draft.version,
     )
     await _edit(
         query,
         (texts.CATEGORY_CHOSEN.format(category=name, excerpt=texts.excerpt(data["text"])), None),
     )
-    resident = await services.db.run(store.find_resident, telegram_id=telegram_id)
-    last = " ".join(p for p in (resident.community, resident.building) if p) if resident else ""
     if isinstance(query.message, Message):
-        await _send(query.message, _community_view(draft, last or None))
+        last = await _last_place(services, telegram_id)
+        await _send(query.message, _community_view(draft, last))
 
 
 async def _submit(
@@ -584,36 +796,21 @@ async def _submit(
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Resident commands and buttons; registered before the catch-all message handlers."""
+    """Resident commands and buttons; registered before the catch-all message handlers.
+
+    The keyboard's buttons also answer their words typed by hand (我的需求, 帮助, 提交需求).
+    """
+    typed = filters.UpdateType.MESSAGE & filters.TEXT
     return [
         CommandHandler("start", start),
         CommandHandler("help", help_command),
         CommandHandler("my", my_requests),
         CommandHandler("cancel", cancel),
-        MessageHandler(filters.Text([texts.BTN_NEW]), new_request_button),
-        MessageHandler(filters.Text([texts.BTN_MY]), my_requests),
-        MessageHandler(filters.Text([texts.BTN_HELP]), help_command),
+        MessageHandler(typed & KeyboardWords(texts.BTN_NEW), new_request_button),
+        MessageHandler(typed & KeyboardWords(texts.BTN_MY), my_requests),
+        MessageHandler(typed & KeyboardWords(texts.BTN_HELP), help_command),
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"),
     ]
-
-
-async def on_contact(update: Update, context: Context) -> None:
-    """Take a shared contact's phone number as the draft's contact."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None or message.contact is None:
-        return
-    services = context.bot_data.services
-    draft = await services.db.run(store.load_draft, telegram_id=user.id)
-    if draft is None or draft.step != STEP_EXTRAS:
-        await message.reply_text(texts.UNSUPPORTED, reply_markup=main_keyboard())
-        return
-    draft = await services.db.run(
-        store.save_draft,
-        telegram_id=user.id,
-        step=STEP_EXTRAS,
-        data={**draft.data, "contact": message.contact.phone_number[:MAX_CONTACT]},
-    )
-    await _send(message, _extras_view(draft, texts.CONTACT_SHARED))
 
 
 def message_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -29,9 +29,13 @@ HELP = (
     "/my 查看我的需求\n"
     "/cancel 取消正在填写的需求\n"
     "/cancel 编号 撤回一条还没人受理的需求，例如 /cancel 1024\n"
-    "/help 查看本说明"
+    "/help 查看本说明\n\n"
+    "点「📝 提交需求」会放下没填完的需求，重新开始一条。"
 )
 
+DRAFT_DISCARDED = "好的，之前没填完的那条需求已经取消了。"
+START_DISCARDED = "\n\n（之前没填完的那条需求已经取消了，有需要可以重新告诉我。）"
+DRAFT_EXPIRED = "之前那条需求很久没有填完，已经自动取消了。"
 ASK_DESCRIBE = "请直接用文字描述您遇到的问题或需要的帮助，例如「2栋楼道灯坏了一个星期」。"
 EMPTY_TEXT = "没有看到文字内容哦。请用文字描述您的需求，例如「小区垃圾好几天没人收」。"
 
@@ -47,6 +51,10 @@ TEXT_REPLACED = "好的，已按您的新描述重新判断。"
 
 ASK_COMMUNITY = "请告诉我您所在的<b>社区或小区</b>和<b>楼栋</b>，例如：玉林社区 3栋2单元"
 BTN_USE_LAST = "📍 用上次的：{place}"
+ASK_COMMUNITY_IN_WORDS = (
+    "还需要用文字告诉我您所在的<b>社区或小区</b>和<b>楼栋</b>，"
+    "这样才能交给负责的社区，例如：玉林社区 3栋2单元"
+)
 COMMUNITY_TOO_LONG = "地址有点长，请简短一些（100字以内），例如：玉林社区 3栋2单元"
 
 ASK_EXTRAS = (
@@ -59,6 +67,10 @@ BTN_NEXT = "➡️ 下一步"
 PHOTO_RECEIVED = "📷 照片已收到。还可以补充位置或联系电话，好了就点「下一步」。"
 LOCATION_RECEIVED = "📍 位置已收到。还可以补充照片或联系电话，好了就点「下一步」。"
 CONTACT_RECEIVED = "☎️ 已记下。还可以补充照片或位置，好了就点「下一步」。"
+# An attachment sent before its step: kept, then the current step is shown again.
+PHOTO_KEPT = "📷 照片已收到，会附在这条需求里。"
+LOCATION_KEPT = "📍 位置已收到，会附在这条需求里。"
+CONTACT_KEPT = "☎️ 已记下您的电话。"
 
 CONFIRM = (
     "请核对您的需求：\n\n"
@@ -95,7 +107,10 @@ BUTTON_EXPIRED = "这个按钮已过期，请看最新的消息。"
 NO_DRAFT = "这个按钮已失效。请直接发文字描述您的需求。"
 DRAFT_CANCELLED = "已取消正在填写的需求。有需要随时发文字给我。"
 NO_DRAFT_TO_CANCEL = "现在没有正在填写的需求。有需要直接发文字给我就行。"
-PHOTO_WITHOUT_DRAFT = "收到图片了。请先用文字说明遇到了什么问题，之后我会请您补充照片。"
+PHOTO_WITHOUT_DRAFT = (
+    "收到图片了。请先用文字说明遇到了什么问题，之后我会请您补充照片；"
+    "也可以重新发这张图片，在图片下面写上说明。"
+)
 LOCATION_WITHOUT_DRAFT = "收到位置了。请先用文字说明遇到了什么问题，之后我会请您补充位置。"
 
 MY_EMPTY = "您还没有提交过需求。直接发文字描述需要的帮助就可以了。"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, select
 
 from bot import texts
-from bot.fakeapi import FakeUser
+from bot.fakeapi import FakeBotAPI, FakeUser
+from nlp.classifier import Classifier
 from storage import requests as store
-from storage.models import Correction, RequestEvent, ServiceRequest
-from tests.bot.conftest import BotHarness
+from storage.db import Database
+from storage.models import Correction, Draft, RequestEvent, ServiceRequest, utcnow
+from tests.bot.conftest import BotHarness, harness_settings
 
 RESIDENT = 5_000_000_001
 
@@ -221,7 +228,7 @@ async def test_remembered_place_is_offered(bot: BotHarness) -> None:
 
 
 def test_split_place() -> None:
-    from bot.handlers.resident import split_place
+    from storage.requests import split_place
 
     assert split_place("玉林社区 3栋2单元") == ("玉林社区", "3栋2单元")
     assert split_place("玉林社区3栋2单元") == ("玉林社区", "3栋2单元")
@@ -252,3 +259,293 @@ async def test_urgent_needs_get_safety_advice(bot: BotHarness) -> None:
             ("urgent", "gas_leak"),
             ("urgent", "self_harm"),
         ]
+
+
+# --- an unfinished draft never swallows a new need --------------------------------------------
+
+
+async def _to_extras(resident: FakeUser, text: str = "楼道灯坏了好几天") -> None:
+    await _describe(resident, text)
+    await _to_community(resident)
+    await resident.send("玉林社区 3栋")
+    assert "跳过" in " ".join((await resident.next()).buttons)
+
+
+def _draft(bot: BotHarness) -> Draft | None:
+    with bot.db.session() as s:
+        return store.load_draft(s, telegram_id=RESIDENT)
+
+
+async def test_new_request_button_drops_the_unfinished_draft(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    await _to_community(resident)
+    await resident.send(texts.BTN_NEW)
+    reply = await resident.next()
+    assert texts.DRAFT_DISCARDED in reply.text and texts.ASK_DESCRIBE in reply.text
+    assert _draft(bot) is None
+    # The next text is a new need, not the community of the old one.
+    await resident.send("小区垃圾三天没人收了")
+    guess = await resident.next()
+    assert guess.buttons and "小区垃圾" in guess.text
+    draft = _draft(bot)
+    assert draft is not None and draft.step == "category"
+    assert draft.data["text"] == "小区垃圾三天没人收了" and "community" not in draft.data
+    # Without a draft the button only asks for a description.
+    await resident.send("/cancel")
+    await resident.next()
+    await resident.send(texts.BTN_NEW)
+    assert (await resident.next()).text == texts.ASK_DESCRIBE
+
+
+async def test_start_drops_the_unfinished_draft(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT, "王阿姨")
+    await _to_extras(resident)
+    await resident.send("/start")
+    welcome = await resident.next()
+    assert "王阿姨" in welcome.text and "已经取消" in welcome.text
+    assert _draft(bot) is None
+    await resident.send("小区垃圾三天没人收了")  # not taken as a contact
+    assert (await resident.next()).buttons
+    await resident.send("/cancel")
+    await resident.next()
+    await resident.send("/start")  # nothing to drop: nothing said about it
+    assert "已经取消" not in (await resident.next()).text
+
+
+async def _age_draft(bot: BotHarness, hours: float) -> None:
+    with bot.db.session() as s:
+        s.execute(
+            sa.update(Draft)
+            .where(col(Draft.telegram_id) == RESIDENT)
+            .values(updated_at=utcnow() - timedelta(hours=hours))
+        )
+
+
+async def test_an_abandoned_draft_does_not_swallow_a_new_need(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _to_extras(resident)
+    await _age_draft(bot, hours=store.DRAFT_TTL.total_seconds() / 3600 + 1)
+    await resident.send("小区垃圾三天没人收了")
+    assert (await resident.next()).text == texts.DRAFT_EXPIRED
+    guess = await resident.next()
+    assert guess.buttons and "小区垃圾" in guess.text
+    draft = _draft(bot)
+    assert draft is not None and draft.step == "category"
+    assert draft.data["text"] == "小区垃圾三天没人收了" and "contact" not in draft.data
+
+
+async def test_a_recent_draft_goes_on(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _to_extras(resident)
+    await _age_draft(bot, hours=store.DRAFT_TTL.total_seconds() / 3600 - 1)
+    await resident.send("13812345678")
+    assert (await resident.next()).text.startswith("☎️")
+    draft = _draft(bot)
+    assert draft is not None and draft.data["contact"] == "13812345678"
+
+
+# --- the keyboard's words typed by hand -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (" 我的需求 ", texts.MY_EMPTY),
+        ("我的需求", texts.MY_EMPTY),
+        ("  帮助", "/my"),
+        ("幫助", "/my"),
+        ("提交需求  ", texts.ASK_DESCRIBE),
+    ],
+)
+async def test_keyboard_words_typed_by_hand(bot: BotHarness, typed: str, expected: str) -> None:
+    resident = bot.user(RESIDENT)
+    await resident.send(typed)
+    reply = await resident.next()
+    assert expected in reply.text
+    assert _draft(bot) is None  # not taken as a need
+
+
+async def test_typed_new_request_words_drop_the_draft(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    await _to_community(resident)
+    await resident.send(" 提交需求 ")
+    assert texts.DRAFT_DISCARDED in (await resident.next()).text
+    assert _draft(bot) is None
+
+
+# --- photos with a caption, locations at the address step -------------------------------------
+
+
+async def test_a_captioned_photo_is_a_need_with_its_photo(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await resident.send_photo(caption="电梯又坏了三天了")
+    guess = await resident.next()
+    assert "设施维修" in " ".join(guess.buttons) and "电梯又坏了" in guess.text
+    await _to_community(resident)
+    await resident.send("玉林社区 3栋")
+    extras = await resident.next()
+    assert "下一步" in extras.buttons[0]  # the photo is already there
+    await resident.press("下一步")
+    confirm = await resident.next()
+    assert "照片</b>：有" in confirm.source
+    await resident.press("提交")
+    await resident.take(2)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert request.original_text == "电梯又坏了三天了" and request.photo_file_id
+
+
+async def test_a_photo_without_caption_still_asks_for_words(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await resident.send_photo(caption="  ")
+    assert (await resident.next()).text == texts.PHOTO_WITHOUT_DRAFT
+    assert _draft(bot) is None
+
+
+async def test_a_location_at_the_address_step_is_kept(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _file(resident, "电梯又坏了三天了", place="玉林社区 3栋")
+    await _describe(resident, "楼道灯坏了好几天")
+    await _to_community(resident)
+    await resident.send_location(30.63, 104.05)
+    reply = await resident.next()
+    assert texts.LOCATION_KEPT in reply.text and "社区或小区" in reply.text
+    assert "请先用文字说明" not in reply.text
+    assert "用上次的" in reply.buttons[0]  # a fresh button: the draft's version moved on
+    draft = _draft(bot)
+    assert draft is not None and draft.step == "community" and draft.data["latitude"] == 30.63
+    await resident.send("玉林社区 5栋")
+    assert "下一步" in (await resident.next()).buttons[0]
+    await resident.press("下一步")
+    confirm = await resident.next()
+    assert "位置</b>：有" in confirm.source and "玉林社区 5栋" in confirm.text
+    await resident.press("提交")
+    await resident.take(2)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest).order_by(col(ServiceRequest.id).desc())).first()
+        assert request is not None
+        assert (request.latitude, request.building) == (30.63, "5栋")
+
+
+async def test_attachments_before_their_step_are_kept(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    await resident.send_photo()
+    kept = await resident.next()
+    assert kept.text.startswith(texts.PHOTO_KEPT) and "确认" in " ".join(kept.buttons)
+    await resident.send_contact("13812345678", "王")
+    assert (await resident.next()).text.startswith(texts.CONTACT_KEPT)
+    await _to_community(resident)
+    await resident.send("玉林社区")
+    await resident.next()
+    await resident.press("下一步")
+    confirm = await resident.next()
+    assert "照片</b>：有" in confirm.source and "13812345678" in confirm.text
+    await resident.send_location(30.6, 104.0)
+    again = await resident.next()
+    assert texts.LOCATION_KEPT in again.text and "位置</b>：有" in again.source
+    await resident.press("提交")
+    await resident.take(2)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert request.photo_file_id and request.contact == "13812345678"
+        assert request.latitude == 30.6
+
+
+# --- what residents type is cleaned before it is stored ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "place", ["玉林社區 3棟", "玉林社区\u200b 3栋", "玉林社区３栋", "\u202a玉林社区3栋\x07"]
+)
+async def test_places_are_normalised(bot: BotHarness, place: str) -> None:
+    resident = bot.user(RESIDENT)
+    await _file(resident, "电梯又坏了三天了", place=place)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert (request.community, request.building) == ("玉林社区", "3栋")
+
+
+async def test_control_characters_are_dropped(bot: BotHarness) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "\x07楼道灯\x1b[31m坏了\x85\n好几天\t了\x00")
+    await _to_community(resident)
+    await resident.send("玉林社区")
+    await resident.next()
+    await resident.send("138\x001234\x9b5678 晚上打")
+    await resident.next()
+    await resident.press("下一步")
+    await resident.next()
+    await resident.press("提交")
+    await resident.take(2)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert request.original_text == "楼道灯[31m坏了\n好几天\t了"
+        assert request.contact == "13812345678 晚上打"
+
+
+# --- forged buttons ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["d:²:submit", "d:١:submit", "d:0:submit", "d:-1:submit"])
+async def test_non_ascii_digits_in_button_data_are_refused(bot: BotHarness, data: str) -> None:
+    resident = bot.user(RESIDENT)
+    await _describe(resident, "楼道灯坏了好几天")
+    await resident.press_data(resident.last_message.message_id, data)
+    assert await resident.expect_answer() == texts.BUTTON_EXPIRED
+    await resident.press("确认")  # the real button still works
+    assert (await resident.next()).kind == "edit"
+
+
+# --- the classifier is unsure -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def unsure_bot(
+    fake: FakeBotAPI, database_url: str, classifier: Classifier
+) -> AsyncIterator[BotHarness]:
+    """The bot with CONFIDENCE_THRESHOLD=1.0: no guess is confident enough."""
+    database = Database(database_url)
+    settings = harness_settings(fake, database_url, confidence_threshold=1.0)
+    harness = BotHarness(fake, settings, database, classifier)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+        database.dispose()
+
+
+async def test_an_unsure_guess_offers_the_top_three(unsure_bot: BotHarness) -> None:
+    bot = unsure_bot
+    text = "娃儿放学没人管 楼下又吵"
+    top = bot.classifier.classify(text).top
+    assert len(top) == 3 and top[0][1] < 1.0
+    resident = bot.user(RESIDENT)
+    await resident.send(text)
+    guess = await resident.next()
+    assert "不太确定" in guess.text and not any("确认" in b for b in guess.buttons)
+    names = {"children_family": "儿童与家庭", "safety_disputes": "安全与纠纷"}
+    assert [label for label, _ in top[:2]] == list(names)
+    assert [b.split(". ", 1)[1] for b in guess.buttons[:3]][:2] == list(names.values())
+    assert guess.buttons[0].startswith("1. ") and guess.buttons[2].startswith("3. ")
+    assert "其他类别" in guess.buttons[3]
+    await resident.press("2. 安全与纠纷")
+    chosen = await resident.next()
+    assert chosen.kind == "edit" and "安全与纠纷" in chosen.text
+    assert "社区" in (await resident.next()).text
+    await resident.send("玉林社区 3栋")
+    await resident.next()
+    await resident.press("跳过")
+    assert "安全与纠纷" in (await resident.next()).text
+    await resident.press("提交")
+    await resident.take(2)
+    with bot.db.session() as s:
+        request = s.exec(select(ServiceRequest)).one()
+        assert (request.predicted_category, request.category) == (
+            "children_family",
+            "safety_disputes",
+        )
+        assert s.exec(select(Correction)).one().corrected == "safety_disputes"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import threading
+import time
+from datetime import UTC, timedelta
 
 import pytest
+from sqlmodel import col, select
 
+from storage import lifecycle as life
+from storage import outbox
 from storage import requests as store
 from storage.corrections import list_corrections, load_corrections
 from storage.db import Database
 from storage.errors import InvalidState, LimitReached, NotFound
-from storage.models import RequestStatus
+from storage.models import Notification, RequestStatus, utcnow
+from tests.storage.staff_helpers import RESIDENT, file, make_org, make_staff
 
 ALICE = 2_000_000_001  # above 2**31: Telegram ids need BIGINT
 
@@ -132,3 +138,145 @@ def test_resident_list_is_newest_first_and_private(db: Database) -> None:
         rows = store.list_resident_requests(s, telegram_id=ALICE)
         assert [r.id for r in rows] == [b, a]
         assert all(r.created_at.tzinfo == UTC for r in rows)
+
+
+# --- drafts written by several updates at once ------------------------------------------------
+
+
+def test_save_draft_is_a_compare_and_set(db: Database) -> None:
+    with db.session() as s:
+        first = store.save_draft(s, telegram_id=ALICE, step="category", data={}, expect_version=0)
+        assert first.version == 1
+    with db.session() as s:
+        second = store.save_draft(
+            s, telegram_id=ALICE, step="community", data={"a": 1}, expect_version=1
+        )
+        assert second.version == 2
+    for stale in (0, 1, 3):
+        with db.session() as s, pytest.raises(store.DraftChanged):
+            store.save_draft(s, telegram_id=ALICE, step="extras", data={}, expect_version=stale)
+    with db.session() as s:
+        draft = store.load_draft(s, telegram_id=ALICE)
+        assert draft is not None and (draft.step, draft.version, draft.data) == (
+            "community",
+            2,
+            {"a": 1},
+        )
+
+
+def _save_while_another_transaction_inserts(
+    db: Database, expect_version: int | None
+) -> list[object]:
+    """Thread B saves the draft while transaction A has inserted it and not yet committed."""
+    outcome: list[object] = []
+
+    def other() -> None:
+        try:
+            with db.session() as s:
+                draft = store.save_draft(
+                    s, telegram_id=ALICE, step="b", data={"b": 1}, expect_version=expect_version
+                )
+                outcome.append(draft.version)
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=other)
+    with db.session() as s:
+        store.save_draft(s, telegram_id=ALICE, step="a", data={"a": 1}, expect_version=0)
+        thread.start()
+        time.sleep(0.3)  # B reads no draft (or waits for the lock) and tries to insert
+    thread.join(timeout=30)
+    return outcome
+
+
+def test_a_concurrent_first_insert_is_a_conflict_not_an_error(db: Database) -> None:
+    outcome = _save_while_another_transaction_inserts(db, expect_version=0)
+    assert len(outcome) == 1 and isinstance(outcome[0], store.DraftChanged), outcome
+    with db.session() as s:
+        draft = store.load_draft(s, telegram_id=ALICE)
+        assert draft is not None and (draft.step, draft.version) == ("a", 1)
+
+
+def test_a_concurrent_first_insert_without_expectation_updates(db: Database) -> None:
+    outcome = _save_while_another_transaction_inserts(db, expect_version=None)
+    assert outcome == [2]
+    with db.session() as s:
+        draft = store.load_draft(s, telegram_id=ALICE)
+        assert draft is not None and (draft.step, draft.version) == ("b", 2)
+
+
+def test_an_abandoned_draft_expires(db: Database) -> None:
+    with db.session() as s:
+        store.save_draft(s, telegram_id=ALICE, step="extras", data={})
+    now = utcnow()
+    with db.session() as s:
+        draft, expired = store.current_draft(s, telegram_id=ALICE, now=now)
+        assert draft is not None and not expired
+    with db.session() as s:
+        later = now + store.DRAFT_TTL + timedelta(minutes=1)
+        assert store.current_draft(s, telegram_id=ALICE, now=later) == (None, True)
+    with db.session() as s:
+        assert store.load_draft(s, telegram_id=ALICE) is None
+        assert store.current_draft(s, telegram_id=ALICE) == (None, False)
+
+
+# --- cleaning what residents type -------------------------------------------------------------
+
+
+def test_clean_text_keeps_newlines_and_tabs_only() -> None:
+    assert store.clean_text("\x00\x07电梯\x1b[31m坏了\x7f\x85\x9f\r\n三天\t了") == (
+        "电梯[31m坏了\n三天\t了"
+    )
+    assert store.clean_text("\u202e楼道灯\u200b") == "\u202e楼道灯\u200b"  # need text: C0/C1 only
+    assert store.clean_contact(" 138\x001234\n5678 ") == "1381234 5678"
+    assert len(store.clean_contact("1" * 500)) == store.MAX_CONTACT
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "玉林社区 3栋",
+        "玉林社區 3棟",
+        "玉林社区\u200b 3栋",
+        "玉林社区３栋",
+        "\u202b玉林社区\u3000３栋\x1b",
+    ],
+)
+def test_places_are_normalised_before_splitting(typed: str) -> None:
+    assert store.parse_place(typed) == ("玉林社区", "3栋")
+
+
+# --- /forgetme and the outbox -----------------------------------------------------------------
+
+
+def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> None:
+    staff = 3_000_000_001
+    words = "3栋电梯坏了，电话13812345678"
+    with db.session() as s:
+        make_org(s, "玉林服务中心")
+        make_staff(s, "玉林服务中心", staff)
+        sent = file(s, text=words)  # a card for the staff member, quoting the text
+        waiting = file(s, text=words)
+    with db.session() as s:
+        # The first card was delivered; the second waits in the outbox.
+        card = next(n for n in outbox.claim_due(s) if n.request_id == sent)
+        outbox.mark_sent(s, notification_id=card.id, message_id=10)
+        outbox.unclaim(s, notification_ids=[n.id for n in outbox.claim_due(s)])
+        life.claim(s, telegram_id=staff, number=sent)  # tells the resident; edits the card
+    with db.session() as s:
+        for item in outbox.claim_due(s):
+            outbox.mark_sent(s, notification_id=item.id, message_id=11)
+        rows = s.exec(select(Notification)).all()
+        assert any(r.chat_id == RESIDENT for r in rows)
+        assert any("3栋电梯坏了" in r.text for r in rows)
+    with db.session() as s:
+        assert store.forget_resident(s, telegram_id=RESIDENT) == 2
+    with db.session() as s:
+        rows = s.exec(select(Notification).order_by(col(Notification.id))).all()
+        assert not [r for r in rows if r.chat_id == RESIDENT]
+        assert not [r for r in rows if "电梯" in r.text or "5678" in r.text or "3栋" in r.text]
+        cards = [r for r in rows if r.kind == outbox.KIND_CARD]
+        assert {r.request_id for r in cards} == {sent, waiting}
+        assert all(store.ERASED in r.text and "玉林社区" in r.text for r in cards)
+        unsent = next(r for r in cards if r.request_id == waiting)
+        assert unsent.sent_at is None and unsent.buttons  # still goes out, without their words
