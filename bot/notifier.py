@@ -4,6 +4,14 @@ Domain functions only write notifications into the outbox (storage.outbox), in t
 of the change that caused them. The worker here sends them: every second, and at once when a
 handler calls `kick`. A message that fails is retried with back-off (429: after Telegram's
 retry_after), given up on when the person blocked the bot, and never lost in a restart.
+
+Leases: a claimed row is the worker's for `outbox.DEFAULT_LEASE` (60 s). A send starts only
+while at least SEND_TIMEOUT + RECORD_MARGIN of its lease is left and is abandoned (retried
+later) after SEND_TIMEOUT, whatever PTB does meanwhile: a rate limiter that honours a
+retry_after in-line (AIORateLimiter with max_retries > 0), a full connection pool. So a send
+never outlives its lease, and no other worker can take the row over and send it twice. With
+AIORateLimiter(max_retries=0) a 429 reaches this worker at once: the row waits for Telegram's
+retry_after (not counted against its attempts) and this process sends nothing meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import os
 import socket
 import uuid
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +36,7 @@ from bot.context import Context
 from bot.handlers.common import inline
 from storage import deadlines, outbox
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +51,17 @@ MAX_BATCHES_PER_RUN = 20
 # Names this process in the lease table (several bot processes may share one database);
 # schedule_jobs adds a suffix per Application, so two in one process are two holders too.
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-# A claimed batch is sent only while its lease is young: a send that starts later could
-# outlive the lease (PTB's timeouts, a full connection pool) and race another worker that
-# took the row over, sending it twice. What is left is given back for the next run.
+# A claimed batch is sent only while its lease is young; what is left is given back for the
+# next run (any worker). Each send is cut after SEND_TIMEOUT (PTB's own timeouts are 5 s, its
+# pool timeout 30 s, and a rate limiter may sleep out a retry_after in-line), and starts only
+# with SEND_TIMEOUT + RECORD_MARGIN of its lease left: it cannot outlive the lease and race
+# another worker that took the row over, sending it twice.
 SEND_BUDGET = outbox.DEFAULT_LEASE.total_seconds() / 4
+SEND_TIMEOUT = 20.0
+RECORD_MARGIN = 10.0
+assert outbox.DEFAULT_LEASE.total_seconds() >= SEND_BUDGET + SEND_TIMEOUT + RECORD_MARGIN
+# Longest pause of this process's sends after a 429 (a longer retry_after is honoured per row).
+MAX_FLOOD_PAUSE = 60.0
 
 _EDIT_GONE = ("message is not modified", "message to edit not found", "message can't be edited")
 
@@ -85,19 +102,46 @@ async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing) -> int | None:
     return message.message_id
 
 
-async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[int, int]:
+@dataclass
+class FloodGate:
+    """Holds this process's sends back after Telegram's 429 until its retry_after has passed.
+
+    Telegram's limits are per bot: after a 429 every send would be refused too, so the next
+    runs wait instead of claiming other chats' rows and collecting more 429s.
+    """
+
+    until: float = 0.0  # event-loop time
+
+    def closed(self) -> bool:
+        return asyncio.get_running_loop().time() < self.until
+
+    def close(self, seconds: float) -> None:
+        pause = min(max(seconds, 0.0), MAX_FLOOD_PAUSE)
+        self.until = max(self.until, asyncio.get_running_loop().time() + pause)
+
+
+def _lease_left(item: outbox.Outgoing) -> float:
+    return (item.leased_until - utcnow()).total_seconds()
+
+
+async def deliver_due(
+    bot: Bot, db: Database, *, batch: int = BATCH, gate: FloodGate | None = None
+) -> tuple[int, int]:
     """Send one batch of due notifications; returns (claimed, delivered).
 
     After a failure in a chat, the rest of that chat's batch waits for the next run, so a
-    resident's messages keep their order. A 429 ends the run: the whole bot is over its limit.
+    resident's messages keep their order. A 429 ends the run and closes `gate` for Telegram's
+    retry_after: the whole bot is over its limit.
     """
+    if gate is not None and gate.closed():
+        return 0, 0
     items = await db.run(outbox.claim_due, limit=batch)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SEND_BUDGET
     delivered = 0
     held: set[int] = set()
     for index, item in enumerate(items):
-        if loop.time() > deadline:
+        if loop.time() > deadline or _lease_left(item) < SEND_TIMEOUT + RECORD_MARGIN:
             log.info("outbox: send budget spent, %d notification(s) left", len(items) - index)
             await db.run(outbox.unclaim, notification_ids=[later.id for later in items[index:]])
             return len(items), delivered
@@ -105,7 +149,8 @@ async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[in
             await db.run(outbox.unclaim, notification_ids=[item.id])
             continue
         try:
-            message_id = await _deliver(bot, db, item)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                message_id = await _deliver(bot, db, item)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
             log.warning("notification %s: flood limit, retry in %.0f s", item.id, seconds)
@@ -114,6 +159,8 @@ async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[in
             )
             rest = [later.id for later in items[index + 1 :]]
             await db.run(outbox.unclaim, notification_ids=rest)
+            if gate is not None:
+                gate.close(seconds)
             return len(items), delivered
         except Forbidden as exc:
             log.info(
@@ -128,9 +175,10 @@ async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[in
             await db.run(
                 outbox.mark_failed, notification_id=item.id, error=_error(exc), permanent=True
             )
-        except TelegramError as exc:  # NetworkError, TimedOut, 5xx: try again later
+        except (TelegramError, TimeoutError) as exc:  # NetworkError, TimedOut, 5xx, too slow
             held.add(item.chat_id)
-            retry = await db.run(outbox.mark_failed, notification_id=item.id, error=_error(exc))
+            error = _error(exc) if isinstance(exc, TelegramError) else _too_slow()
+            retry = await db.run(outbox.mark_failed, notification_id=item.id, error=error)
             log.info("notification %s failed (%s), retry at %s", item.id, type(exc).__name__, retry)
         else:
             delivered += 1
@@ -138,17 +186,31 @@ async def deliver_due(bot: Bot, db: Database, *, batch: int = BATCH) -> tuple[in
     return len(items), delivered
 
 
+def _too_slow() -> str:
+    return f"TimeoutError: not sent within {SEND_TIMEOUT:.0f} s"
+
+
 def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
-async def drain(bot: Bot, db: Database, *, max_batches: int = MAX_BATCHES_PER_RUN) -> int:
-    """Deliver batches until nothing is due (bounded, so one run cannot hog the loop)."""
+async def drain(
+    bot: Bot,
+    db: Database,
+    *,
+    max_batches: int = MAX_BATCHES_PER_RUN,
+    gate: FloodGate | None = None,
+) -> int:
+    """Deliver batches until nothing is due (bounded, so one run cannot hog the loop).
+
+    Stops at a 429 (`gate` closed), rather than claiming the next batch into the same limit.
+    """
+    gate = gate or FloodGate()
     total = 0
     for _ in range(max_batches):
-        claimed, delivered = await deliver_due(bot, db)
+        claimed, delivered = await deliver_due(bot, db, gate=gate)
         total += delivered
-        if claimed < BATCH:
+        if claimed < BATCH or gate.closed():
             break
     return total
 
@@ -156,11 +218,13 @@ async def drain(bot: Bot, db: Database, *, max_batches: int = MAX_BATCHES_PER_RU
 async def outbox_job(context: Context) -> None:
     """Send what is due; skipped while a previous run of this process is still sending."""
     job = context.job
-    lock: asyncio.Lock | None = job.data.get("lock") if job and isinstance(job.data, dict) else None
-    if lock is None or lock.locked():
+    data = job.data if job is not None and isinstance(job.data, dict) else {}
+    lock: asyncio.Lock | None = data.get("lock")
+    gate: FloodGate | None = data.get("gate")
+    if lock is None or lock.locked() or (gate is not None and gate.closed()):
         return
     async with lock:
-        await drain(context.bot, context.bot_data.services.db)
+        await drain(context.bot, context.bot_data.services.db, gate=gate)
 
 
 def kick(context: Context) -> None:
@@ -203,7 +267,7 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for name in (OUTBOX_JOB, PERIODIC_JOB):
         for job in queue.get_jobs_by_name(name):
             job.schedule_removal()
-    state = {"lock": asyncio.Lock()}
+    state = {"lock": asyncio.Lock(), "gate": FloodGate()}
     options = {"max_instances": 3, "coalesce": True}
     queue.run_repeating(
         outbox_job,

@@ -38,6 +38,15 @@ from storage.models import (
     utcnow,
 )
 from storage.organisations import in_scope
+
+# The kinds queued here are defined in storage.outbox, whose worker drops the obsolete ones
+# at send time; re-exported (`as`) for the callers of this module.
+from storage.outbox import KIND_DIGEST as KIND_DIGEST
+from storage.outbox import KIND_OVERDUE_CLAIM as KIND_OVERDUE_CLAIM
+from storage.outbox import KIND_OVERDUE_RESOLVE as KIND_OVERDUE_RESOLVE
+from storage.outbox import KIND_REMIND_CLAIM as KIND_REMIND_CLAIM
+from storage.outbox import KIND_REMIND_RESOLVE as KIND_REMIND_RESOLVE
+from storage.outbox import KIND_REMIND_STALE as KIND_REMIND_STALE
 from storage.outbox import enqueue, insert_once, queued_keys, rowcount
 
 log = logging.getLogger(__name__)
@@ -47,12 +56,6 @@ log = logging.getLogger(__name__)
 REMIND_LEAD = timedelta(hours=4)
 DIGEST_TIME = time(8, 30)
 DIGEST_LINES = 10
-
-KIND_REMIND_CLAIM = "remind_claim"
-KIND_REMIND_RESOLVE = "remind_resolve"
-KIND_OVERDUE_CLAIM = "overdue_claim"
-KIND_OVERDUE_RESOLVE = "overdue_resolve"
-KIND_DIGEST = "digest"
 
 
 # --- working days ---------------------------------------------------------------------------
@@ -111,6 +114,24 @@ def working_days_elapsed(
 ) -> bool:
     """True once `days` working days have passed since `start`."""
     return now >= add_working_days(start, days, tz=tz, calendar=calendar)
+
+
+def surely_elapsed_before(
+    now: datetime, days: int, *, tz: tzinfo, calendar: WorkCalendar = CALENDAR
+) -> datetime:
+    """A moment T such that `days` working days have passed by `now` for any start before T.
+
+    add_working_days is monotonic in its start, so the latest local midnight whose limit has
+    passed is such a T. Lets a query leave out rows whose limit is surely over without
+    computing working days in SQL.
+    """
+    day = now.astimezone(tz).date()
+    for _ in range(days * 7 + 60):  # far more than the longest run of rest days
+        candidate = datetime.combine(day, time(0, 0), tzinfo=tz)
+        if add_working_days(candidate, days, tz=tz, calendar=calendar) <= now:
+            return candidate
+        day -= timedelta(days=1)
+    return datetime(1970, 1, 1, tzinfo=tz)  # no working days in sight: leave nothing out
 
 
 # --- limits and deadlines -------------------------------------------------------------------
@@ -199,6 +220,17 @@ def resolve_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
     return _deadline("resolve", start, due_after_claim(start, limits))
 
 
+def stale_release_at(last_progress: datetime, limits: Limits) -> datetime:
+    """When a held request without progress since `last_progress` goes back to the queue."""
+    return add_working_days(last_progress, limits.stale_days, tz=limits.tz)
+
+
+def stale_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
+    """The no-progress limit of a held request: its 催办 comes a few hours before release."""
+    start = request.last_progress_at or request.claimed_at or request.updated_at
+    return _deadline("stale", start, stale_release_at(start, limits))
+
+
 def deadline_of(request: ServiceRequest, limits: Limits) -> Deadline | None:
     """The deadline that applies now: claim while open, resolve while held, none after."""
     if request.status == RequestStatus.OPEN.value:
@@ -217,6 +249,7 @@ class CheckReport:
 
     reminders: int = 0
     overdue_notices: int = 0
+    stale_warnings: int = 0
     released: list[int] = field(default_factory=list)
 
 
@@ -287,9 +320,7 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
     released: list[int] = []
     for request in rows:
         assert request.id is not None and request.last_progress_at is not None
-        if not working_days_elapsed(
-            request.last_progress_at, limits.stale_days, now=now, tz=limits.tz
-        ):
+        if now < stale_release_at(request.last_progress_at, limits):
             continue
         if requeue(
             session,
@@ -316,27 +347,50 @@ def check_deadlines(
     """Release stale claims, remind staff of near limits (催办), tell admins of passed ones."""
     now = now or utcnow()
     report = CheckReport(released=release_stale_claims(session, limits=limits, now=now))
-    organisations = list(
-        session.exec(select(Organisation).where(col(Organisation.blacklisted).is_(False))).all()
-    )
+    organisations = list(session.exec(select(Organisation)).all())
+    active = [org for org in organisations if not org.blacklisted]
+    names = {org.id: org.name for org in organisations}
+    barred = {org.id for org in organisations if org.blacklisted}
     staff_by_org: dict[int, list[Staff]] = {}
     for member in session.exec(select(Staff).order_by(col(Staff.id))).all():
         staff_by_org.setdefault(member.organisation_id, []).append(member)
     items: list[tuple[str, int, str, str, int | None]] = []
     overdue_items: list[tuple[str, int, str, str, int | None]] = []
+    stale_items: list[tuple[str, int, str, str, int | None]] = []
 
     # Open requests: the claim limit. The earliest a reminder can be due is 3/4 of the
     # shortest limit after the clock started, which bounds the rows read.
     shortest = min(timedelta(hours=limits.urgent_claim_hours), timedelta(days=limits.claim_days))
     start = sa.func.coalesce(col(ServiceRequest.last_progress_at), col(ServiceRequest.created_at))
-    open_rows = session.exec(
-        select(ServiceRequest)
-        .where(
-            col(ServiceRequest.status) == RequestStatus.OPEN.value,
-            start <= now - shortest * 3 / 4,
-            _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
+    open_filters = [
+        col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        start <= now - shortest * 3 / 4,
+        _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
+    ]
+    held_filters = [
+        col(ServiceRequest.status).in_(HELD),
+        col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
+        _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+    ]
+    if not admin_ids:
+        # Nobody to tell of a passed limit, so no notice marks it as done: leave out what is
+        # surely past its limit rather than reading it again at every tick.
+        urgent = col(ServiceRequest.priority) == Priority.URGENT.value
+        open_filters.append(
+            sa.or_(
+                sa.and_(urgent, start > now - timedelta(hours=limits.urgent_claim_hours)),
+                sa.and_(
+                    ~urgent,
+                    start >= surely_elapsed_before(now, limits.claim_days, tz=limits.tz),
+                ),
+            )
         )
-        .order_by(col(ServiceRequest.id))
+        held_filters.append(
+            col(ServiceRequest.claimed_at)
+            >= surely_elapsed_before(now, limits.resolve_days, tz=limits.tz)
+        )
+    open_rows = session.exec(
+        select(ServiceRequest).where(*open_filters).order_by(col(ServiceRequest.id))
     ).all()
     for request in open_rows:
         deadline = claim_deadline(request, limits)
@@ -357,7 +411,7 @@ def check_deadlines(
                 overdue_items.append((key, admin, text, KIND_OVERDUE_CLAIM, request.id))
             continue
         text = t.REMIND_CLAIM.format(**fields)
-        for org in organisations:
+        for org in active:
             if org.id is None or not in_scope(
                 org, category=request.category, community=request.community
             ):
@@ -369,15 +423,8 @@ def check_deadlines(
 
     # Held requests: the resolve limit, for the organisation that holds it.
     held_rows = session.exec(
-        select(ServiceRequest)
-        .where(
-            col(ServiceRequest.status).in_(HELD),
-            col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
-            _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
-        )
-        .order_by(col(ServiceRequest.id))
+        select(ServiceRequest).where(*held_filters).order_by(col(ServiceRequest.id))
     ).all()
-    names = {org.id: org.name for org in session.exec(select(Organisation)).all()}
     for request in held_rows:
         deadline = resolve_deadline(request, limits)
         if now < deadline.remind_at or request.organisation_id is None:
@@ -400,13 +447,43 @@ def check_deadlines(
             key = f"remind-resolve:{round_}:{member.telegram_id}"
             items.append((key, member.telegram_id, text, KIND_REMIND_RESOLVE, request.id))
 
+    # Held requests without progress: warned a few hours before they go back to the queue.
+    # The key names the last progress, so a note starts a new round (and a new warning).
+    stale_rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.last_progress_at)
+            <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
+            _not_yet_noticed(KIND_REMIND_STALE, col(ServiceRequest.last_progress_at)),
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    for request in stale_rows:
+        holder = request.organisation_id
+        deadline = stale_deadline(request, limits)
+        if holder is None or holder in barred or not deadline.remind_at <= now < deadline.due:
+            continue
+        text = t.REMIND_STALE.format(
+            number=request.id,
+            category=category_name(request.category),
+            days=limits.stale_days,
+            deadline=_local(deadline.due, limits.tz),
+        )
+        for member in staff_by_org.get(holder, []):
+            key = f"remind-stale:{request.id}:{_epoch(deadline.start)}:{member.telegram_id}"
+            stale_items.append((key, member.telegram_id, text, KIND_REMIND_STALE, request.id))
+
     report.reminders = _queue_all(session, items, now=now)
     report.overdue_notices = _queue_all(session, overdue_items, now=now)
-    if report.reminders or report.overdue_notices or report.released:
+    report.stale_warnings = _queue_all(session, stale_items, now=now)
+    if report.reminders or report.overdue_notices or report.stale_warnings or report.released:
         log.info(
-            "deadline check: %d reminder(s), %d overdue notice(s), %d released",
+            "deadline check: %d reminder(s), %d overdue notice(s), %d stale warning(s), "
+            "%d released",
             report.reminders,
             report.overdue_notices,
+            report.stale_warnings,
             len(report.released),
         )
     return report

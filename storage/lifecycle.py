@@ -21,6 +21,7 @@ from bot.texts import excerpt, status_name
 from bot.texts import staff as t
 from nlp.categories import category_name
 from nlp.privacy import mask_personal_data
+from storage.duplicates import follower_chat_ids
 from storage.errors import AlreadyClaimed, InvalidState
 from storage.models import (
     ActorKind,
@@ -58,10 +59,15 @@ HELD = (RequestStatus.CLAIMED.value, RequestStatus.IN_PROGRESS.value)
 MAX_NOTE = 1000
 MAX_REASON = 500
 QUEUE_PAGE_SIZE = 5
+# /mine: a page stays far under Telegram's 4096 characters (an item is at most ~500).
+MINE_PAGE_SIZE = 5
+# How much of a progress note supporters see (masked: they are not the one who asked).
+SUPPORTER_NOTE_LENGTH = 200
 
 # Button data of the messages queued here; the handlers parse the same formats.
 CLAIM_PREFIX = "c"
 FEEDBACK_PREFIX = "f"
+MINE_PREFIX = "m"
 QUEUE_PREFIX = "q"
 
 
@@ -71,6 +77,11 @@ QUEUE_OPEN_DATA = f"{QUEUE_PREFIX}:open"  # opens the queue in a new message (di
 def queue_data(page: int) -> str:
     """q:<page> (0-based) of the /queue list."""
     return f"{QUEUE_PREFIX}:{page}"
+
+
+def mine_data(page: int) -> str:
+    """m:<page> (0-based) of the /mine list."""
+    return f"{MINE_PREFIX}:{page}"
 
 
 def claim_data(number: int, page: int | None = None) -> str:
@@ -92,7 +103,7 @@ class AlreadyAnswered(InvalidState):
 
 
 class AlreadyRated(InvalidState):
-    """A request is rated once."""
+    """A resolution is rated once."""
 
 
 # --- plain views of a request ---------------------------------------------------------------
@@ -192,9 +203,16 @@ def _notify_resident(
     *,
     kind: str,
     now: datetime,
+    supporter_text: str | None,
     buttons: Buttons | None = None,
     dedupe_key: str | None = None,
 ) -> None:
+    """Tell the filer `text` (with `buttons`), and its supporters `supporter_text` if given.
+
+    Supporters (residents who said 我也遇到了, and those whose requests were merged into this
+    one) hear only the status, in a short message of their own: never staff's words unmasked,
+    nor the feedback prompt, whose buttons only the filer can use.
+    """
     chat = _resident_chat(session, request)
     if chat is not None:
         enqueue(
@@ -207,16 +225,15 @@ def _notify_resident(
             dedupe_key=dedupe_key,
             now=now,
         )
-    # Residents who said 我也遇到了 hear the same news; the feedback buttons stay the filer's.
-    from storage.duplicates import follower_chat_ids
-
+    if supporter_text is None:
+        return
     for supporter in follower_chat_ids(session, request.id or 0):
         if supporter == chat:
             continue
         enqueue(
             session,
             chat_id=supporter,
-            text=text,
+            text=supporter_text,
             kind=kind,
             request_id=request.id,
             dedupe_key=f"{dedupe_key}:{supporter}" if dedupe_key else None,
@@ -551,12 +568,14 @@ def claim(
         to_status=RequestStatus.CLAIMED.value,
         organisation_id=organisation.id,
     )
+    name = excerpt(organisation.name, 60)
     _notify_resident(
         session,
         request,
-        t.RESIDENT_CLAIMED.format(number=number, organisation=excerpt(organisation.name, 60)),
+        t.RESIDENT_CLAIMED.format(number=number, organisation=name),
         kind="claimed",
         now=now,
+        supporter_text=t.SUPPORTER_CLAIMED.format(number=number, organisation=name),
     )
     close_cards(session, request=request, key=str(event.id), now=now)
     log.info("request #%s claimed by organisation %s", number, organisation.id)
@@ -566,19 +585,45 @@ def claim(
 # --- staff: the organisation's own requests -------------------------------------------------
 
 
-def mine(session: Session, *, telegram_id: int, limit: int = 30) -> tuple[str, list[RequestView]]:
-    """The organisation's claimed, unresolved requests, oldest claim first, unmasked."""
+@dataclass(frozen=True)
+class MinePage:
+    """One page of /mine; `total` counts every request the organisation holds."""
+
+    organisation: str
+    items: list[RequestView]
+    page: int
+    pages: int
+    total: int
+
+
+def mine(
+    session: Session, *, telegram_id: int, page: int = 0, page_size: int = MINE_PAGE_SIZE
+) -> MinePage:
+    """The organisation's claimed, unresolved requests, oldest claim first, unmasked, paged."""
     _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+    conditions = [
+        col(ServiceRequest.organisation_id) == organisation.id,
+        col(ServiceRequest.status).in_(HELD),
+    ]
+    total = int(
+        session.exec(select(sa.func.count()).select_from(ServiceRequest).where(*conditions)).one()
+    )
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 0), pages - 1)
     rows = session.exec(
         select(ServiceRequest)
-        .where(
-            ServiceRequest.organisation_id == organisation.id,
-            col(ServiceRequest.status).in_(HELD),
-        )
+        .where(*conditions)
         .order_by(col(ServiceRequest.claimed_at), col(ServiceRequest.id))
-        .limit(limit)
+        .offset(page * page_size)
+        .limit(page_size)
     ).all()
-    return organisation.name, [_view(row, organisation=organisation, masked=False) for row in rows]
+    return MinePage(
+        organisation=organisation.name,
+        items=[_view(row, organisation=organisation, masked=False) for row in rows],
+        page=page,
+        pages=pages,
+        total=total,
+    )
 
 
 def _held(
@@ -645,14 +690,18 @@ def add_note(
         note=note,
         organisation_id=organisation.id,
     )
+    name = excerpt(organisation.name, 60)
     _notify_resident(
         session,
         request,
-        t.RESIDENT_NOTE.format(
-            number=number, organisation=excerpt(organisation.name, 60), note=excerpt(note, MAX_NOTE)
-        ),
+        t.RESIDENT_NOTE.format(number=number, organisation=name, note=excerpt(note, MAX_NOTE)),
         kind="note",
         now=now,
+        supporter_text=t.SUPPORTER_NOTE.format(
+            number=number,
+            organisation=name,
+            note=excerpt(mask_personal_data(note), SUPPORTER_NOTE_LENGTH),
+        ),
     )
     log.info("request #%s: progress note added", number)
     return _view(request, organisation=organisation, masked=False)
@@ -685,7 +734,14 @@ def resolve(
         session,
         request,
         organisation,
-        values={"resolved_at": now, "last_progress_at": now, "updated_at": now, "solved": None},
+        # Feedback is per resolution: this one starts unanswered and unrated.
+        values={
+            "resolved_at": now,
+            "last_progress_at": now,
+            "updated_at": now,
+            "solved": None,
+            "rating": None,
+        },
         to_status=RequestStatus.RESOLVED.value,
     )
     _event(
@@ -699,15 +755,15 @@ def resolve(
         note=note,
         organisation_id=organisation.id,
     )
+    name = excerpt(organisation.name, 60)
     _notify_resident(
         session,
         request,
-        t.RESIDENT_RESOLVED.format(
-            number=number, organisation=excerpt(organisation.name, 60), note=excerpt(note, MAX_NOTE)
-        ),
+        t.RESIDENT_RESOLVED.format(number=number, organisation=name, note=excerpt(note, MAX_NOTE)),
         kind="resolved",
         buttons=feedback_buttons(request),
         now=now,
+        supporter_text=t.SUPPORTER_RESOLVED.format(number=number, organisation=name),
     )
     log.info("request #%s resolved by organisation %s", number, organisation.id)
     return _view(request, organisation=organisation, masked=False)
@@ -764,7 +820,12 @@ def requeue(
         organisation_id=holder,
     )
     _notify_resident(
-        session, request, t.RESIDENT_REQUEUED.format(number=request.id), kind="requeued", now=now
+        session,
+        request,
+        t.RESIDENT_REQUEUED.format(number=request.id),
+        kind="requeued",
+        now=now,
+        supporter_text=t.SUPPORTER_REQUEUED.format(number=request.id),
     )
     if notify_organisation and staff_text:
         _notify_staff(
@@ -819,13 +880,20 @@ def _own_request(session: Session, *, telegram_id: int, number: int) -> ServiceR
 def answer_solved(
     session: Session, *, telegram_id: int, number: int, solved: bool, now: datetime | None = None
 ) -> ServiceRequest:
-    """The resident's 是/否 after a resolution; 否 reopens the request (reopened_count + 1)."""
+    """The resident's 是/否 after a resolution; 否 reopens the request (reopened_count + 1).
+
+    Feedback belongs to one resolution: reopening clears `solved` and `rating`, so the next
+    resolution (perhaps by another organisation) is answered and rated afresh.
+    """
     now = now or utcnow()
     request = _own_request(session, telegram_id=telegram_id, number=number)
+    if request.status != RequestStatus.RESOLVED.value:
+        # Buttons of a resolution that was answered 否 and reopened, or of none.
+        if request.reopened_count:
+            raise AlreadyAnswered(request.status)
+        raise InvalidState(request.status)
     if request.solved is not None:
         raise AlreadyAnswered(request.status)
-    if request.status != RequestStatus.RESOLVED.value:
-        raise InvalidState(request.status)
     holder = request.organisation_id
     values: dict[str, Any] = {"solved": solved, "updated_at": now}
     if not solved:
@@ -836,6 +904,8 @@ def answer_solved(
             claimed_at=None,
             resolved_at=None,
             last_progress_at=now,
+            solved=None,
+            rating=None,
             reopened_count=col(ServiceRequest.reopened_count) + 1,
         )
     if not _transition(
@@ -877,11 +947,17 @@ def answer_solved(
 def rate(
     session: Session, *, telegram_id: int, number: int, rating: int, now: datetime | None = None
 ) -> ServiceRequest:
-    """Store the resident's 1-5 rating of a resolution, once."""
+    """Store the resident's 1-5 rating of the current resolution, once.
+
+    Only a resolved request is rated (not one reopened and back in the queue), and the event
+    names the organisation that resolved it: satisfaction is counted per organisation.
+    """
     now = now or utcnow()
     if not 1 <= rating <= 5:
         raise InvalidInput("rating")
     request = _own_request(session, telegram_id=telegram_id, number=number)
+    if request.status != RequestStatus.RESOLVED.value:
+        raise InvalidState(request.status)
     if request.rating is not None:
         raise AlreadyRated(request.status)
     result = session.execute(
@@ -889,17 +965,14 @@ def rate(
         .where(
             col(ServiceRequest.id) == number,
             col(ServiceRequest.rating).is_(None),
-            sa.or_(
-                col(ServiceRequest.status) == RequestStatus.RESOLVED.value,
-                col(ServiceRequest.solved).is_(False),
-            ),
+            col(ServiceRequest.status) == RequestStatus.RESOLVED.value,
         )
         .values(rating=rating, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(request)
     if not rowcount(result):
-        if request.rating is not None:
+        if request.rating is not None and request.status == RequestStatus.RESOLVED.value:
             raise AlreadyRated(request.status)
         raise InvalidState(request.status)
     _event(
@@ -980,7 +1053,9 @@ def assign(
     """An admin gives an active request to an organisation, inside its scope or not."""
     require_admin(actor_id=actor_id, admin_ids=admin_ids)
     now = now or utcnow()
-    org = find_organisation(session, ref=organisation)
+    # Read FOR SHARE (PostgreSQL): a blacklisting waits for this assignment and then returns
+    # the request to the queue, or this waits for the blacklisting and then refuses.
+    org = find_organisation(session, ref=organisation, lock=True)
     assert org.id is not None
     if org.blacklisted:
         raise OrganisationBlacklisted(org.name)
@@ -1019,12 +1094,14 @@ def assign(
         organisation_id=org.id,
         note=f"from organisation {previous}" if previous else None,
     )
+    name = excerpt(org.name, 60)
     _notify_resident(
         session,
         request,
-        t.RESIDENT_CLAIMED.format(number=number, organisation=excerpt(org.name, 60)),
+        t.RESIDENT_CLAIMED.format(number=number, organisation=name),
         kind="claimed",
         now=now,
+        supporter_text=t.SUPPORTER_CLAIMED.format(number=number, organisation=name),
     )
     _notify_staff(
         session,

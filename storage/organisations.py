@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +41,7 @@ MAX_NAME = 100
 MAX_CONTACT = 200
 MAX_REASON = 500
 MAX_COMMUNITY = 100
+ORGS_PAGE_SIZE = 5  # /orgs: a page stays under Telegram's 4096 characters
 
 
 # --- errors (refinements of storage.errors, each with its own polite answer) --------------
@@ -251,25 +253,70 @@ def create_organisation(
 
 def name_taken(session: Session, *, name: str) -> bool:
     """Whether an organisation already has this name (checked early by the /neworg dialogue)."""
+    return organisation_named(session, name=name) is not None
+
+
+def organisation_named(session: Session, *, name: str) -> Organisation | None:
+    """The organisation with exactly this name (spaces collapsed), never one by number."""
     name = " ".join(name.split())
-    return (
-        session.exec(select(Organisation.id).where(Organisation.name == name)).first() is not None
-    )
+    return session.exec(select(Organisation).where(Organisation.name == name)).first()
 
 
-def find_organisation(session: Session, *, ref: str) -> Organisation:
-    """An organisation by its number ('3') or its exact name (「」 quotes allowed)."""
-    ref = ref.strip().strip("「」\"'“”")
+_QUOTES = "「」\"'“”『』"
+
+
+def find_organisation(session: Session, *, ref: str, lock: bool = False) -> Organisation:
+    """An organisation by its number ('3') or its exact name (「」 quotes allowed).
+
+    With `lock`, the row is read `FOR SHARE` (PostgreSQL) and fresh: a blacklisting, which
+    updates it, waits for the caller's transaction, or the caller waits for it and sees it.
+    """
+    ref = " ".join(ref.strip().strip(_QUOTES).split())
     if not ref:
         raise OrganisationNotFound("organisation")
+    found: Organisation | None = None
     if ref.isascii() and ref.isdigit() and len(ref) <= 9:
-        by_id = session.get(Organisation, int(ref))
-        if by_id is not None:
-            return by_id
-    by_name = session.exec(select(Organisation).where(Organisation.name == ref)).first()
-    if by_name is None:
+        found = session.get(Organisation, int(ref))
+    if found is None:
+        found = session.exec(select(Organisation).where(Organisation.name == ref)).first()
+    if found is None:
         raise OrganisationNotFound(f"organisation {ref}")
-    return by_name
+    if lock:
+        found = session.exec(
+            select(Organisation)
+            .where(col(Organisation.id) == found.id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        ).one()
+    return found
+
+
+def split_organisation_ref(session: Session, *, text: str) -> tuple[str, str]:
+    """Split `/blacklist` arguments into (organisation, the rest), for names with spaces.
+
+    「Quoted」 names are taken as they are; otherwise the longest known organisation name the
+    text starts with (word by word), else the first word (a number or an unknown name, which
+    find_organisation then refuses politely).
+    """
+    text = text.strip()
+    for opening, closing in (("「", "」"), ("“", "”"), ('"', '"'), ("『", "』")):
+        if text.startswith(opening) and closing in text[1:]:
+            end = text.index(closing, 1)
+            return text[1:end], text[end + 1 :].strip()
+    words = list(re.finditer(r"\S+", text))
+    if not words:
+        return "", ""
+    prefixes = {
+        " ".join(word.group() for word in words[: n + 1]): words[n].end()
+        for n in range(min(len(words), MAX_NAME))
+    }
+    known = session.exec(
+        select(Organisation.name).where(col(Organisation.name).in_(list(prefixes)))
+    ).all()
+    if known:
+        end = prefixes[max(known, key=len)]
+        return text[:end], text[end:].strip()
+    return words[0].group(), text[words[0].end() :].strip()
 
 
 @dataclass(frozen=True)
@@ -290,22 +337,58 @@ class OrganisationInfo:
 
 def list_organisations(session: Session) -> list[OrganisationInfo]:
     """Every organisation with its number of staff and of requests it is working on."""
+    return _infos(session, session.exec(select(Organisation).order_by(col(Organisation.id))).all())
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    """One page of /orgs (0-based `page`, clamped to the pages that exist)."""
+
+    items: list[OrganisationInfo]
+    page: int
+    pages: int
+    total: int
+
+
+def organisation_page(
+    session: Session, *, page: int = 0, page_size: int = ORGS_PAGE_SIZE
+) -> OrganisationPage:
+    """A page of organisations in number order, for a chat message that must stay short."""
+    total = int(session.exec(select(sa.func.count()).select_from(Organisation)).one())
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 0), pages - 1)
+    rows = session.exec(
+        select(Organisation)
+        .order_by(col(Organisation.id))
+        .offset(page * page_size)
+        .limit(page_size)
+    ).all()
+    return OrganisationPage(items=_infos(session, rows), page=page, pages=pages, total=total)
+
+
+def _infos(session: Session, rows: Sequence[Organisation]) -> list[OrganisationInfo]:
+    ids = [org.id for org in rows]
+    if not ids:
+        return []
     staff_counts = dict(
         session.exec(
-            select(Staff.organisation_id, sa.func.count()).group_by(col(Staff.organisation_id))
+            select(Staff.organisation_id, sa.func.count())
+            .where(col(Staff.organisation_id).in_(ids))
+            .group_by(col(Staff.organisation_id))
         ).all()
     )
     active_counts = dict(
         session.exec(
             select(ServiceRequest.organisation_id, sa.func.count())
             .where(
-                col(ServiceRequest.status).in_([RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS])
+                col(ServiceRequest.organisation_id).in_(ids),
+                col(ServiceRequest.status).in_([RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS]),
             )
             .group_by(col(ServiceRequest.organisation_id))
         ).all()
     )
     result = []
-    for org in session.exec(select(Organisation).order_by(col(Organisation.id))).all():
+    for org in rows:
         assert org.id is not None
         result.append(
             OrganisationInfo(
@@ -461,8 +544,10 @@ def blacklist(
 
     require_admin(actor_id=actor_id, admin_ids=admin_ids)
     reason = " ".join(reason.split())
-    if not reason or len(reason) > MAX_REASON:
-        raise InvalidInput("reason")
+    if not reason:
+        raise InvalidInput("reason", "empty")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason", "too long")
     org = find_organisation(session, ref=organisation)
     assert org.id is not None
     now = now or utcnow()

@@ -17,13 +17,40 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.models import Notification, RequestCard, RequestStatus, ServiceRequest, utcnow
+from storage.models import (
+    Notification,
+    Organisation,
+    RequestCard,
+    RequestStatus,
+    ServiceRequest,
+    Staff,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 # Kinds the worker treats specially; any other kind is a plain message.
 KIND_CARD = "card"  # a new request pushed to staff with a 认领 button; recorded as a RequestCard
 KIND_CARD_EDIT = "card_edit"  # edit the cards of `request_id` held in `chat_id` to `text`
+# Reminders (催办) and notices of storage.deadlines, and the daily digest: each is about a state
+# of its request that may have passed by the time it is sent, and is then dropped (claim_due).
+KIND_REMIND_CLAIM = "remind_claim"  # to staff in scope: claim it before the limit
+KIND_OVERDUE_CLAIM = "overdue_claim"  # to admins: nobody claimed it in time
+KIND_REMIND_RESOLVE = "remind_resolve"  # to the holder's staff: resolve it before the limit
+KIND_OVERDUE_RESOLVE = "overdue_resolve"  # to admins: not resolved in time
+KIND_REMIND_STALE = "remind_stale"  # to the holder's staff: no progress, soon back in the queue
+KIND_DIGEST = "digest"  # to a digest-mode staff member: the open queue
+
+# Kinds about an open request, and those about a held one: obsolete once it moved on.
+_HELD = frozenset({RequestStatus.CLAIMED.value, RequestStatus.IN_PROGRESS.value})
+_WHILE_OPEN = frozenset({KIND_CARD, KIND_REMIND_CLAIM, KIND_OVERDUE_CLAIM})
+_WHILE_HELD = frozenset({KIND_REMIND_RESOLVE, KIND_OVERDUE_RESOLVE, KIND_REMIND_STALE})
+# Kinds written for the staff of the organisation holding the request.
+_TO_HOLDER = frozenset({KIND_REMIND_RESOLVE, KIND_REMIND_STALE})
+# Work pushed to staff: never delivered to the staff of a blacklisted organisation.
+_STAFF_WORK = frozenset(
+    {KIND_CARD, KIND_REMIND_CLAIM, KIND_REMIND_RESOLVE, KIND_REMIND_STALE, KIND_DIGEST}
+)
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=2)
@@ -113,7 +140,11 @@ def queued_keys(session: Session, *, keys: list[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A claimed notification, detached from the session, ready to send."""
+    """A claimed notification, detached from the session, ready to send.
+
+    `leased_until` is this worker's lease on the row: a send must be over (and recorded) by
+    then, or another worker may take the row over and send it again.
+    """
 
     id: int
     chat_id: int
@@ -122,6 +153,7 @@ class Outgoing:
     kind: str
     request_id: int | None
     attempts: int
+    leased_until: datetime
 
 
 def _pending(now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -155,6 +187,89 @@ def _no_earlier_in_flight(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class _RequestNow:
+    """What the obsolescence rules need of a request, read when its messages are claimed."""
+
+    status: str
+    organisation_id: int | None
+    queued_at: datetime  # when it last entered the queue (its claim clock started)
+    claimed_at: datetime | None
+    last_progress_at: datetime | None
+
+
+def _requests_now(session: Session, ids: set[int]) -> dict[int, _RequestNow]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(
+            col(ServiceRequest.id),
+            col(ServiceRequest.status),
+            col(ServiceRequest.organisation_id),
+            col(ServiceRequest.created_at),
+            col(ServiceRequest.claimed_at),
+            col(ServiceRequest.last_progress_at),
+        ).where(col(ServiceRequest.id).in_(ids))
+    ).all()
+    return {
+        number: _RequestNow(
+            status=status,
+            organisation_id=organisation_id,
+            queued_at=progress or created,
+            claimed_at=claimed,
+            last_progress_at=progress,
+        )
+        for number, status, organisation_id, created, claimed, progress in rows
+        if number is not None
+    }
+
+
+def _staff_now(session: Session, chats: set[int]) -> dict[int, tuple[int, bool]]:
+    """chat -> (organisation id, blacklisted) for the chats that are staff members."""
+    if not chats:
+        return {}
+    rows = session.exec(
+        select(Staff.telegram_id, Organisation.id, Organisation.blacklisted)
+        .join(Organisation, col(Organisation.id) == col(Staff.organisation_id))
+        .where(col(Staff.telegram_id).in_(chats))
+    ).all()
+    return {chat: (org, blacklisted) for chat, org, blacklisted in rows if org is not None}
+
+
+def _obsolete(
+    row: Notification, request: _RequestNow | None, staff: tuple[int, bool] | None
+) -> str | None:
+    """Why `row` must not be sent any more, or None.
+
+    A card or claim reminder is about an open request; a resolve or stale reminder and the
+    resolve notice about a held one; a reminder written before the request's clock last
+    restarted (back in the queue, claimed again, a progress note) is about a round that is over.
+    """
+    if row.kind in _STAFF_WORK and staff is not None and staff[1]:
+        return "organisation blacklisted"
+    if request is None:
+        return None
+    if row.kind in _WHILE_OPEN:
+        if request.status != RequestStatus.OPEN.value:
+            return "request no longer open"
+        if row.kind != KIND_CARD and row.created_at < request.queued_at:
+            return "request re-entered the queue"
+    if row.kind in _WHILE_HELD:
+        if request.status not in _HELD:
+            return "request no longer held"
+        if request.claimed_at is not None and row.created_at < request.claimed_at:
+            return "request claimed again"
+    if row.kind in _TO_HOLDER and (staff is None or staff[0] != request.organisation_id):
+        return "request held by another organisation"
+    if (
+        row.kind == KIND_REMIND_STALE
+        and request.last_progress_at is not None
+        and row.created_at < request.last_progress_at
+    ):
+        return "progress recorded since"
+    return None
+
+
 def claim_due(
     session: Session,
     *,
@@ -168,8 +283,10 @@ def claim_due(
     transaction; SQLite serialises writers) and `FOR UPDATE SKIP LOCKED` stays as a second
     guard; the lease in `claimed_until` keeps other workers off the rows after this commits.
     A chat's message waits while an earlier one of that chat is leased or backing off, so each
-    chat's messages go out in order whatever the number of workers. Cards for requests
-    that were claimed meanwhile are dropped here instead of being sent with a dead button.
+    chat's messages go out in order whatever the number of workers. Messages whose request has
+    moved on since they were written (a card for a request claimed meanwhile, a 催办 for one
+    already resolved) and work for staff of a blacklisted organisation are dropped here
+    instead of being sent (see `_obsolete`).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
@@ -185,21 +302,19 @@ def claim_due(
     )
     if not rows:
         return []
-    card_requests = {r.request_id for r in rows if r.kind == KIND_CARD and r.request_id}
-    closed: set[int] = set()
-    if card_requests:
-        found = session.exec(
-            select(ServiceRequest.id).where(
-                col(ServiceRequest.id).in_(card_requests),
-                col(ServiceRequest.status) != RequestStatus.OPEN.value,
-            )
-        ).all()
-        closed = {number for number in found if number is not None}
+    requests = _requests_now(
+        session,
+        {r.request_id for r in rows if r.request_id and r.kind in _WHILE_OPEN | _WHILE_HELD},
+    )
+    staff = _staff_now(session, {r.chat_id for r in rows if r.kind in _STAFF_WORK})
     out: list[Outgoing] = []
     for row in rows:
         assert row.id is not None
-        if row.kind == KIND_CARD and row.request_id in closed:
-            row.failed_at, row.last_error = now, "obsolete: request no longer open"
+        request = requests.get(row.request_id) if row.request_id is not None else None
+        reason = _obsolete(row, request, staff.get(row.chat_id))
+        if reason is not None:
+            row.failed_at, row.last_error = now, f"obsolete: {reason}"
+            log.debug("notification %s (%s) dropped: %s", row.id, row.kind, reason)
         else:
             row.claimed_until = now + lease
             out.append(
@@ -213,6 +328,7 @@ def claim_due(
                     kind=row.kind,
                     request_id=row.request_id,
                     attempts=row.attempts,
+                    leased_until=row.claimed_until,
                 )
             )
         session.add(row)
@@ -227,7 +343,13 @@ def mark_sent(
     message_id: int | None,
     now: datetime | None = None,
 ) -> None:
-    """Record delivery; a delivered card is remembered so it can be edited once claimed."""
+    """Record delivery; a delivered card is remembered so it can be edited once claimed.
+
+    For a card, the request's row is read `FOR SHARE` (PostgreSQL; SQLite serialises writers):
+    a claim in flight holds it, so this waits for the claim and then sees it, and a claim that
+    comes after waits for this and then sees the card (lifecycle.close_cards). Either way the
+    card is edited; without the lock each could miss the other under READ COMMITTED.
+    """
     now = now or utcnow()
     row = session.get(Notification, notification_id)
     if row is None:
@@ -238,7 +360,13 @@ def mark_sent(
         session.add(
             RequestCard(request_id=row.request_id, chat_id=row.chat_id, message_id=message_id)
         )
-        request = session.get(ServiceRequest, row.request_id)
+        session.flush()
+        request = session.exec(
+            select(ServiceRequest)
+            .where(col(ServiceRequest.id) == row.request_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        ).first()
         if request is not None and request.status != RequestStatus.OPEN.value:
             # Claimed while this card was in flight: the edit queued at claim time missed it.
             # (Imported here: lifecycle builds on this module.)

@@ -4,7 +4,7 @@
 confirm) kept in the admin's `Draft` row with steps prefixed "org_", so it survives restarts
 like the resident's draft. Its text input is taken by `message_handlers()`, registered before
 the resident's catch-all; any other text is passed on to the resident's handler. Button data:
-o:<draft version>:<action>[:<arg>]. Diagram: admin.mmd.
+o:<draft version>:<action>[:<arg>], and g:<page> for the /orgs list. Diagram: admin.mmd.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -22,16 +23,19 @@ from bot import notifier, texts
 from bot.context import Context, Services
 from bot.handlers import resident
 from bot.handlers.common import inline, parse_number
-from bot.handlers.staff import edit_html, refusal, reply_html, split_args
+from bot.handlers.staff import edit_html, page_number, refusal, reply_html, split_args
 from bot.texts import staff as t
 from storage import lifecycle, organisations
 from storage import requests as store
 from storage.errors import DomainError, NotFound
 from storage.models import Draft, Organisation
+from storage.outbox import rowcount
 
 log = logging.getLogger(__name__)
 
 PREFIX = "o"
+ORGS_PREFIX = "g"  # g:<page> turns the page of /orgs
+SCOPE_SHOWN = 8  # communities named in an /orgs row; the rest are counted
 STEP_NAME = "org_name"
 STEP_CATEGORIES = "org_categories"
 STEP_COMMUNITIES = "org_communities"
@@ -60,12 +64,18 @@ def _data(draft: Draft, action: str, arg: str = "") -> str:
     return f"{PREFIX}:{draft.version}:{action}" + (f":{arg}" if arg else "")
 
 
-def _scope_text(services: Services, values: list[str] | None, *, categories: bool) -> str:
+def _scope_text(
+    services: Services, values: list[str] | None, *, categories: bool, shown: int | None = None
+) -> str:
+    """The scope as Chinese names; with `shown`, at most that many, the rest counted."""
     if values is None:
         return t.ALL
     if categories:
         return "、".join(services.category_name(code) for code in values) or t.NONE
-    return "、".join(texts.excerpt(value, 30) for value in values) or t.NONE
+    names = [texts.excerpt(value, 30) for value in values[:shown]]
+    if shown is not None and len(values) > shown:
+        names.append(t.SCOPE_MORE.format(n=len(values) - shown))
+    return "、".join(names) or t.NONE
 
 
 def _categories_view(services: Services, draft: Draft) -> tuple[str, Any]:
@@ -179,15 +189,30 @@ async def on_text(update: Update, context: Context) -> None:
 
 
 def _create_from_draft(
-    session: Session, *, telegram_id: int, admin_ids: Collection[int], version: int
-) -> Organisation:
-    """Consume the confirmed draft and create the organisation, in one transaction."""
+    session: Session, *, telegram_id: int, admin_ids: Collection[int], version: int, name: str
+) -> tuple[Organisation, bool]:
+    """Consume the confirmed draft and create the organisation, in one transaction.
+
+    Returns (organisation, True), or (the organisation named `name`, False) when the draft was
+    consumed already (a double tap on 创建); NotFound when it is gone otherwise.
+    """
     draft = store.load_draft(session, telegram_id=telegram_id)
-    if draft is None or draft.version != version or draft.step != STEP_CONFIRM:
-        raise NotFound("draft")
+    consumed = session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id,
+            col(Draft.version) == version,
+            col(Draft.step) == STEP_CONFIRM,
+        )
+    )
+    if draft is None or not rowcount(consumed):
+        # Of two taps, one deletes the draft (PostgreSQL: the other waits for it, then finds
+        # nothing to delete): that one creates, the other finds what it created.
+        created = organisations.organisation_named(session, name=name)
+        if created is None:
+            raise NotFound("draft")
+        return created, False
     data = dict(draft.data)
-    store.delete_draft(session, telegram_id=telegram_id)
-    return organisations.create_organisation(
+    organisation = organisations.create_organisation(
         session,
         actor_id=telegram_id,
         admin_ids=admin_ids,
@@ -196,6 +221,7 @@ def _create_from_draft(
         categories=data.get("categories"),
         communities=data.get("communities"),
     )
+    return organisation, True
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -208,14 +234,15 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(t.NOT_ADMIN, show_alert=True)
         return
     parts = query.data.split(":")
-    if len(parts) < 3 or not parts[1].isdigit():
+    if len(parts) < 3 or page_number(parts[1]) is None:
         await query.answer(t.BUTTON_EXPIRED)
         return
     version, action, arg = int(parts[1]), parts[2], ":".join(parts[3:])
     db = services.db
     draft = await db.run(store.load_draft, telegram_id=user.id)
     if draft is None or draft.step not in STEPS or draft.version != version:
-        await query.answer(t.BUTTON_EXPIRED)
+        created = await _already_created(query, services) if action == "create" else None
+        await query.answer(created or t.BUTTON_EXPIRED)
         return
     if action == "cancel":
         await db.run(store.delete_draft, telegram_id=user.id)
@@ -248,6 +275,24 @@ async def on_button(update: Update, context: Context) -> None:
         await _create(query, services, user.id, draft)
     else:
         await query.answer(t.BUTTON_EXPIRED)
+
+
+async def _already_created(query: CallbackQuery, services: Services) -> str | None:
+    """The answer to a second tap on 创建 that came after the first was done, or None.
+
+    The draft is gone by then; the name is read back from the confirmation message pressed.
+    """
+    if not isinstance(query.message, Message) or not query.message.text:
+        return None
+    label = t.NEWORG_NAME_LABEL
+    names = [
+        line[len(label) :] for line in query.message.text.splitlines() if line.startswith(label)
+    ]
+    if not names or not names[0].strip():
+        return None
+    if not await services.db.run(organisations.name_taken, name=names[0]):
+        return None
+    return t.NEWORG_ALREADY_CREATED.format(name=texts.excerpt(names[0], 100))
 
 
 async def _send_view(query: CallbackQuery, view: tuple[str, Any]) -> None:
@@ -296,21 +341,28 @@ async def _category_button(
 
 
 async def _create(query: CallbackQuery, services: Services, telegram_id: int, draft: Draft) -> None:
+    name = draft.data["name"]
     try:
-        organisation = await services.db.run(
+        organisation, created = await services.db.run(
             _create_from_draft,
             telegram_id=telegram_id,
             admin_ids=services.settings.admin_ids,
             version=draft.version,
+            name=name,
         )
     except organisations.NameTaken:
         await query.answer()
         await services.db.run(store.save_draft, telegram_id=telegram_id, step=STEP_NAME, data={})
-        name = texts.excerpt(draft.data["name"], 100)
-        await edit_html(query, t.NEWORG_NAME_TAKEN.format(name=name))
+        await edit_html(query, t.NEWORG_NAME_TAKEN.format(name=texts.excerpt(name, 100)))
+        return
+    except NotFound:
+        await query.answer(t.BUTTON_EXPIRED)
         return
     except DomainError as exc:
         await query.answer(refusal(exc), show_alert=True)
+        return
+    if not created:  # the other tap created it
+        await query.answer(t.NEWORG_ALREADY_CREATED.format(name=texts.excerpt(name, 100)))
         return
     await query.answer()
     log.info("organisation %s created through /neworg", organisation.id)
@@ -327,20 +379,13 @@ async def _create(query: CallbackQuery, services: Services, telegram_id: int, dr
 # --- organisations --------------------------------------------------------------------------
 
 
-async def list_organisations(update: Update, context: Context) -> None:
-    """/orgs: every organisation with its scope, staff, work in hand and blacklist status."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = context.bot_data.services
-    if await _refuse_non_admin(message, services, user.id):
-        return
-    infos = await services.db.run(organisations.list_organisations)
-    if not infos:
-        await reply_html(message, t.ORGS_EMPTY)
-        return
-    lines = [t.ORGS_HEADER.format(count=len(infos))]
-    for info in infos:
+def _organisations_view(
+    result: organisations.OrganisationPage, services: Services
+) -> tuple[str, Any]:
+    if not result.total:
+        return t.ORGS_EMPTY, None
+    lines = [t.ORGS_HEADER.format(count=result.total, page=result.page + 1, pages=result.pages)]
+    for info in result.items:
         mark = ""
         if info.blacklisted:
             date = (
@@ -357,13 +402,52 @@ async def list_organisations(update: Update, context: Context) -> None:
                 name=texts.excerpt(info.name, 100),
                 blacklisted=mark,
                 categories=_scope_text(services, info.categories, categories=True),
-                communities=_scope_text(services, info.communities, categories=False),
+                communities=_scope_text(
+                    services, info.communities, categories=False, shown=SCOPE_SHOWN
+                ),
                 staff=info.staff,
                 active=info.active_requests,
                 contact=texts.excerpt(info.contact, 60) or t.NONE,
             )
         )
-    await reply_html(message, "\n\n".join(lines))
+    nav = []
+    if result.page > 0:
+        nav.append((t.BTN_PREV, f"{ORGS_PREFIX}:{result.page - 1}"))
+    if result.page < result.pages - 1:
+        nav.append((t.BTN_NEXT, f"{ORGS_PREFIX}:{result.page + 1}"))
+    return "\n\n".join(lines), inline([nav]) if nav else None
+
+
+async def list_organisations(update: Update, context: Context) -> None:
+    """/orgs [page]: organisations with scope, staff, work in hand and blacklist status, paged."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    if await _refuse_non_admin(message, services, user.id):
+        return
+    args = context.args or []
+    page = (parse_number(args[0]) or 1) - 1 if args else 0
+    result = await services.db.run(organisations.organisation_page, page=page)
+    await reply_html(message, *_organisations_view(result, services))
+
+
+async def organisations_page(update: Update, context: Context) -> None:
+    """Turn the page of an /orgs list (g:<page>)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    services = context.bot_data.services
+    if not _is_admin(services, user.id):
+        await query.answer(t.NOT_ADMIN, show_alert=True)
+        return
+    page = page_number(query.data.split(":", 1)[1])
+    if page is None:
+        await query.answer(t.BUTTON_EXPIRED)
+        return
+    result = await services.db.run(organisations.organisation_page, page=page)
+    await query.answer()
+    await edit_html(query, *_organisations_view(result, services))
 
 
 async def invite(update: Update, context: Context) -> None:
@@ -412,8 +496,11 @@ async def blacklist(update: Update, context: Context) -> None:
     services = context.bot_data.services
     if await _refuse_non_admin(message, services, user.id):
         return
-    args = split_args(message, 2)
-    if len(args) < 2:
+    args = split_args(message, 1)
+    ref, reason = await services.db.run(
+        organisations.split_organisation_ref, text=args[0] if args else ""
+    )
+    if not ref or not reason:
         await reply_html(message, t.BLACKLIST_USAGE)
         return
     try:
@@ -421,11 +508,11 @@ async def blacklist(update: Update, context: Context) -> None:
             organisations.blacklist,
             actor_id=user.id,
             admin_ids=services.settings.admin_ids,
-            organisation=args[0],
-            reason=args[1],
+            organisation=ref,
+            reason=reason,
         )
     except DomainError as exc:
-        await reply_html(message, refusal(exc, ref=args[0]))
+        await reply_html(message, refusal(exc, ref=ref))
         return
     notifier.kick(context)
     numbers = "、".join(f"#{n}" for n in released)
@@ -569,6 +656,7 @@ def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("reclassify", reclassify),
         CommandHandler("assign", assign),
         CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"),
+        CallbackQueryHandler(organisations_page, pattern=rf"^{ORGS_PREFIX}:"),
     ]
 
 

@@ -3,8 +3,8 @@
 Also the resident's feedback buttons (是/否, 1-5 stars) on the resolution message. Each
 handler parses, calls one domain function (storage.lifecycle / storage.organisations, which
 check the role and the organisation themselves), and renders the answer; a refusal becomes
-polite Chinese through `refusal`. Button prefixes: q: queue page, c: claim, n: notify mode,
-f: feedback.
+polite Chinese through `refusal`. Button prefixes: q: queue page, m: /mine page, c: claim,
+n: notify mode, f: feedback. Page numbers in button data are ASCII digits or refused.
 """
 
 from __future__ import annotations
@@ -128,6 +128,13 @@ async def edit_html(query: CallbackQuery, text: str, markup: Any = None) -> None
             raise
 
 
+def page_number(raw: str) -> int | None:
+    """A 0-based page from button data: ASCII digits only ('²'.isdigit() is True, int() fails)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 5:
+        return None
+    return int(raw)
+
+
 async def _number_argument(message: Message, args: list[str], usage: str) -> int | None:
     """The request number of `/cmd N ...`, or None after telling the user what to type."""
     if not args:
@@ -222,8 +229,7 @@ async def queue_page(update: Update, context: Context) -> None:
     if query is None or user is None or query.data is None:
         return
     services = context.bot_data.services
-    raw = query.data.split(":", 1)[1]
-    page = int(raw) if raw.isdigit() and len(raw) < 6 else 0
+    page = page_number(query.data.split(":", 1)[1]) or 0
     try:
         result = await services.db.run(lifecycle.queue, telegram_id=user.id, page=page)
     except DomainError as exc:
@@ -282,7 +288,10 @@ async def claim_button(update: Update, context: Context) -> None:
     if number is None:
         await query.answer(t.BUTTON_EXPIRED)
         return
-    page = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() and len(parts[2]) < 6 else None
+    page = page_number(parts[2]) if len(parts) > 2 else None
+    if len(parts) > 3 or (len(parts) > 2 and page is None):
+        await query.answer(t.BUTTON_EXPIRED)
+        return
     try:
         view = await services.db.run(lifecycle.claim, telegram_id=user.id, number=number)
     except DomainError as exc:
@@ -319,24 +328,24 @@ async def _refresh_queue(
 # --- the organisation's requests ------------------------------------------------------------
 
 
-async def mine(update: Update, context: Context) -> None:
-    """/mine: the organisation's claimed, unresolved requests with their deadlines."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = context.bot_data.services
-    try:
-        name, items = await services.db.run(lifecycle.mine, telegram_id=user.id)
-    except DomainError as exc:
-        await reply_html(message, refusal(exc))
-        return
-    if not items:
-        await reply_html(message, t.MINE_EMPTY)
-        return
+def _mine_view(result: lifecycle.MinePage, services: Services) -> tuple[str, Any]:
+    if not result.total:
+        return t.MINE_EMPTY, None
     now = utcnow()
-    lines = [t.MINE_HEADER.format(organisation=texts.excerpt(name, 60), count=len(items))]
-    for item in items:
-        due = deadlines.due_after_claim(item.claimed_at or now, _limits(services))
+    limits = _limits(services)
+    lines = [
+        t.MINE_HEADER.format(
+            organisation=texts.excerpt(result.organisation, 60),
+            total=result.total,
+            page=result.page + 1,
+            pages=result.pages,
+        )
+    ]
+    for item in result.items:
+        due = deadlines.due_after_claim(item.claimed_at or now, limits)
+        release = deadlines.stale_release_at(
+            item.last_progress_at or item.claimed_at or now, limits
+        )
         lines.append(
             t.MINE_ITEM.format(
                 number=item.number,
@@ -348,9 +357,50 @@ async def mine(update: Update, context: Context) -> None:
                 contact=texts.excerpt(item.contact, 100) if item.contact else t.NONE,
                 deadline=_when(due, services),
                 overdue=t.OVERDUE_MARK if now >= due else "",
+                release=_when(release, services),
             )
         )
-    await reply_html(message, "\n\n".join(lines))
+    nav = []
+    if result.page > 0:
+        nav.append((t.BTN_PREV, lifecycle.mine_data(result.page - 1)))
+    if result.page < result.pages - 1:
+        nav.append((t.BTN_NEXT, lifecycle.mine_data(result.page + 1)))
+    return "\n\n".join(lines), inline([nav]) if nav else None
+
+
+async def mine(update: Update, context: Context) -> None:
+    """/mine [page]: the organisation's claimed, unresolved requests with their deadlines."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    args = context.args or []
+    page = (parse_number(args[0]) or 1) - 1 if args else 0
+    try:
+        result = await services.db.run(lifecycle.mine, telegram_id=user.id, page=page)
+    except DomainError as exc:
+        await reply_html(message, refusal(exc))
+        return
+    await reply_html(message, *_mine_view(result, services))
+
+
+async def mine_page(update: Update, context: Context) -> None:
+    """Turn the page of a /mine list (m:<page>)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    page = page_number(query.data.split(":", 1)[1])
+    if page is None:
+        await query.answer(t.BUTTON_EXPIRED)
+        return
+    services = context.bot_data.services
+    try:
+        result = await services.db.run(lifecycle.mine, telegram_id=user.id, page=page)
+    except DomainError as exc:
+        await query.answer(refusal(exc), show_alert=True)
+        return
+    await query.answer()
+    await edit_html(query, *_mine_view(result, services))
 
 
 async def _held_command(
@@ -518,7 +568,7 @@ async def feedback_button(update: Update, context: Context) -> None:
     markup = _feedback_markup(
         number,
         ask_solved=request.solved is None and request.status == RequestStatus.RESOLVED.value,
-        ask_rating=request.rating is None,
+        ask_rating=request.rating is None and request.status == RequestStatus.RESOLVED.value,
     )
     try:
         await query.edit_message_reply_markup(markup)
@@ -540,6 +590,7 @@ def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("note", note),
         CommandHandler("notify", notify),
         CallbackQueryHandler(queue_page, pattern=rf"^{lifecycle.QUEUE_PREFIX}:"),
+        CallbackQueryHandler(mine_page, pattern=rf"^{lifecycle.MINE_PREFIX}:"),
         CallbackQueryHandler(claim_button, pattern=rf"^{lifecycle.CLAIM_PREFIX}:"),
         CallbackQueryHandler(notify_button, pattern=rf"^{NOTIFY_PREFIX}:"),
         CallbackQueryHandler(feedback_button, pattern=rf"^{lifecycle.FEEDBACK_PREFIX}:"),

@@ -76,10 +76,11 @@ CLAIMED = (
 )
 CLAIM_TOAST = "已认领 #{number}"
 MINE_EMPTY = "你们组织目前没有正在处理的需求。发送 /queue 查看待受理的需求。"
-MINE_HEADER = "<b>{organisation}</b> 正在处理的需求（{count} 条）：\n"
+MINE_HEADER = "<b>{organisation}</b> 正在处理的需求（共 {total} 条，第 {page}/{pages} 页）：\n"
 MINE_ITEM = (
     "<b>#{number}</b> {urgent}{category} · {status} · {place}\n"
-    "「{text}」\n联系方式/补充：{contact}\n办结时限：{deadline}{overdue}"
+    "「{text}」\n联系方式/补充：{contact}\n办结时限：{deadline}{overdue}\n"
+    "无进展将于 {release} 自动退回队列"
 )
 OVERDUE_MARK = " ⚠️已逾期"
 NONE = "未填写"
@@ -138,6 +139,11 @@ REMIND_CLAIM = (
     "请在 {deadline} 前认领。"
 )
 REMIND_RESOLVE = "⏰ 催办：你们认领的需求 <b>#{number}</b>（{category}）请在 {deadline} 前办结。"
+REMIND_STALE = (
+    "⏰ 催办：需求 <b>#{number}</b>（{category}）快 {days} 个工作日没有进展记录了。"
+    "如果到 {deadline} 还没有进展，它会自动退回待受理队列。\n"
+    "有进展请发 /note {number} 进展。"
+)
 OVERDUE_CLAIM = (
     "⚠️ 逾期未认领：需求 <b>#{number}</b>（{urgent}{category} · {place}）"
     "超过认领时限 {deadline}，仍没有组织认领。"
@@ -159,6 +165,18 @@ RESIDENT_RESOLVED = (
     "请告诉我们：问题解决了吗？也欢迎给这次服务打个分（1～5 星）。"
 )
 RESIDENT_REQUEUED = "ℹ️ 您的需求 <b>#{number}</b> 已重新进入待受理队列，我们会尽快安排社区组织跟进。"
+# To residents who said 我也遇到了 or whose own request was merged into this one: the status
+# only (a progress note masked), never the feedback prompt, which is for the filer.
+SUPPORTER_CLAIMED = (
+    "📌 您也反映过的问题 <b>#{number}</b> 已由「{organisation}」签收，他们会尽快处理。"
+)
+SUPPORTER_NOTE = "📝 您也反映过的问题 <b>#{number}</b> 有新进展（{organisation}）：\n{note}"
+SUPPORTER_RESOLVED = (
+    "✅ 您也反映过的问题 <b>#{number}</b> 已由「{organisation}」办结。谢谢您的反映！"
+)
+SUPPORTER_REQUEUED = (
+    "ℹ️ 您也反映过的问题 <b>#{number}</b> 已重新进入待受理队列，我们会尽快安排跟进。"
+)
 BTN_SOLVED = "✅ 解决了"
 BTN_NOT_SOLVED = "❌ 没解决"
 BTN_STARS = "{n}⭐"
@@ -196,15 +214,18 @@ NEWORG_CONFIRM = (
     "请确认新组织：\n\n<b>名称</b>：{name}\n<b>类别</b>：{categories}\n"
     "<b>社区</b>：{communities}\n<b>联系方式</b>：{contact}"
 )
+NEWORG_NAME_LABEL = "名称："  # the name's line in NEWORG_CONFIRM, as the admin sees it
 BTN_CREATE = "✅ 创建"
 BTN_CANCEL = "✖️ 取消"
 NEWORG_CREATED = "✅ 已创建组织「{name}」（编号 {id}）。发送 /invite {id} 生成社工邀请码。"
 NEWORG_CANCELLED = "已取消新建组织。"
+NEWORG_ALREADY_CREATED = "已创建组织「{name}」。"
 NEWORG_PRESS_BUTTON = "请点上面消息里的按钮，或发送 /cancel 取消。"
 ALL = "全部"
 
 ORGS_EMPTY = "还没有组织。发送 /neworg 新建一个。"
-ORGS_HEADER = "<b>组织列表</b>（{count} 个）：\n"
+ORGS_HEADER = "<b>组织列表</b>（共 {count} 个，第 {page}/{pages} 页）：\n"
+SCOPE_MORE = "等 {n} 个"
 ORG_ROW = (
     "<b>{id}. {name}</b>{blacklisted}\n"
     "  类别：{categories}\n  社区：{communities}\n"
@@ -217,7 +238,10 @@ INVITE_CREATED = (
     "已为「{organisation}」生成邀请码（{days} 天内有效，只能用一次）。\n"
     "请把下面这一行转发给社工：\n\n<code>/join {code}</code>"
 )
-BLACKLIST_USAGE = "请写上组织名称或编号和原因，例如：/blacklist 3 多次逾期未处理"
+BLACKLIST_USAGE = (
+    "请写上组织名称或编号和原因，例如：/blacklist 3 多次逾期未处理\n"
+    "名称里有空格时可以加「」，例如：/blacklist 「玉林 社工站」 多次逾期未处理"
+)
 BLACKLIST_OK = "⛔ 已将「{organisation}」列入黑名单。{released}"
 BLACKLIST_RELEASED = "退回队列的需求：{numbers}。"
 BLACKLIST_NONE_RELEASED = "它没有正在处理的需求。"

@@ -21,6 +21,7 @@ from sqlmodel import SQLModel
 
 from bot import notifier
 from bot.fakeapi import FakeBotAPI, FakeUser
+from bot.handlers import admin as admin_handlers
 from bot.handlers import summary as summary_handlers
 from bot.handlers.staff import NOTIFY_PREFIX
 from bot.texts import staff as t
@@ -181,6 +182,10 @@ def _buttons(n: Numbers) -> list[tuple[str, Expected]]:
         ("o:1:allcats", t.NOT_ADMIN),
         ("o:1:create", t.NOT_ADMIN),
         ("o:1:cancel", t.NOT_ADMIN),
+        # the admin's /orgs paging
+        (f"{admin_handlers.ORGS_PREFIX}:1", t.NOT_ADMIN),
+        # /mine paging: "other_org" sees its own (empty) list (last: it redraws the anchor)
+        (life.mine_data(1), {**staff_only, "other_org": ""}),
     ]
 
 
@@ -189,6 +194,7 @@ def _buttons(n: Numbers) -> list[tuple[str, Expected]]:
 _OWN_QUEUE_VIEWS = {
     life.queue_data(0): ("edit", t.QUEUE_EMPTY),
     life.QUEUE_OPEN_DATA: ("message", t.QUEUE_EMPTY),
+    life.mine_data(1): ("edit", t.MINE_EMPTY),
 }
 
 

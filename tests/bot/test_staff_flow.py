@@ -521,3 +521,62 @@ async def test_the_periodic_job_tells_admins_of_overdue_requests(staff_bot: Staf
     # A second run (or a second process) queues nothing new.
     staff_bot.app.job_queue.run_once(notifier.periodic_job, 0)
     assert [e for e in await staff_bot.admin.settle(quiet=0.5) if "逾期" in (e.text or "")] == []
+
+
+async def test_a_second_resolution_is_asked_and_rated_afresh(staff_bot: StaffHarness) -> None:
+    _setup(staff_bot.db)
+    with staff_bot.db.session() as s:
+        number = _file_directly(s)
+        life.claim(s, telegram_id=STAFF_1, number=number)
+        life.resolve(s, telegram_id=STAFF_1, number=number, note="换了灯泡")
+    resident = staff_bot.user(RESIDENT)
+    first = await _until(resident, lambda e: "换了灯泡" in (e.text or ""))
+    await resident.press("5⭐", message_id=first.message_id)
+    await resident.expect_answer()
+    await resident.press("没解决", message_id=first.message_id)
+    assert "重新打开" in await resident.expect_answer()
+    await resident.settle()
+    # The stars do not come back on the old message, and an old star is not taken now.
+    assert next(m for m in resident.messages if m.message_id == first.message_id).buttons == []
+    await resident.press_data(first.message_id, f"f:{number}:r1")
+    assert await resident.expect_answer() == t.FEEDBACK_NOT_NOW
+    with staff_bot.db.session() as s:
+        life.assign(
+            s, actor_id=ADMIN_ID, admin_ids=ADMINS, number=number, organisation="芳草社工站"
+        )
+        life.resolve(s, telegram_id=OTHER_STAFF, number=number, note="换了整条线路")
+    second = await _until(resident, lambda e: "换了整条线路" in (e.text or ""))
+    assert "5⭐" in second.buttons and "解决了" in second.buttons[0]
+    await resident.press("4⭐", message_id=second.message_id)
+    assert "⭐⭐⭐⭐" in await resident.expect_answer()
+    await resident.settle()
+    with staff_bot.db.session() as s:
+        row = s.get(ServiceRequest, number)
+        assert row is not None and (row.status, row.rating, row.solved) == ("resolved", 4, None)
+        yulin = orgs.find_organisation(s, ref="玉林服务中心").id
+        fangcao = orgs.find_organisation(s, ref="芳草社工站").id
+        rated = s.exec(
+            select(RequestEvent.organisation_id, RequestEvent.note)
+            .where(RequestEvent.request_id == number, RequestEvent.kind == "rated")
+            .order_by(col(RequestEvent.id))
+        ).all()
+        assert [tuple(r) for r in rated] == [(yulin, "5"), (fangcao, "4")]
+
+
+async def test_supporters_get_a_short_status_without_buttons(staff_bot: StaffHarness) -> None:
+    from storage.duplicates import support_request
+
+    _setup(staff_bot.db)
+    neighbour = staff_bot.user(RESIDENT + 7, "陈叔")
+    with staff_bot.db.session() as s:
+        number = _file_directly(s)
+        support_request(s, request_id=number, telegram_id=neighbour.id, display_name="陈叔")
+        life.claim(s, telegram_id=STAFF_1, number=number)
+        life.add_note(s, telegram_id=STAFF_1, number=number, note="请王阿姨13912345678开门")
+        life.resolve(s, telegram_id=STAFF_1, number=number, note="已修好，王阿姨确认")
+    told = [await _until(neighbour, lambda e: e.kind == "message") for _ in range(3)]
+    assert ["签收" in told[0].text, "进展" in told[1].text, "办结" in told[2].text] == [True] * 3
+    assert "139****5678" in told[1].text and "13912345678" not in told[1].text
+    assert "王阿姨确认" not in told[2].text and "打个分" not in told[2].text
+    assert all(event.buttons == [] for event in told)
+    assert await neighbour.settle(quiet=0.3) == []

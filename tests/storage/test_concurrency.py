@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlmodel import col, select
+import pytest
+from sqlmodel import Session, col, select
 
 from storage import lifecycle as life
 from storage import organisations as orgs
+from storage import outbox
+from storage import requests as store
 from storage.db import Database
 from storage.errors import AlreadyClaimed, DomainError
-from storage.models import RequestEvent, RequestStatus, ServiceRequest
+from storage.models import Notification, RequestEvent, RequestStatus, ServiceRequest
 from tests.storage.staff_helpers import ADMIN, ADMINS, RESIDENT, file, make_org, make_staff
 
 ORGS = ("甲", "乙", "丙")
@@ -155,3 +159,85 @@ def test_a_double_tap_on_not_solved_reopens_once(db: Database) -> None:
     with db.session() as s:
         row = s.get(ServiceRequest, number)
         assert row is not None and (row.status, row.reopened_count) == ("open", 1)
+
+
+def test_a_card_marked_sent_while_it_is_claimed_is_edited(db: Database) -> None:
+    """claim (close_cards) and mark_sent at once: the card must still lose its 认领 button.
+
+    The claim is left uncommitted while the card is marked sent: on PostgreSQL, mark_sent
+    waits on the request row (FOR SHARE) for the claim, then sees it and queues the edit.
+    Without the lock neither side would see the other under READ COMMITTED.
+    """
+    first, second = 4_300_000_001, 4_300_000_002
+    with db.session() as s:
+        make_org(s, "甲")
+        make_staff(s, "甲", first)
+        make_staff(s, "甲", second)
+        number = file(s)
+    with db.session() as s:
+        card = next(item for item in outbox.claim_due(s) if item.chat_id == second)
+    claiming = db.session()
+    session = claiming.__enter__()
+    life.claim(session, telegram_id=first, number=number)
+    marked = threading.Event()
+
+    def mark() -> None:
+        with db.session() as s:
+            outbox.mark_sent(s, notification_id=card.id, message_id=77)
+        marked.set()
+
+    thread = threading.Thread(target=mark)
+    thread.start()
+    try:
+        time.sleep(0.5)  # mark_sent is under way, against the uncommitted claim
+    finally:
+        claiming.__exit__(None, None, None)  # commit the claim
+    thread.join(timeout=30)
+    assert marked.is_set()
+    with db.session() as s:
+        edits = s.exec(
+            select(Notification).where(
+                Notification.kind == outbox.KIND_CARD_EDIT, Notification.chat_id == second
+            )
+        ).all()
+        assert edits and all("已由「甲」认领" in edit.text for edit in edits)
+
+
+def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_organisation(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """assign checks the organisation, the blacklisting commits, assign carries on: the
+    organisation row is read FOR SHARE, so the blacklisting waits and then requeues."""
+    with db.session() as s:
+        make_org(s, "甲")
+        number = file(s, announce=False)
+    checked = threading.Event()
+    real_get_request = store.get_request  # what lifecycle imported
+
+    def slow_get_request(session: Session, *, number: int) -> ServiceRequest:
+        checked.set()
+        time.sleep(0.5)  # the blacklisting runs now
+        return real_get_request(session, number=number)
+
+    monkeypatch.setattr(life, "get_request", slow_get_request)
+    outcome: list[str] = []
+
+    def assigner() -> None:
+        try:
+            with db.session() as s:
+                life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="甲")
+            outcome.append("assigned")
+        except orgs.OrganisationBlacklisted:
+            outcome.append("refused")
+
+    thread = threading.Thread(target=assigner)
+    thread.start()
+    assert checked.wait(timeout=10)
+    with db.session() as s:
+        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="违规")
+    thread.join(timeout=30)
+    assert outcome in (["assigned"], ["refused"])
+    with db.session() as s:
+        row = s.get(ServiceRequest, number)
+        assert row is not None
+        assert (row.status, row.organisation_id) == ("open", None), outcome

@@ -11,8 +11,9 @@ import pytest
 from storage import deadlines as dl
 from storage import lifecycle as life
 from storage import organisations as orgs
+from storage import outbox
 from storage.db import Database
-from storage.models import ServiceRequest
+from storage.models import ServiceRequest, utcnow
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -256,3 +257,195 @@ def test_lease(db: Database) -> None:
         assert dl.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl * 2)
     with db.session() as s:
         assert not dl.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl * 2)
+
+
+# --- stale claims are warned of first -------------------------------------------------------
+
+
+def test_a_claim_without_progress_is_warned_before_it_is_released(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        # Thursday 15:00: back in the queue on Tuesday 17th at 15:00, warned at 11:00.
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
+    assert _check(world, local(2025, 6, 17, 10, 59)).stale_warnings == 0
+    assert _check(world, local(2025, 6, 17, 11, 0)).stale_warnings == 2  # A1, and A2 (off)
+    assert _check(world, local(2025, 6, 17, 11, 3)).stale_warnings == 0  # once
+    with world.session() as s:
+        warnings = notifications(s, kind=dl.KIND_REMIND_STALE)
+        assert sorted(w.chat_id for w in warnings) == [A1, A2]
+        assert f"#{number}" in warnings[0].text and "06月17日 15:00" in warnings[0].text
+        assert warnings[0].dedupe_key == (
+            f"remind-stale:{number}:{int(local(2025, 6, 12, 15, 0).timestamp())}:{A1}"
+        )
+        assert dl.stale_release_at(local(2025, 6, 12, 15, 0), LIMITS) == local(2025, 6, 17, 15)
+    # A note starts a new round: the first warning is obsolete, a new one comes later.
+    with world.session() as s:
+        life.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 17, 12))
+    with world.session() as s:
+        leased = outbox.claim_due(s, now=local(2025, 6, 17, 12, 1))
+        assert dl.KIND_REMIND_STALE not in {item.kind for item in leased}
+        assert {w.last_error for w in notifications(s, kind=dl.KIND_REMIND_STALE)} == {
+            "obsolete: progress recorded since"
+        }
+    assert _check(world, local(2025, 6, 20, 7, 59)).stale_warnings == 0
+    assert _check(world, local(2025, 6, 20, 8, 0)).stale_warnings == 2
+    assert _check(world, local(2025, 6, 20, 12, 0)).released == [number]
+
+
+def test_no_stale_warning_once_released_or_resolved(world: Database) -> None:
+    with world.session() as s:
+        resolved = file(s)
+        life.claim(s, telegram_id=A1, number=resolved, now=local(2025, 6, 12, 15, 0))
+        life.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 13, 9))
+    assert _check(world, local(2025, 6, 17, 11, 0)).stale_warnings == 0
+
+
+# --- messages whose request moved on are dropped at send time ------------------------------
+
+
+def _sendable(db: Database, now: datetime) -> list[tuple[str, int]]:
+    """Lease what is due at `now` (as the worker would), as (kind, chat) pairs.
+
+    (Requests filed without cards: a card queued at the real time would hold the chat's
+    later messages back, at the injected times, to keep them in order.)
+    """
+    with db.session() as s:
+        return [(item.kind, item.chat_id) for item in outbox.claim_due(s, now=now, limit=500)]
+
+
+def _dropped(db: Database, kind: str) -> list[str]:
+    with db.session() as s:
+        return [n.last_error or "" for n in notifications(s, kind=kind) if n.failed_at is not None]
+
+
+def test_claim_reminders_and_notices_are_dropped_once_claimed_or_withdrawn(
+    world: Database,
+) -> None:
+    from storage.requests import cancel_request
+
+    with world.session() as s:
+        claimed = file(s, created_at=local(2025, 6, 10, 9, 0), announce=False)
+        withdrawn = file(s, created_at=local(2025, 6, 9, 9, 0), announce=False)
+        waiting = file(s, created_at=local(2025, 6, 10, 9, 0), announce=False)
+    report = _check(world, local(2025, 6, 11, 5, 0))
+    assert (report.reminders, report.overdue_notices) == (2, 1)  # A1 twice; ADMIN once
+    with world.session() as s:
+        life.claim(s, telegram_id=A1, number=claimed, now=local(2025, 6, 11, 5, 30))
+        cancel_request(s, telegram_id=RESIDENT, number=withdrawn)
+    sent = _sendable(world, local(2025, 6, 11, 6, 0))
+    assert (dl.KIND_REMIND_CLAIM, A1) in sent  # the one about `waiting`, still open
+    assert dl.KIND_OVERDUE_CLAIM not in {kind for kind, _ in sent}
+    assert _dropped(world, dl.KIND_REMIND_CLAIM) == ["obsolete: request no longer open"]
+    assert _dropped(world, dl.KIND_OVERDUE_CLAIM) == ["obsolete: request no longer open"]
+    with world.session() as s:
+        kept = [n for n in notifications(s, kind=dl.KIND_REMIND_CLAIM) if n.failed_at is None]
+        assert [n.request_id for n in kept] == [waiting]
+
+
+def test_a_reminder_of_an_earlier_round_is_dropped(world: Database) -> None:
+    with world.session() as s:
+        number = file(s, created_at=local(2025, 6, 10, 9, 0), announce=False)
+    assert _check(world, local(2025, 6, 11, 5, 0)).reminders == 1
+    with world.session() as s:  # claimed and given back: open again, a new clock
+        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 5, 10))
+        life.release(
+            s, telegram_id=A1, number=number, reason="人手不够", now=local(2025, 6, 11, 5, 20)
+        )
+    assert dl.KIND_REMIND_CLAIM not in {k for k, _ in _sendable(world, local(2025, 6, 11, 6))}
+    assert _dropped(world, dl.KIND_REMIND_CLAIM) == ["obsolete: request re-entered the queue"]
+
+
+def test_resolve_reminders_are_dropped_once_resolved_or_reassigned(world: Database) -> None:
+    with world.session() as s:
+        resolved, reassigned = file(s, announce=False), file(s, announce=False)
+        for number in (resolved, reassigned):
+            life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
+            for day in (11, 12, 13, 16):
+                life.add_note(
+                    s, telegram_id=A1, number=number, note="在办", now=local(2025, 6, day)
+                )
+    report = _check(world, local(2025, 6, 17, 5, 0))
+    assert report.reminders == 4  # A1 and A2, for each
+    with world.session() as s:
+        life.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 17, 6))
+        life.assign(
+            s, actor_id=ADMIN, admin_ids=ADMINS, number=reassigned, organisation="乙",
+            now=local(2025, 6, 17, 6),
+        )  # fmt: skip
+    sent = _sendable(world, local(2025, 6, 17, 7, 0))
+    assert dl.KIND_REMIND_RESOLVE not in {kind for kind, _ in sent}
+    assert sorted(_dropped(world, dl.KIND_REMIND_RESOLVE)) == sorted(
+        ["obsolete: request no longer held"] * 2 + ["obsolete: request claimed again"] * 2
+    )
+
+
+def test_staff_of_a_blacklisted_organisation_get_no_cards_or_reminders(world: Database) -> None:
+    with world.session() as s:
+        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        number = file(s, created_at=local(2025, 6, 10, 9, 0))  # cards to A1 (A2 is off)
+        file(s, category="elderly")  # for B1's digest
+    _check(world, local(2025, 6, 11, 5, 0))  # 催办 to A1
+    with world.session() as s:
+        dl.queue_digests(s, tz=TZ, now=local(2025, 6, 11, 9, 0))
+        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙", reason="整改")
+    sent = _sendable(world, utcnow() + timedelta(seconds=1))
+    assert {kind for kind, _ in sent} == {"org_blacklisted"}
+    for kind in (outbox.KIND_CARD, dl.KIND_REMIND_CLAIM, dl.KIND_DIGEST):
+        assert _dropped(world, kind) == ["obsolete: organisation blacklisted"], kind
+    with world.session() as s:
+        assert request(s, number).status == "open"
+
+
+# --- nobody to tell of overdue requests -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        local(2025, 6, 11, 5, 0),
+        local(2025, 6, 16, 10, 0),  # a Monday
+        local(2025, 10, 3, 12, 0),  # National Day holidays
+        local(2025, 10, 9, 8, 0),  # the first working day after them
+    ],
+)
+@pytest.mark.parametrize("days", [1, 5])
+def test_surely_elapsed_before_is_a_safe_cutoff(now: datetime, days: int) -> None:
+    cutoff = dl.surely_elapsed_before(now, days, tz=TZ)
+    assert dl.add_working_days(cutoff, days, tz=TZ) <= now
+    for hours in range(1, 24 * 20, 5):
+        start = cutoff - timedelta(hours=hours)
+        assert dl.add_working_days(start, days, tz=TZ) <= now
+    assert cutoff > now - timedelta(days=days + 12)  # close to it, not the start of time
+
+
+def test_without_admins_overdue_requests_are_not_read_at_every_tick(
+    world: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with world.session() as s:
+        old = file(s, created_at=local(2025, 6, 2, 9, 0))  # long overdue
+        fresh = file(s, created_at=local(2025, 6, 10, 9, 0))  # reminded from Wed 05:00
+        held = file(s)
+        life.claim(s, telegram_id=A1, number=held, now=local(2025, 6, 2, 9, 0))  # due 9th
+        life.add_note(s, telegram_id=A1, number=held, note="在办", now=local(2025, 6, 10, 8))
+    read: list[int] = []
+    for name in ("claim_deadline", "resolve_deadline"):
+        real = getattr(dl, name)
+
+        def spy(request: ServiceRequest, limits: dl.Limits, real: object = real) -> dl.Deadline:
+            read.append(request.id or 0)
+            return real(request, limits)  # type: ignore[operator, no-any-return]
+
+        monkeypatch.setattr(dl, name, spy)
+    now = local(2025, 6, 11, 5, 0)
+    with world.session() as s:
+        report = dl.check_deadlines(s, limits=LIMITS, admin_ids=frozenset(), now=now)
+    assert (report.reminders, report.overdue_notices) == (1, 0)  # fresh, to A1
+    assert read == [fresh]
+    # With admins, the overdue ones are read, told once, and then left alone too.
+    read.clear()
+    assert _check(world, now).overdue_notices == 2
+    assert sorted(read) == sorted([old, fresh, held])
+    read.clear()
+    _check(world, now + timedelta(minutes=3))
+    assert read == [fresh]

@@ -208,12 +208,32 @@ def test_mine_lists_the_organisations_held_requests(world: Database) -> None:
         life.claim(s, telegram_id=A1, number=done)
         life.resolve(s, telegram_id=A1, number=done, note="好了")
     with world.session() as s:
-        name, items = life.mine(s, telegram_id=A2)
-        assert name == "甲"
-        assert [i.number for i in items] == [first, second]
-        assert items[0].text.endswith("13812345678")
+        page = life.mine(s, telegram_id=A2)
+        assert page.organisation == "甲"
+        assert [i.number for i in page.items] == [first, second]
+        assert (page.total, page.page, page.pages) == (2, 0, 1)
+        assert page.items[0].text.endswith("13812345678")
         with pytest.raises(orgs.NotStaff):
             life.mine(s, telegram_id=RESIDENT)
+
+
+def test_mine_is_paged_and_counts_everything_held(world: Database) -> None:
+    with world.session() as s:
+        numbers = [file(s) for _ in range(12)]
+        for number in numbers:
+            life.claim(s, telegram_id=A1, number=number)
+    with world.session() as s:
+        pages = [life.mine(s, telegram_id=A2, page=p, page_size=5) for p in range(3)]
+        assert [[i.number for i in page.items] for page in pages] == [
+            numbers[:5],
+            numbers[5:10],
+            numbers[10:],
+        ]
+        assert {(page.total, page.pages) for page in pages} == {(12, 3)}
+        assert life.mine(s, telegram_id=A2, page=99, page_size=5).page == 2
+        assert life.mine(s, telegram_id=A2, page=-1, page_size=5).page == 0
+        assert life.mine(s, telegram_id=A2).total == 12  # the default page size: 5
+        assert len(life.mine(s, telegram_id=A2).items) == life.MINE_PAGE_SIZE
 
 
 def test_note_moves_to_in_progress_and_reaches_the_resident(world: Database) -> None:
@@ -292,6 +312,78 @@ def test_resolve_asks_the_resident_for_feedback(world: Database) -> None:
             life.add_note(s, telegram_id=A1, number=number, note="late")
 
 
+def test_release_refuses_a_resolved_request(world: Database) -> None:
+    number = _resolved(world)
+    with world.session() as s, pytest.raises(InvalidState) as state:
+        life.release(s, telegram_id=A2, number=number, reason="不想做了")
+    assert state.value.status == "resolved"
+    with world.session() as s:
+        assert request(s, number).status == "resolved"
+        assert events(s, number)[-1] == ("resolved", "claimed", "resolved")
+
+
+def test_a_blacklisted_organisation_is_refused_everything(world: Database) -> None:
+    with world.session() as s:
+        held, noted, waiting = file(s), file(s), file(s)
+        life.claim(s, telegram_id=A1, number=held)
+        life.claim(s, telegram_id=A1, number=noted)
+        life.add_note(s, telegram_id=A1, number=noted, note="在办")
+        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+        before = len(notifications(s))
+    with world.session() as s:
+        with pytest.raises(orgs.OrganisationBlacklisted):
+            life.mine(s, telegram_id=A2)
+        with pytest.raises(orgs.OrganisationBlacklisted):
+            life.queue(s, telegram_id=A2)
+        with pytest.raises(orgs.OrganisationBlacklisted):
+            life.claim(s, telegram_id=A2, number=waiting)
+        for number in (held, noted):
+            with pytest.raises(orgs.OrganisationBlacklisted):
+                life.add_note(s, telegram_id=A1, number=number, note="还在办")
+            with pytest.raises(orgs.OrganisationBlacklisted):
+                life.resolve(s, telegram_id=A1, number=number, note="办好了")
+            with pytest.raises(orgs.OrganisationBlacklisted):
+                life.release(s, telegram_id=A1, number=number, reason="不做了")
+    with world.session() as s:
+        assert {request(s, n).status for n in (held, noted, waiting)} == {"open"}
+        assert len(notifications(s)) == before
+
+
+def test_supporters_hear_the_status_only(world: Database) -> None:
+    from storage.duplicates import merge_requests, support_request
+    from storage.models import ActorKind
+
+    merged_resident = 2_000_000_003
+    with world.session() as s:
+        number = file(s)
+        support_request(s, request_id=number, telegram_id=OTHER_RESIDENT, display_name="陈叔")
+        merged = file(s, resident=merged_resident, text="电梯坏了")
+        merge_requests(s, keep=number, merge=merged, actor_kind=ActorKind.ADMIN, actor_id=ADMIN)
+    with world.session() as s:
+        life.claim(s, telegram_id=A1, number=number)
+        life.add_note(s, telegram_id=A1, number=number, note="师傅13912345678明天上门<修>")
+        life.resolve(s, telegram_id=A1, number=number, note="已更换控制板，住户王阿姨已确认")
+    with world.session() as s:
+        for supporter in (OTHER_RESIDENT, merged_resident):
+            told = {
+                n.kind: n
+                for n in notifications(s, chat_id=supporter)
+                if n.kind in ("claimed", "note", "resolved")
+            }
+            assert set(told) == {"claimed", "note", "resolved"}, supporter
+            assert all(n.buttons is None for n in told.values())
+            assert "甲" in told["claimed"].text and f"#{number}" in told["claimed"].text
+            assert "139****5678" in told["note"].text and "13912345678" not in told["note"].text
+            assert "&lt;修&gt;" in told["note"].text
+            assert "控制板" not in told["resolved"].text and "王阿姨" not in told["resolved"].text
+            assert "打个分" not in told["resolved"].text and "解决了吗" not in told["resolved"].text
+            assert "办结" in told["resolved"].text
+        (asked,) = notifications(s, chat_id=RESIDENT, kind="resolved")
+        assert "控制板" in asked.text and "打个分" in asked.text and asked.buttons is not None
+        (note,) = notifications(s, chat_id=RESIDENT, kind="note")
+        assert "13912345678" in note.text  # the filer hears the organisation's words
+
+
 def test_release_returns_the_request_to_the_queue(world: Database) -> None:
     with world.session() as s:
         number = file(s)
@@ -347,7 +439,7 @@ def test_solved_no_reopens_the_request(world: Database) -> None:
         life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     with world.session() as s:
         row = request(s, number)
-        assert (row.status, row.solved, row.reopened_count) == ("open", False, 1)
+        assert (row.status, row.solved, row.reopened_count) == ("open", None, 1)
         assert (row.organisation_id, row.resolved_at) == (None, None)
         assert events(s, number)[-1] == ("reopened", "resolved", "open")
         assert notifications(s, chat_id=A1, kind="reopened")
@@ -393,14 +485,72 @@ def test_rating_is_stored_once(world: Database) -> None:
         assert request(s, number).rating == 4
 
 
-def test_rating_after_saying_not_solved(world: Database) -> None:
+def _rated_events(s: object, number: int) -> list[tuple[str, int | None, str | None]]:
+    from sqlmodel import Session, col
+
+    from storage.models import RequestEvent
+
+    assert isinstance(s, Session)
+    rows = s.exec(
+        select(RequestEvent)
+        .where(
+            RequestEvent.request_id == number,
+            col(RequestEvent.kind).in_(["rated", "feedback", "reopened"]),
+        )
+        .order_by(col(RequestEvent.id))
+    ).all()
+    return [(e.kind, e.organisation_id, e.note) for e in rows]
+
+
+def test_no_rating_once_reopened(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
         life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+    with world.session() as s, pytest.raises(InvalidState) as refused:
+        life.rate(s, telegram_id=RESIDENT, number=number, rating=2)
+    assert not isinstance(refused.value, life.AlreadyRated)
     with world.session() as s:
+        assert request(s, number).rating is None
+        assert [e[0] for e in _rated_events(s, number)] == ["reopened"]
+
+
+def test_feedback_is_per_resolution_and_credited_to_the_resolver(world: Database) -> None:
+    number = _resolved(world)  # resolved by 甲
+    with world.session() as s:
+        jia = orgs.find_organisation(s, ref="甲").id
+        yi = orgs.find_organisation(s, ref="乙").id
         life.rate(s, telegram_id=RESIDENT, number=number, rating=2)
     with world.session() as s:
-        assert request(s, number).rating == 2
+        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+    with world.session() as s:
+        row = request(s, number)
+        # Reopened: the next resolution starts unanswered and unrated.
+        assert (row.status, row.solved, row.rating) == ("open", None, None)
+        life.claim(s, telegram_id=B1, number=number)
+        life.resolve(s, telegram_id=B1, number=number, note="这次彻底修好了")
+    with world.session() as s:
+        asked = notifications(s, chat_id=RESIDENT, kind="resolved")[-1]
+        assert asked.buttons is not None
+        assert [b[1] for b in asked.buttons[-1]] == [f"f:{number}:r{i}" for i in range(1, 6)]
+        life.rate(s, telegram_id=RESIDENT, number=number, rating=5)
+    with world.session() as s:
+        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
+        with pytest.raises(life.AlreadyRated):
+            life.rate(s, telegram_id=RESIDENT, number=number, rating=1)
+    with world.session() as s:
+        row = request(s, number)
+        assert (row.status, row.solved, row.rating, row.organisation_id) == (
+            "resolved",
+            True,
+            5,
+            yi,
+        )
+        assert _rated_events(s, number) == [
+            ("rated", jia, "2"),
+            ("reopened", jia, "not solved"),
+            ("rated", yi, "5"),
+            ("feedback", yi, "solved"),
+        ]
 
 
 # --- admin ----------------------------------------------------------------------------------

@@ -232,11 +232,84 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
             orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="again")
 
 
-def test_blacklist_needs_a_reason(db: Database) -> None:
+def test_blacklist_needs_a_reason_of_at_most_500_characters(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
-        with pytest.raises(orgs.InvalidInput):
+        with pytest.raises(orgs.InvalidInput) as empty:
             orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="  ")
+        assert (empty.value.field, str(empty.value)) == ("reason", "empty")
+        with pytest.raises(orgs.InvalidInput) as long:
+            orgs.blacklist(
+                s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="长" * 501
+            )
+        assert (long.value.field, str(long.value)) == ("reason", "too long")
+        org, _ = orgs.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="长" * 500
+        )
+        assert org.blacklisted
+
+
+def test_an_invite_issued_before_the_blacklisting_cannot_be_used(db: Database) -> None:
+    with db.session() as s:
+        make_org(s, "甲")
+        invite, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+    with db.session() as s, pytest.raises(orgs.OrganisationBlacklisted):
+        orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+    with db.session() as s:
+        assert orgs.find_staff(s, telegram_id=STAFF_A) is None
+        orgs.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+    with db.session() as s:
+        # The refusal did not use the invite up: once restored, it works.
+        _staff, org = orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+        assert org.name == "甲"
+
+
+def test_organisation_names_with_spaces(db: Database) -> None:
+    with db.session() as s:
+        spaced = make_org(s, "玉林 社工站")
+        longer = make_org(s, "玉林 社工站 二分站")
+        plain = make_org(s, "芳草")
+    with db.session() as s:
+        split = orgs.split_organisation_ref
+        assert split(s, text="玉林 社工站 多次逾期 未处理") == ("玉林 社工站", "多次逾期 未处理")
+        assert split(s, text="玉林  社工站   二分站 逾期") == ("玉林  社工站   二分站", "逾期")
+        assert split(s, text="「玉林 社工站」多次逾期") == ("玉林 社工站", "多次逾期")
+        assert split(s, text="“玉林 社工站” 多次逾期") == ("玉林 社工站", "多次逾期")
+        assert split(s, text=f"{plain.id} 多次逾期") == (str(plain.id), "多次逾期")
+        assert split(s, text="芳草 多次\n逾期") == ("芳草", "多次\n逾期")
+        assert split(s, text="不存在 的组织 逾期") == ("不存在", "的组织 逾期")
+        assert split(s, text="玉林 社工站") == ("玉林 社工站", "")
+        assert split(s, text="  ") == ("", "")
+        assert orgs.find_organisation(s, ref="玉林  社工站").id == spaced.id
+        assert orgs.find_organisation(s, ref="「玉林 社工站 二分站」").id == longer.id
+        org, _ = orgs.blacklist(
+            s,
+            actor_id=ADMIN,
+            admin_ids=ADMINS,
+            organisation=split(s, text="玉林 社工站 二分站 逾期")[0],
+            reason="逾期",
+        )
+        assert org.id == longer.id
+
+
+def test_organisation_pages(db: Database) -> None:
+    with db.session() as s:
+        assert orgs.organisation_page(s) == orgs.OrganisationPage(
+            items=[], page=0, pages=1, total=0
+        )
+        made = [make_org(s, f"组织{i}").id for i in range(12)]
+        make_staff(s, "组织11", STAFF_A)
+    with db.session() as s:
+        pages = [orgs.organisation_page(s, page=p, page_size=5) for p in range(3)]
+        assert [[info.id for info in page.items] for page in pages] == [
+            made[:5],
+            made[5:10],
+            made[10:],
+        ]
+        assert {(page.total, page.pages) for page in pages} == {(12, 3)}
+        assert pages[2].items[-1].staff == 1
+        assert orgs.organisation_page(s, page=7, page_size=5).page == 2
 
 
 def test_unblacklist_restores_the_organisation(db: Database) -> None:

@@ -53,6 +53,8 @@ def test_claim_due_leases_rows(db: Database) -> None:
     with db.session() as s:
         claimed = outbox.claim_due(s, now=now + timedelta(seconds=1))
         assert [c.text for c in claimed] == ["now"]
+        # The worker knows its lease, to start no send it could not finish within it.
+        assert claimed[0].leased_until == now + timedelta(seconds=1) + outbox.DEFAULT_LEASE
     with db.session() as s:
         # Leased: another worker does not get it while the lease lasts.
         assert outbox.claim_due(s, now=now + timedelta(seconds=2)) == []
