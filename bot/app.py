@@ -79,6 +79,8 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if rate_limit and settings.telegram_rate_limit:
+        # A handler's reply waits out a short retry_after (up to 3 times) rather than fail; the
+        # outbox worker bounds each send by its lease (bot.notifier), whatever the limiter does.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
 

@@ -1,8 +1,9 @@
 """The outbox worker under Telegram's 429, with PTB's AIORateLimiter on as in production.
 
-`linli run` builds the bot with AIORateLimiter(max_retries=0): a 429 reaches the worker at
-once, the row waits for Telegram's retry_after and this process pauses its sends. A limiter
-that sleeps the retry_after out in-line (max_retries > 0) must not keep a send past its lease.
+`linli run` builds the bot with AIORateLimiter(max_retries=3), so that a handler's reply to a
+resident waits out a short retry_after instead of failing. Such in-line sleeps must not keep an
+outbox send past its lease; with max_retries=0 a 429 reaches the worker at once, the row waits
+for Telegram's retry_after and this process pauses its sends. Both are tested.
 """
 
 from __future__ import annotations
