@@ -135,6 +135,13 @@ async def test_deadline_and_summary_jobs_run_once(fake: FakeBotAPI, pair: Pair) 
     # The weekly summary job of both processes at once.
     for app in pair.apps:
         app.job_queue.run_once(summary_handlers.summary_job, 0)
+    # Computing and drawing the summary takes a while: wait for its last part, the workbook,
+    # then for anything a second process might (wrongly) still send.
+    await _wait_for(
+        lambda: any(e.kind == "document" for e in fake.sent(admin.chat_id)),
+        timeout=60,
+        what="the weekly summary's workbook",
+    )
     await _wait_for(lambda: _pending(pair.dbs[0]) == 0, what="the outbox")
     events = await admin.settle(quiet=1.0, timeout=15)
     overdue = [e for e in events if "逾期未认领" in (e.text or "") and f"#{number}" in e.text]
