@@ -1004,14 +1004,20 @@ def reclassify(
 ) -> tuple[str, str]:
     """Change a request's category and keep the pair as a correction for the classifier.
 
-    Returns (old, new). An open request is announced to staff newly in scope.
+    Admins may correct any request; staff the requests their organisation holds (they are the
+    ones who see what the need really is). Returns (old, new). An open request is announced to
+    staff newly in scope.
     """
-    require_admin(actor_id=actor_id, admin_ids=admin_ids)
     now = now or utcnow()
     category = category.strip()
     if category not in category_codes():
         raise InvalidInput("category")
-    request = get_request(session, number=number)
+    actor_kind = ActorKind.ADMIN
+    if actor_id is not None and actor_id not in admin_ids:
+        _organisation, request = _held(session, telegram_id=actor_id, number=number)
+        actor_kind = ActorKind.STAFF
+    else:
+        request = get_request(session, number=number)
     old = request.category
     if old == category:
         raise InvalidInput("same_category")
@@ -1024,12 +1030,12 @@ def reclassify(
         text=request.normalised_text,
         predicted=request.predicted_category,
         corrected=category,
-        source=ActorKind.ADMIN,
+        source=actor_kind,
     )
     _event(
         session,
         request,
-        actor_kind=ActorKind.ADMIN,
+        actor_kind=actor_kind,
         actor_id=actor_id,
         kind="reclassified",
         from_status=request.status,

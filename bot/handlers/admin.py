@@ -1,5 +1,7 @@
 """Admins (ADMIN_IDS): organisations, invites, the blacklist, reclassifying and assigning.
 
+Staff may /reclassify the requests their organisation holds, too.
+
 /neworg is a short guided dialogue (name → categories by buttons → communities → contact →
 confirm) kept in the admin's `Draft` row with steps prefixed "org_", so it survives restarts
 like the resident's draft. Its text input is taken by `message_handlers()`, registered before
@@ -568,13 +570,15 @@ def _category_code(services: Services, raw: str) -> str | None:
 
 
 async def reclassify(update: Update, context: Context) -> None:
-    """/reclassify N <category>: correct the category (kept as classifier training data)."""
+    """/reclassify N <category>: correct the category (kept as classifier training data).
+
+    Admins for any request, staff for the requests their organisation holds (checked in
+    lifecycle.reclassify).
+    """
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     services = context.bot_data.services
-    if await _refuse_non_admin(message, services, user.id):
-        return
     args = split_args(message, 2)
     usage = t.RECLASSIFY_USAGE.format(codes=_category_codes(services))
     if len(args) < 2:

@@ -39,6 +39,7 @@ JOINED = (
     "/note 编号 进展 向居民反馈进展\n"
     "/done 编号 处理结果 办结\n"
     "/release 编号 原因 退回队列\n"
+    "/reclassify 编号 类别 改正类别（帮助改进自动分类）\n"
     "/notify 设置推送方式（即时 / 每日汇总 / 关闭）"
 )
 ALREADY_MEMBER = "您已经是「{organisation}」的成员了，一个人只能加入一个组织。"

@@ -132,7 +132,14 @@ def _commands(n: Numbers) -> list[tuple[str, Expected]]:
         (f"/invite {ORG_A}", t.NOT_ADMIN),
         (f"/blacklist {ORG_A} 抢单", t.NOT_ADMIN),
         (f"/unblacklist {ORG_C}", t.NOT_ADMIN),
-        (f"/reclassify {n.open} elderly", t.NOT_ADMIN),
+        (
+            f"/reclassify {n.open} elderly",
+            {**staff_only, "other_org": t.NOT_CLAIMED_YET.format(number=n.open)},
+        ),
+        (
+            f"/reclassify {n.held} elderly",
+            {**staff_only, "other_org": t.NOT_YOURS.format(number=n.held)},
+        ),
         (f"/assign {n.open} {ORG_B}", t.NOT_ADMIN),
         ("/summary", ts.SUMMARY_NOT_ALLOWED),
         ("/summary 2024-W01", ts.SUMMARY_NOT_ALLOWED),

@@ -201,7 +201,14 @@ async def test_from_new_organisation_to_rated_resolution(staff_bot: StaffHarness
 async def test_roles_are_checked(staff_bot: StaffHarness) -> None:
     _setup(staff_bot.db)
     resident = staff_bot.user(RESIDENT)
-    for command in ("/queue", "/mine", "/claim 1", "/done 1 好了", "/notify"):
+    for command in (
+        "/queue",
+        "/mine",
+        "/claim 1",
+        "/done 1 好了",
+        "/notify",
+        "/reclassify 1 elderly",
+    ):
         await resident.send(command)
         assert (await resident.next()).text == t.NOT_STAFF, command
     for command in (
@@ -210,7 +217,6 @@ async def test_roles_are_checked(staff_bot: StaffHarness) -> None:
         "/invite 1",
         "/blacklist 1 x",
         "/unblacklist 1",
-        "/reclassify 1 elderly",
         "/assign 1 1",
     ):
         await resident.send(command)

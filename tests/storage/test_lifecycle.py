@@ -577,10 +577,39 @@ def test_reclassify_records_a_correction_and_reaches_new_staff(world: Database) 
         assert s.exec(select(Correction.source)).all() == ["admin"]
 
 
+def test_staff_reclassify_what_their_organisation_holds(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        life.claim(s, telegram_id=A1, number=number)
+    with world.session() as s:
+        old, new = life.reclassify(
+            s, actor_id=A2, admin_ids=ADMINS, number=number, category="elderly"
+        )
+        assert (old, new) == ("repairs", "elderly")
+    with world.session() as s:
+        from storage.models import Correction, RequestEvent
+
+        assert request(s, number).category == "elderly"
+        assert request(s, number).status == RequestStatus.CLAIMED.value  # still theirs
+        assert s.exec(select(Correction.source)).all() == ["staff"]
+        last = s.exec(select(RequestEvent).order_by(RequestEvent.id.desc())).first()  # type: ignore[union-attr]
+        assert last is not None and (last.kind, last.actor_kind, last.actor_id) == (
+            "reclassified",
+            "staff",
+            A2,
+        )
+        with pytest.raises(orgs.NotYours):  # another organisation's request
+            life.reclassify(s, actor_id=B1, admin_ids=ADMINS, number=number, category="health")
+        with pytest.raises(orgs.NotStaff):  # a resident
+            life.reclassify(
+                s, actor_id=RESIDENT, admin_ids=ADMINS, number=number, category="health"
+            )
+
+
 def test_reclassify_refusals(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(InvalidState):  # staff correct what they hold: claim it first
             life.reclassify(s, actor_id=A1, admin_ids=ADMINS, number=number, category="elderly")
         with pytest.raises(orgs.InvalidInput):
             life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="nope")
