@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.settings import Settings, SettingsError, get_settings, load_settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 app = typer.Typer(
     help="linli (邻里): a Telegram bot that files residents' needs for community organisations.",
@@ -163,52 +168,49 @@ def chat(
         _stop_on_startup_error(exc, settings, [])
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply the database migrations (needed before `linli run` on PostgreSQL)."""
-    from storage.db import Database, current_revision, upgrade
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The database of DATABASE_URL for a `linli db` command; failures stop with one line."""
+    from storage.db import Database
 
     settings = _settings()
     database = Database(settings.database_url, pool_size=1)
     try:
-        upgrade(database.engine, revision)
-        typer.echo(f"database at revision {current_revision(database.engine)}")
+        yield database
     except Exception as exc:
         _stop_on_startup_error(exc, settings, [])
     finally:
         database.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the database migrations (needed before `linli run` on PostgreSQL)."""
+    from storage.db import current_revision, upgrade
+
+    with _database() as database:
+        upgrade(database.engine, revision)
+        typer.echo(f"database at revision {current_revision(database.engine)}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION ('base' removes every table)."""
-    from storage.db import Database, current_revision, downgrade
+    from storage.db import current_revision, downgrade
 
-    settings = _settings()
-    database = Database(settings.database_url, pool_size=1)
-    try:
+    with _database() as database:
         downgrade(database.engine, revision)
         typer.echo(f"database at revision {current_revision(database.engine) or 'base'}")
-    except Exception as exc:
-        _stop_on_startup_error(exc, settings, [])
-    finally:
-        database.dispose()
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the database and the one the code needs."""
-    from storage.db import Database, current_revision, head_revision
+    from storage.db import current_revision, head_revision
 
-    settings = _settings()
-    database = Database(settings.database_url, pool_size=1)
-    try:
+    with _database() as database:
         revision = current_revision(database.engine) or "empty"
         typer.echo(f"database: {revision}; code: {head_revision()}")
-    except Exception as exc:
-        _stop_on_startup_error(exc, settings, [])
-    finally:
-        database.dispose()
 
 
 def _register_commands() -> None:

@@ -185,14 +185,10 @@ def _failing_submit(session: Session, **kwargs: Any) -> Any:
     raise AssertionError("unreachable: the statement above fails")
 
 
-async def test_error_handler_log_has_no_text_or_phone(
-    token_bot: BotHarness,
-    every_logger_at_debug: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(lifecycle, "file_and_announce", _failing_submit)
-    await token_bot.start()
-    resident = token_bot.user(RESIDENT, "王阿姨")
+async def _submit_failing(bot: BotHarness, *, with_contact: bool) -> None:
+    """File TEXT through the bot up to 提交, which fails with the error handler's apology."""
+    await bot.start()
+    resident = bot.user(RESIDENT, "王阿姨")
     await resident.send(TEXT)
     guess = await resident.next()
     if not any("确认" in b and "设施维修" in b for b in guess.buttons):
@@ -202,13 +198,25 @@ async def test_error_handler_log_has_no_text_or_phone(
     await _until(resident, "社区")
     await resident.send("玉林社区")
     await resident.next()
-    await resident.send(PHONE)  # the contact, too
-    await resident.next()
-    await resident.press("下一步")
+    if with_contact:
+        await resident.send(PHONE)  # the contact, too
+        await resident.next()
+        await resident.press("下一步")
+    else:
+        await resident.press("跳过")
     await resident.next()
     await resident.press("提交")
     assert await resident.expect_answer() == texts.ERROR
-    await token_bot.stop()
+    await bot.stop()
+
+
+async def test_error_handler_log_has_no_text_or_phone(
+    token_bot: BotHarness,
+    every_logger_at_debug: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lifecycle, "file_and_announce", _failing_submit)
+    await _submit_failing(token_bot, with_contact=True)
     failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures, "the error handler logged nothing"
     assert all("_failing_submit" in r.getMessage() for r in failures)  # the frames are kept
@@ -225,22 +233,7 @@ async def test_an_exception_quoting_the_text_is_logged_without_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(lifecycle, "file_and_announce", _failing_with_the_text_in_the_message)
-    await token_bot.start()
-    resident = token_bot.user(RESIDENT, "王阿姨")
-    await resident.send(TEXT)
-    guess = await resident.next()
-    if not any("确认" in b and "设施维修" in b for b in guess.buttons):
-        await resident.press("其他类别")
-        await resident.next()
-    await resident.press("设施维修")
-    await _until(resident, "社区")
-    await resident.send("玉林社区")
-    await resident.next()
-    await resident.press("跳过")
-    await resident.next()
-    await resident.press("提交")
-    assert await resident.expect_answer() == texts.ERROR
-    await token_bot.stop()
+    await _submit_failing(token_bot, with_contact=False)
     failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures and all("ValueError (message withheld)" in r.getMessage() for r in failures)
     assert [_forbidden(_record_text(r)) for r in failures] == [[]] * len(failures)
