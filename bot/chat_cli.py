@@ -120,7 +120,7 @@ async def _dispatch(
 ) -> bool:
     """Act on one typed line; returns whether the bot was pressed (to wait for its answer)."""
     words = line.split()
-    if line.isdigit() and len(line) <= MAX_BUTTON_DIGITS:
+    if line.isascii() and line.isdigit() and len(line) <= MAX_BUTTON_DIGITS:
         return await _press_number(user, transcript, int(line), output)
     if words[0] == "/photo":
         await user.send_photo(line.removeprefix("/photo").strip() or None)

@@ -162,6 +162,23 @@ async def deliver_due(
             if gate is not None:
                 gate.close(seconds)
             return len(items), delivered
+        except TimeoutError:
+            # Cut after SEND_TIMEOUT: in production mostly PTB's rate limiter sleeping out a 429
+            # in-line, or Telegram too slow. Not the message's fault: it keeps its attempts, and
+            # the process pauses its sends like after a 429.
+            log.warning("notification %s: %s; pausing sends", item.id, _too_slow())
+            await db.run(
+                outbox.mark_failed,
+                notification_id=item.id,
+                error=_too_slow(),
+                retry_after=SEND_TIMEOUT,
+            )
+            await db.run(
+                outbox.unclaim, notification_ids=[later.id for later in items[index + 1 :]]
+            )
+            if gate is not None:
+                gate.close(SEND_TIMEOUT)
+            return len(items), delivered
         except Forbidden as exc:
             log.info(
                 "notification %s: chat unreachable (%s), giving up", item.id, type(exc).__name__
@@ -175,10 +192,9 @@ async def deliver_due(
             await db.run(
                 outbox.mark_failed, notification_id=item.id, error=_error(exc), permanent=True
             )
-        except (TelegramError, TimeoutError) as exc:  # NetworkError, TimedOut, 5xx, too slow
+        except TelegramError as exc:  # NetworkError, TimedOut, 5xx
             held.add(item.chat_id)
-            error = _error(exc) if isinstance(exc, TelegramError) else _too_slow()
-            retry = await db.run(outbox.mark_failed, notification_id=item.id, error=error)
+            retry = await db.run(outbox.mark_failed, notification_id=item.id, error=_error(exc))
             log.info("notification %s failed (%s), retry at %s", item.id, type(exc).__name__, retry)
         else:
             delivered += 1

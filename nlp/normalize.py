@@ -82,6 +82,19 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", cleaned).strip()
 
 
+# C0 and C1 control characters, DEL included, except tab and newline: PostgreSQL text cannot
+# hold NUL, spreadsheets refuse the others, and they carry no meaning in a message.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str) -> str:
+    """The text as typed, without control characters (tab and newline stay; CRLF becomes LF).
+
+    Unlike normalise(), it keeps everything else: the form that is stored and shown.
+    """
+    return _CONTROL_RE.sub("", text.replace("\r\n", "\n"))
+
+
 def has_content(text: str) -> bool:
     """True if normalised `text` has a letter or digit, i.e. something to classify."""
     return any(unicodedata.category(char)[0] in "LN" for char in text)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.texts import excerpt, status_name
 from bot.texts import staff as t
 from nlp.categories import category_name
+from nlp.normalize import strip_control
 from nlp.privacy import mask_personal_data
 from storage.duplicates import follower_chat_ids
 from storage.errors import AlreadyClaimed, InvalidState
@@ -317,7 +318,8 @@ def _transition(
 
 
 def _clean_text(text: str, *, field: str, limit: int = MAX_NOTE) -> str:
-    cleaned = text.strip()
+    """Staff's words for the resident: no control characters (PostgreSQL refuses NUL)."""
+    cleaned = strip_control(text).strip()
     if not cleaned:
         raise InvalidInput(field, "empty")
     if len(cleaned) > limit:

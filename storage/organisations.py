@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.texts import excerpt
 from bot.texts import staff as t
 from nlp.categories import load_categories
+from nlp.normalize import normalise
 from storage.errors import DomainError, InvalidState, NotAllowed, NotFound
 from storage.models import (
     ActorKind,
@@ -193,7 +194,9 @@ def _clean_list(values: Iterable[str] | None, *, limit: int) -> list[str] | None
         return None
     cleaned: list[str] = []
     for value in values:
-        value = " ".join(value.split())
+        # The canonical form of a place (storage.requests.clean_place), so that a scope written
+        # in Traditional or full-width matches what residents type.
+        value = normalise(value)
         if value and value not in cleaned:
             if len(value) > limit:
                 raise InvalidInput("community", f"{value[:20]}… is too long")

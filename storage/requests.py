@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from nlp.normalize import normalise
+from nlp.normalize import normalise, strip_control
 from storage.errors import DomainError, InvalidState, LimitReached, NotFound
 from storage.models import (
     ActorKind,
@@ -62,9 +62,6 @@ def find_resident(session: Session, *, telegram_id: int) -> Resident | None:
 
 # --- what residents type ------------------------------------------------------------------
 
-# C0 and C1 control characters, DEL included, except tab and newline: PostgreSQL text cannot
-# hold NUL, and the others (terminal escapes, bells) carry no meaning in a resident's message.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BUILDING_RE = re.compile(r"([0-9一二三四五六七八九十百零两]+\s*(?:栋|幢|号楼|楼|单元|号院).*)$")
 MAX_PLACE = 100
 MAX_CONTACT = 200
@@ -72,7 +69,7 @@ MAX_CONTACT = 200
 
 def clean_text(text: str) -> str:
     """The resident's words as typed, without control characters (tab and newline stay)."""
-    return _CONTROL_RE.sub("", text.replace("\r\n", "\n"))
+    return strip_control(text)
 
 
 def clean_contact(text: str) -> str:
@@ -97,8 +94,9 @@ def clean_place(text: str) -> str:
 
     So that '玉林社區 3棟', '玉林社区\u200b 3栋' and '玉林社区３栋' are one place (nlp.normalize
     drops control, zero-width and bidi formatting characters and folds width and script).
+    Organisation scopes are written the same way (storage.organisations), so they match.
     """
-    return normalise(clean_text(text))
+    return normalise(text)
 
 
 def parse_place(text: str) -> tuple[str, str | None]:
@@ -522,15 +520,25 @@ def _forget_notifications(
 ) -> None:
     """Erase what the outbox keeps of a resident's words; call after anonymising requests.
 
-    Messages to them go, sent or not. Staff cards of their requests (and the edits that close
-    them) quote the request's text: they are rendered again from the anonymised request, so
-    a card still waiting to be sent stays useful. Other messages about their requests that
-    were already sent (or given up) keep only a placeholder.
+    Messages to them about their requests go, sent or not. Staff cards of their requests (and
+    the edits that close them) quote the request's text: they are rendered again from the
+    anonymised request, so a card still waiting to be sent stays useful. Other messages about
+    their requests that were already sent (or given up) keep only a placeholder.
     """
     # Imported here: lifecycle builds on this module.
     from storage.lifecycle import card_closed_text, card_text
 
-    session.execute(sa.delete(Notification).where(col(Notification.chat_id) == telegram_id))
+    # Their own messages: about their requests, or about none. A resident who is also staff
+    # keeps the work in their chat (cards and reminders about other residents' requests).
+    session.execute(
+        sa.delete(Notification).where(
+            col(Notification.chat_id) == telegram_id,
+            sa.or_(
+                col(Notification.request_id).is_(None),
+                col(Notification.request_id).in_(request_ids),
+            ),
+        )
+    )
     card_kinds = (KIND_CARD, KIND_CARD_EDIT)
     carded = select(Notification.request_id).where(col(Notification.kind).in_(card_kinds))
     requests = session.exec(

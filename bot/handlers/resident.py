@@ -291,7 +291,8 @@ async def _current_draft(message: Message, services: Services, telegram_id: int)
     """The draft this message continues; an abandoned one is dropped, and the resident told."""
     draft, expired = await services.db.run(store.current_draft, telegram_id=telegram_id)
     if expired:
-        await message.reply_text(texts.DRAFT_EXPIRED)
+        hours = round(store.DRAFT_TTL.total_seconds() / 3600)
+        await message.reply_text(texts.DRAFT_EXPIRED.format(hours=hours))
     return draft
 
 

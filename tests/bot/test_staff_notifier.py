@@ -123,13 +123,21 @@ async def test_a_send_held_up_by_in_line_retries_is_cut_before_its_lease_ends(
     )
     loop = asyncio.get_running_loop()
     started = loop.time()
-    assert await notifier.deliver_due(bot, db) == (2, 0)
+    gate = notifier.FloodGate()
+    assert await notifier.deliver_due(bot, db, gate=gate) == (2, 0)
     assert loop.time() - started < 1.0
     cut, held = _rows(db)
     assert (cut.attempts, cut.claimed_until, cut.sent_at) == (1, None, None)
     assert (cut.last_error or "").startswith("TimeoutError")
     assert cut.send_after > utcnow()  # backing off
     assert (held.attempts, held.claimed_until) == (0, None)  # the chat's order is kept
+    # The process pauses its sends, as after a 429 ...
+    assert gate.closed()
+    assert await notifier.deliver_due(bot, db, gate=gate) == (0, 0)
+    # ... and the message waits for that pause (not the back-off of a faulty message, 2 s and
+    # up, which would give it up after MAX_ATTEMPTS): it is not the message's fault.
+    assert cut.send_after is not None
+    assert cut.send_after <= utcnow() + timedelta(seconds=notifier.SEND_TIMEOUT)
 
 
 async def test_no_send_starts_without_enough_lease_left(
@@ -142,8 +150,3 @@ async def test_no_send_starts_without_enough_lease_left(
     assert await notifier.deliver_due(bot, db) == (3, 0)
     assert "sendMessage" not in fake.calls
     assert [(r.attempts, r.claimed_until) for r in _rows(db)] == [(0, None)] * 3
-
-
-def test_the_lease_outlasts_the_budget_the_send_and_its_record() -> None:
-    lease = outbox.DEFAULT_LEASE.total_seconds()
-    assert lease >= notifier.SEND_BUDGET + notifier.SEND_TIMEOUT + notifier.RECORD_MARGIN

@@ -8,6 +8,7 @@ import pytest
 
 from storage import lifecycle as life
 from storage import organisations as orgs
+from storage import requests as store
 from storage.db import Database
 from storage.errors import InvalidState, NotFound
 from storage.models import NotifyMode, RequestStatus, utcnow
@@ -40,6 +41,16 @@ def test_create_organisation_with_scope(db: Database) -> None:
         assert found.blacklisted is False
         assert orgs.find_organisation(s, ref=str(org.id)).name == "玉林 社工中心"
         assert orgs.find_organisation(s, ref="「玉林 社工中心」").id == org.id
+
+
+def test_scope_communities_are_stored_as_residents_places_are(db: Database) -> None:
+    with db.session() as s:
+        org = make_org(s, "望江", communities=["玉林社區", "望江社区\u200b", "ＡＢ社区"])
+    with db.session() as s:
+        found = orgs.find_organisation(s, ref=str(org.id))
+        assert found.communities == ["玉林社区", "望江社区", "AB社区"]
+        community, _building = store.parse_place("玉林社區 3棟")
+        assert orgs.in_scope(found, category="repairs", community=community)
 
 
 def test_all_scope_is_stored_as_null(db: Database) -> None:

@@ -16,7 +16,7 @@ from storage.corrections import list_corrections, load_corrections
 from storage.db import Database
 from storage.errors import InvalidState, LimitReached, NotFound
 from storage.models import Notification, RequestStatus, utcnow
-from tests.storage.staff_helpers import RESIDENT, file, make_org, make_staff
+from tests.storage.staff_helpers import OTHER_RESIDENT, RESIDENT, file, make_org, make_staff
 
 ALICE = 2_000_000_001  # above 2**31: Telegram ids need BIGINT
 
@@ -280,3 +280,18 @@ def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> Non
         assert all(store.ERASED in r.text and "玉林社区" in r.text for r in cards)
         unsent = next(r for r in cards if r.request_id == waiting)
         assert unsent.sent_at is None and unsent.buttons  # still goes out, without their words
+
+
+def test_forget_resident_keeps_the_work_of_a_resident_who_is_also_staff(db: Database) -> None:
+    with db.session() as s:
+        make_org(s, "玉林服务中心")
+        make_staff(s, "玉林服务中心", RESIDENT)  # a resident who also works for an organisation
+        own = file(s, text="我家楼道灯坏了")
+        neighbours = file(s, text="邻居家的水管爆了", resident=OTHER_RESIDENT)
+    with db.session() as s:
+        store.forget_resident(s, telegram_id=RESIDENT)
+    with db.session() as s:
+        mine = s.exec(select(Notification).where(Notification.chat_id == RESIDENT)).all()
+        # The card of their own request goes; the card of a neighbour's request is their work.
+        assert {(n.kind, n.request_id) for n in mine} == {(outbox.KIND_CARD, neighbours)}
+        assert own != neighbours
