@@ -32,6 +32,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.export import FORMULA_START
 from bot.texts import STATUS_NAMES
 from bot.texts import summary as t
 from storage.summary import KEYWORD_SAMPLE, Durations, RawRequest, WeeklySummary
@@ -505,10 +506,6 @@ HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 PERCENT = "0.0%"
 DATETIME = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60
-
-
-# A text starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _clean(value: Any) -> Any:
