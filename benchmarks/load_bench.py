@@ -8,7 +8,14 @@ process's CPU time and peak memory.
 
     python benchmarks/load_bench.py                       # 500 residents, SQLite and PostgreSQL
     python benchmarks/load_bench.py --residents 100 --database sqlite
+    python benchmarks/load_bench.py --ramp 10 --think 3  # a burst: past one process's capacity
     python benchmarks/load_bench.py --ramp 0 --think 0   # everyone at the same instant
+
+By default residents arrive over a minute and take 5 to 15 s per step (reading the answer,
+typing a place on a phone), so all 500 are in their conversations at once: about 30 updates a
+second, with peaks. The bot is one Python process; a burst of 500 conversations squeezed into
+a few seconds each (--ramp 10 --think 3, ~70 updates a second) needs more CPU than one core
+gives, and the latencies printed then are time spent in the queue.
 
 Outgoing rate limiting is switched off for the run (TELEGRAM_RATE_LIMIT=false): the real
 Telegram allows a bot about 30 messages a second, which would make this a measure of that limit.
@@ -199,10 +206,13 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument(
-        "--ramp", type=float, default=10.0, help="seconds over which residents arrive (0: at once)"
+        "--ramp", type=float, default=60.0, help="seconds over which residents arrive (0: at once)"
     )
     parser.add_argument(
-        "--think", type=float, default=3.0, help="max seconds a resident reads before acting"
+        "--think",
+        type=float,
+        default=15.0,
+        help="max seconds a resident reads before acting (at least a third of it)",
     )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]

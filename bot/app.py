@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -55,7 +56,8 @@ def build_application(
             settings=settings, db=db, classifier=model, categories=load_categories()
         )
         await app.bot.set_my_commands(RESIDENT_COMMANDS)
-        log.info("linli is ready (database %s)", db.engine.dialect.name)
+        loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
+        log.info("linli is ready (database %s, event loop %s)", db.engine.dialect.name, loop)
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         bot_data: BotData = app.bot_data

@@ -60,6 +60,7 @@ def run(
         raise typer.Exit(2) from None
     secrets = [token] + ([options["secret_token"]] if webhook else [])
     setup_logging(settings.log_level, secrets=secrets)
+    _use_uvloop()
     try:
         # Before PTB's own start-up, which logs a traceback for a wrong token or URL.
         asyncio.run(_check_bot_api(settings, token))
@@ -76,6 +77,15 @@ def run(
         raise typer.Exit(2) from None
     except Exception as exc:
         _stop_on_startup_error(exc, settings, secrets)
+
+
+def _use_uvloop() -> None:
+    """Run the event loop on uvloop where it is installed: cheaper sockets under load."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 async def _check_bot_api(settings: Settings, token: str) -> None:

@@ -54,6 +54,8 @@ async def test_run_on_a_new_sqlite_file_answers_and_stops_cleanly(
     assert process.returncode == 0
     log = err.decode()
     assert "linli is ready" in log
+    if sys.platform != "win32":
+        assert "event loop uvloop" in log  # `linli run` runs on uvloop where it is installed
     assert fake.token not in log and fake.token.split(":")[1] not in log
 
 
