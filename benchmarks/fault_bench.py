@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import psycopg
+import sqlalchemy as sa
 from psycopg import sql
 
 from bot import texts
@@ -177,6 +178,15 @@ async def run(database: str, residents: int, rate: float, seed: int) -> None:
             drained_at = time.perf_counter() - start
             injected = dict(fake.fault_counts)
             fake.faults = None
+            # A card still waiting for its retry when the request is claimed is dropped, not
+            # sent (its 认领 button would be dead): count those apart from the lost ones.
+            with db.engine.connect() as conn:
+                obsolete_cards = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM notifications WHERE kind = 'card' "
+                        "AND sent_at IS NULL AND last_error LIKE 'obsolete:%'"
+                    )
+                ).scalar_one()
         finally:
             bot.terminate()
             bot.wait(timeout=30)
@@ -214,7 +224,7 @@ async def run(database: str, residents: int, rate: float, seed: int) -> None:
         f"resident actions       {steps['actions']} ({steps['repeated']} repeated after a "
         f"lost reply), staff commands {steps['staff actions']}, apologies {apologies}"
     )
-    print(line("cards to staff", cards))
+    print(line("cards to staff", cards) + f"   dropped unsent once claimed {obsolete_cards}")
     print(line("claimed notices", claimed))
     print(line("resolved notices", resolved))
     print(
