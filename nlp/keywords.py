@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jieba.analyse
 
-from nlp.segment import segment
+from nlp.segment import segment, segment_normalised
 
 STOPWORDS_PATH = Path(__file__).parent / "stopwords.txt"
 # Particles jieba glues to words (又坏了, 好几天); stripped so the topic word is counted.
@@ -40,13 +40,20 @@ def is_content_word(word: str) -> bool:
     return len(word) >= 2 and word not in stop_words() and any(char.isalpha() for char in word)
 
 
-def top_keywords(texts: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
-    """The k most characteristic words of `texts`, with weights in (0, 1], best first."""
+def top_keywords(
+    texts: Sequence[str], k: int = 5, *, normalised: bool = False
+) -> list[tuple[str, float]]:
+    """The k most characteristic words of `texts`, with weights in (0, 1], best first.
+
+    `normalised`: the texts are already in normalise()'s form (stored requests are), which
+    saves normalising them again.
+    """
     if k <= 0:
         return []
+    cut = segment_normalised if normalised else segment
     document_frequency: Counter[str] = Counter()
     for text in texts:
-        words = {word.lower().strip(_EDGE_PARTICLES) for word in segment(text)}
+        words = {word.lower().strip(_EDGE_PARTICLES) for word in cut(text)}
         document_frequency.update(word for word in words if is_content_word(word))
     if not document_frequency:
         return []

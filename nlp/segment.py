@@ -39,5 +39,10 @@ def load_user_dictionary() -> None:
 
 def segment(text: str) -> list[str]:
     """Split normalised `text` into words, dropping whitespace tokens."""
+    return segment_normalised(normalise(text))
+
+
+def segment_normalised(text: str) -> list[str]:
+    """segment() of a text already in normalise()'s form (normalising twice costs time)."""
     load_user_dictionary()
-    return [word for word in jieba.lcut(normalise(text)) if word.strip()]
+    return [word for word in jieba.lcut(text) if word.strip()]

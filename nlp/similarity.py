@@ -17,7 +17,7 @@ import re
 
 from nlp.keywords import stop_words
 from nlp.normalize import normalise
-from nlp.segment import segment
+from nlp.segment import segment_normalised
 
 SAME_NEED_THRESHOLD = 0.5
 
@@ -131,7 +131,7 @@ def similarity_tokens(text: str) -> frozenset[str]:
     stops = stop_words()
     words: list[str] = []
     folded = _SYNONYM_RE.sub(lambda match: _SYNONYMS[match.group()], _ADDRESS.sub(" ", cleaned))
-    for word in segment(folded):
+    for word in segment_normalised(folded):
         # 又坏了 -> 坏, 好几天 -> 几天: particles at a word's edges carry no topic.
         word = word.lower().strip(_FILLERS)
         if word in stops or not any(char.isalnum() for char in word):

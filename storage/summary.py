@@ -1227,7 +1227,9 @@ def _keywords(texts: Sequence[_Text], order: Sequence[str]) -> tuple[KeywordSet,
     for category in order:
         rows = sorted(by_category.get(category, []), key=lambda t: t.created_at, reverse=True)
         words = top_keywords(
-            [t.normalised_text for t in rows[:KEYWORD_SAMPLE]], KEYWORDS_PER_CATEGORY
+            [t.normalised_text for t in rows[:KEYWORD_SAMPLE]],
+            KEYWORDS_PER_CATEGORY,
+            normalised=True,
         )
         if words:
             result.append(KeywordSet(category, tuple((w, float(s)) for w, s in words)))

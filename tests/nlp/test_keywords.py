@@ -44,3 +44,10 @@ def test_is_content_word() -> None:
     assert not is_content_word("了")
     assert not is_content_word("123")
     assert not is_content_word("，，")
+
+
+def test_normalised_texts_give_the_same_keywords() -> None:
+    from nlp.normalize import normalise
+
+    texts = ["電梯又壞了三天了", "电梯坏了没人修", "楼道的灯不亮", "电梯关人了"]
+    assert top_keywords([normalise(t) for t in texts], 3, normalised=True) == top_keywords(texts, 3)
