@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +94,26 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
         yield server
 
 
-@pytest.fixture
-async def bot(
-    fake: FakeBotAPI, database_url: str, classifier: Classifier
+@asynccontextmanager
+async def running_bot(
+    fake: FakeBotAPI, database_url: str, classifier: Classifier, **overrides: Any
 ) -> AsyncIterator[BotHarness]:
+    """The real bot on `fake` and a database of its own, started; settings overridden."""
     database = Database(database_url)
-    harness = BotHarness(fake, harness_settings(fake, database_url), database, classifier)
+    harness = BotHarness(
+        fake, harness_settings(fake, database_url, **overrides), database, classifier
+    )
     await harness.start()
     try:
         yield harness
     finally:
         await harness.stop()
         database.dispose()
+
+
+@pytest.fixture
+async def bot(
+    fake: FakeBotAPI, database_url: str, classifier: Classifier
+) -> AsyncIterator[BotHarness]:
+    async with running_bot(fake, database_url, classifier) as harness:
+        yield harness

@@ -31,7 +31,7 @@ from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import outbox
 from storage.db import Database
-from tests.bot.conftest import ADMIN_ID, BotHarness, harness_settings
+from tests.bot.conftest import ADMIN_ID, BotHarness, running_bot
 from tests.storage.staff_helpers import ADMINS, file, make_org, make_staff
 
 OWNER = 5_400_000_001  # the resident whose requests are at stake
@@ -57,15 +57,8 @@ async def access_bot(
     fake: FakeBotAPI, database_url: str, classifier: Classifier
 ) -> AsyncIterator[BotHarness]:
     """The `bot` harness with a flood limit high enough for ~40 attempts per person."""
-    database = Database(database_url)
-    settings = harness_settings(fake, database_url, max_messages_per_minute=1000)
-    harness = BotHarness(fake, settings, database, classifier)
-    await harness.start()
-    try:
+    async with running_bot(fake, database_url, classifier, max_messages_per_minute=1000) as harness:
         yield harness
-    finally:
-        await harness.stop()
-        database.dispose()
 
 
 def _setup(db: Database) -> Numbers:

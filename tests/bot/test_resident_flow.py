@@ -14,9 +14,8 @@ from bot.fakeapi import FakeBotAPI, FakeUser
 from nlp.categories import category_name
 from nlp.classifier import Classifier
 from storage import requests as store
-from storage.db import Database
 from storage.models import Correction, Draft, RequestEvent, ServiceRequest, utcnow
-from tests.bot.conftest import BotHarness, harness_settings
+from tests.bot.conftest import BotHarness, running_bot
 
 RESIDENT = 5_000_000_001
 
@@ -508,15 +507,8 @@ async def unsure_bot(
     fake: FakeBotAPI, database_url: str, classifier: Classifier
 ) -> AsyncIterator[BotHarness]:
     """The bot with CONFIDENCE_THRESHOLD=1.0: no guess is confident enough."""
-    database = Database(database_url)
-    settings = harness_settings(fake, database_url, confidence_threshold=1.0)
-    harness = BotHarness(fake, settings, database, classifier)
-    await harness.start()
-    try:
+    async with running_bot(fake, database_url, classifier, confidence_threshold=1.0) as harness:
         yield harness
-    finally:
-        await harness.stop()
-        database.dispose()
 
 
 async def test_an_unsure_guess_offers_the_top_three(unsure_bot: BotHarness) -> None:

@@ -19,9 +19,10 @@ from bot.notifier import drain
 from bot.settings import load_settings
 from bot.texts import summary as t
 from storage import requests as store
-from storage.models import Notification, Organisation, ServiceRequest, Staff
+from storage.models import Notification, Organisation, ServiceRequest
 from storage.summary import IsoWeek
 from tests.bot.conftest import ADMIN_ID, BotHarness
+from tests.storage.staff_helpers import make_org, make_staff
 from tests.storage.summary_data import build
 
 RESIDENT, NEIGHBOUR, STAFF = 5_000_000_101, 5_000_000_102, 5_000_000_103
@@ -157,11 +158,8 @@ async def test_staff_merge_within_scope_only(summary_bot: BotHarness) -> None:
     keep = _file(summary_bot, RESIDENT, "3栋电梯又坏了")
     merge = _file(summary_bot, NEIGHBOUR, "三栋电梯不动了")
     with summary_bot.db.session() as s:
-        elsewhere = Organisation(name="望江服务中心", communities=["望江社区"])
-        s.add(elsewhere)
-        s.flush()
-        assert elsewhere.id is not None
-        s.add(Staff(telegram_id=STAFF, display_name="社工", organisation_id=elsewhere.id))
+        make_org(s, "望江服务中心", communities=["望江社区"])
+        make_staff(s, "望江服务中心", STAFF)
     staff = summary_bot.user(STAFF, "社工")
     await staff.send(f"/merge {keep} {merge}")
     assert (await staff.next()).text == t.MERGE_OUT_OF_SCOPE.format(number=keep)
@@ -348,11 +346,8 @@ async def test_merge_refusals_name_the_right_request(summary_bot: BotHarness) ->
         await admin.send(command)
         assert (await admin.next()).text == t.MERGE_NOT_FOUND.format(number=missing), command
     with summary_bot.db.session() as s:
-        wangjiang = Organisation(name="望江服务中心", communities=["望江社区"])
-        s.add(wangjiang)
-        s.flush()
-        assert wangjiang.id is not None
-        s.add(Staff(telegram_id=STAFF, display_name="社工", organisation_id=wangjiang.id))
+        make_org(s, "望江服务中心", communities=["望江社区"])
+        make_staff(s, "望江服务中心", STAFF)
     staff = summary_bot.user(STAFF, "社工")
     for command in (f"/merge {eleventh} {first}", f"/merge {first} {eleventh}"):
         await staff.send(command)
