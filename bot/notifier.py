@@ -34,7 +34,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
 from bot.handlers.common import inline
-from storage import deadlines, outbox
+from storage import deadlines, outbox, reminders
 from storage.db import Database
 from storage.models import utcnow
 
@@ -260,14 +260,14 @@ async def periodic_job(context: Context) -> None:
     job = context.job
     data = job.data if job is not None and isinstance(job.data, dict) else {}
     holder = str(data.get("holder", HOLDER))
-    if not await db.run(deadlines.acquire_lease, name=PERIODIC_LEASE, holder=holder, ttl=LEASE_TTL):
+    if not await db.run(reminders.acquire_lease, name=PERIODIC_LEASE, holder=holder, ttl=LEASE_TTL):
         return
     await db.run(
-        deadlines.check_deadlines,
+        reminders.check_deadlines,
         limits=deadlines.Limits.from_settings(settings),
         admin_ids=settings.admin_ids,
     )
-    await db.run(deadlines.queue_digests, tz=settings.tz)
+    await db.run(reminders.queue_digests, tz=settings.tz)
     kick(context)
 
 

@@ -1,61 +1,38 @@
-"""Time limits in mainland working days, and the periodic check that enforces them.
+"""The one working-day calendar and the time limits built on it.
+
+Reminders (storage.reminders), the staff views and the weekly summary all ask this module
+when a request is due, so they cannot disagree.
 
 Working days come from `chinese_calendar` (public holidays and the 调休 make-up working days,
 updated every year). For a year the package does not cover yet, Monday to Friday is used and
 a warning is logged once for that year, so the bot keeps working on 1 January.
 
-The periodic check queues every reminder with a dedupe key naming the request, the moment its
-clock started and the recipient: it is queued once, whatever the number of ticks or restarts,
-and a request that re-enters the queue starts a new clock with new keys.
+The limits: a request must be claimed within `claim_days` working days of entering the queue
+(urgent ones within `urgent_claim_hours` hours, any day), resolved within `resolve_days`
+working days of its claim, and a claim without progress for `stale_days` working days goes
+back to the queue.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
 
-from bot.texts import excerpt
-from bot.texts import staff as t
-from nlp.categories import category_name
-from storage.lifecycle import HELD, QUEUE_OPEN_DATA, open_in_scope, requeue
-from storage.models import (
-    ActorKind,
-    Notification,
-    NotifyMode,
-    Organisation,
-    Priority,
-    RequestStatus,
-    ServiceRequest,
-    Staff,
-    utcnow,
-)
-from storage.organisations import in_scope
-
-# The kinds queued here are defined in storage.outbox, whose worker drops the obsolete ones
-# at send time; re-exported (`as`) for the callers of this module.
-from storage.outbox import KIND_DIGEST as KIND_DIGEST
-from storage.outbox import KIND_OVERDUE_CLAIM as KIND_OVERDUE_CLAIM
-from storage.outbox import KIND_OVERDUE_RESOLVE as KIND_OVERDUE_RESOLVE
-from storage.outbox import KIND_REMIND_CLAIM as KIND_REMIND_CLAIM
-from storage.outbox import KIND_REMIND_RESOLVE as KIND_REMIND_RESOLVE
-from storage.outbox import KIND_REMIND_STALE as KIND_REMIND_STALE
-from storage.outbox import enqueue, insert_once, queued_keys, rowcount
+from storage.models import HELD_STATUSES, Priority, RequestStatus, ServiceRequest
 
 log = logging.getLogger(__name__)
 
 # A reminder goes out when a quarter of the allowed time is left, but never earlier than
 # this before the deadline (a 5-working-day limit is reminded of on its last afternoon).
 REMIND_LEAD = timedelta(hours=4)
-DIGEST_TIME = time(8, 30)
-DIGEST_LINES = 10
 
 
 # --- working days ---------------------------------------------------------------------------
@@ -92,10 +69,10 @@ class WorkCalendar:
 CALENDAR = WorkCalendar()
 
 
-def add_working_days(
+def count_working_days(
     start: datetime, days: int, *, tz: tzinfo, calendar: WorkCalendar = CALENDAR
 ) -> datetime:
-    """The same local clock time `days` working days later.
+    """The same local clock time `days` working days later, counted day by day.
 
     A start on a rest day counts from the beginning of the next working day: a need filed on
     Saturday with one working day to be claimed is due at the end of Monday (Tuesday 00:00).
@@ -106,6 +83,31 @@ def add_working_days(
         day, clock = calendar.next_workday(day), time(0, 0)
     for _ in range(days):
         day = calendar.next_workday(day)
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+@lru_cache(maxsize=4096)
+def _due_day(day: date, days: int, tz: tzinfo) -> tuple[date, bool]:
+    """`count_working_days` from local noon of `day`: the due date, and whether the clock is kept.
+
+    Its result depends only on the start's local date and clock (a start on a rest day is due
+    at 00:00), so one call per date serves every request of that date: this keeps the
+    summary's per-row deadline checks over a week's requests cheap.
+    """
+    noon = datetime.combine(day, time(12), tzinfo=tz)
+    due = count_working_days(noon, days, tz=tz).astimezone(tz)
+    return due.date(), due.time() == time(12)
+
+
+def add_working_days(
+    start: datetime, days: int, *, tz: tzinfo, calendar: WorkCalendar = CALENDAR
+) -> datetime:
+    """`count_working_days`, memoised by local date for the shared calendar."""
+    if calendar is not CALENDAR:
+        return count_working_days(start, days, tz=tz, calendar=calendar)
+    local = start.astimezone(tz)
+    day, keeps_clock = _due_day(local.date(), days, tz)
+    clock = local.timetz().replace(tzinfo=None) if keeps_clock else time(0)
     return datetime.combine(day, clock, tzinfo=tz)
 
 
@@ -134,11 +136,11 @@ def surely_elapsed_before(
     return datetime(1970, 1, 1, tzinfo=tz)  # no working days in sight: leave nothing out
 
 
-# --- limits and deadlines -------------------------------------------------------------------
+# --- limits ---------------------------------------------------------------------------------
 
 
 class LimitSettings(Protocol):
-    """The part of bot.settings.Settings the limits are read from."""
+    """The part of the bot's settings the limits are read from."""
 
     @property
     def claim_limit_working_days(self) -> int: ...
@@ -152,13 +154,17 @@ class LimitSettings(Protocol):
     def tz(self) -> tzinfo: ...
 
 
+def _shanghai() -> tzinfo:
+    return ZoneInfo("Asia/Shanghai")
+
+
 @dataclass(frozen=True)
 class Limits:
     claim_days: int = 1
     resolve_days: int = 5
     urgent_claim_hours: int = 2
     stale_days: int = 3
-    tz: tzinfo = field(default_factory=lambda: _shanghai())
+    tz: tzinfo = field(default_factory=_shanghai)
 
     @classmethod
     def from_settings(cls, settings: LimitSettings) -> Limits:
@@ -171,17 +177,41 @@ class Limits:
         )
 
 
-def _shanghai() -> tzinfo:
-    from zoneinfo import ZoneInfo
+# --- the rules ------------------------------------------------------------------------------
 
-    return ZoneInfo("Asia/Shanghai")
+
+def claim_due_at(start: datetime, *, priority: str, limits: Limits) -> datetime:
+    """When a request whose claim clock started at `start` must be claimed.
+
+    Urgent: N hours, any day. Otherwise N working days. The start is given explicitly so that
+    the summary can reconstruct it as of a week's end, which the row no longer holds.
+    """
+    if priority == Priority.URGENT:
+        return start + timedelta(hours=limits.urgent_claim_hours)
+    return add_working_days(start, limits.claim_days, tz=limits.tz)
+
+
+def resolve_due_at(claimed_at: datetime, *, limits: Limits) -> datetime:
+    """When a request claimed at `claimed_at` must be resolved."""
+    return add_working_days(claimed_at, limits.resolve_days, tz=limits.tz)
+
+
+def stale_release_at(last_progress: datetime, limits: Limits) -> datetime:
+    """When a held request without progress since `last_progress` goes back to the queue."""
+    return add_working_days(last_progress, limits.stale_days, tz=limits.tz)
+
+
+class DeadlineKind(enum.StrEnum):
+    CLAIM = "claim"
+    RESOLVE = "resolve"
+    STALE = "stale"
 
 
 @dataclass(frozen=True)
 class Deadline:
-    """`kind` is claim or resolve; the clock started at `start`, is due at `due`."""
+    """The clock started at `start`, is due at `due`; staff are reminded from `remind_at`."""
 
-    kind: str
+    kind: DeadlineKind
     start: datetime
     due: datetime
     remind_at: datetime
@@ -190,7 +220,7 @@ class Deadline:
         return now >= self.due
 
 
-def _deadline(kind: str, start: datetime, due: datetime) -> Deadline:
+def _deadline(kind: DeadlineKind, start: datetime, due: datetime) -> Deadline:
     lead = min((due - start) / 4, REMIND_LEAD)
     return Deadline(kind=kind, start=start, due=due, remind_at=due - lead)
 
@@ -201,380 +231,26 @@ def claim_start(request: ServiceRequest) -> datetime:
 
 
 def claim_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
-    """Urgent: N hours, any day. Otherwise N working days."""
     start = claim_start(request)
-    if request.priority == Priority.URGENT.value:
-        due = start + timedelta(hours=limits.urgent_claim_hours)
-    else:
-        due = add_working_days(start, limits.claim_days, tz=limits.tz)
-    return _deadline("claim", start, due)
-
-
-def due_after_claim(claimed_at: datetime, limits: Limits) -> datetime:
-    """When a request claimed at `claimed_at` must be resolved."""
-    return add_working_days(claimed_at, limits.resolve_days, tz=limits.tz)
+    due = claim_due_at(start, priority=request.priority, limits=limits)
+    return _deadline(DeadlineKind.CLAIM, start, due)
 
 
 def resolve_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
     start = request.claimed_at or request.updated_at
-    return _deadline("resolve", start, due_after_claim(start, limits))
-
-
-def stale_release_at(last_progress: datetime, limits: Limits) -> datetime:
-    """When a held request without progress since `last_progress` goes back to the queue."""
-    return add_working_days(last_progress, limits.stale_days, tz=limits.tz)
+    return _deadline(DeadlineKind.RESOLVE, start, resolve_due_at(start, limits=limits))
 
 
 def stale_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
     """The no-progress limit of a held request: its 催办 comes a few hours before release."""
     start = request.last_progress_at or request.claimed_at or request.updated_at
-    return _deadline("stale", start, stale_release_at(start, limits))
+    return _deadline(DeadlineKind.STALE, start, stale_release_at(start, limits))
 
 
 def deadline_of(request: ServiceRequest, limits: Limits) -> Deadline | None:
     """The deadline that applies now: claim while open, resolve while held, none after."""
-    if request.status == RequestStatus.OPEN.value:
+    if request.status == RequestStatus.OPEN:
         return claim_deadline(request, limits)
-    if request.status in HELD:
+    if request.status in HELD_STATUSES:
         return resolve_deadline(request, limits)
     return None
-
-
-# --- the periodic check ---------------------------------------------------------------------
-
-
-@dataclass
-class CheckReport:
-    """What one run of the check did (counts of queued messages and released requests)."""
-
-    reminders: int = 0
-    overdue_notices: int = 0
-    stale_warnings: int = 0
-    released: list[int] = field(default_factory=list)
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _local(moment: datetime, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime(t.DATETIME_FORMAT)
-
-
-def _place(request: ServiceRequest) -> str:
-    place = " ".join(p for p in (request.community, request.building) if p)
-    return excerpt(place, 40) if place else t.NO_PLACE
-
-
-def _not_yet_noticed(
-    kind: str, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
-) -> sa.ColumnElement[bool]:
-    """No `kind` notice about this request since its clock started (nothing left to do)."""
-    return ~(
-        sa.select(sa.literal(1))
-        .where(
-            col(Notification.request_id) == col(ServiceRequest.id),
-            col(Notification.kind) == kind,
-            col(Notification.created_at) >= start,
-        )
-        .exists()
-    )
-
-
-def _queue_all(
-    session: Session,
-    items: list[tuple[str, int, str, str, int | None]],
-    *,
-    now: datetime,
-) -> int:
-    """Queue (key, chat, text, kind, request) items whose key is new; returns how many."""
-    if not items:
-        return 0
-    known = queued_keys(session, keys=[item[0] for item in items])
-    queued = 0
-    for key, chat, text, kind, request_id in items:
-        if key not in known:
-            queued += enqueue(
-                session,
-                chat_id=chat,
-                text=text,
-                kind=kind,
-                request_id=request_id,
-                dedupe_key=key,
-                now=now,
-            )
-    return queued
-
-
-def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> list[int]:
-    """Return to the queue held requests with no note or progress for N working days."""
-    cutoff = now - timedelta(days=limits.stale_days)
-    rows = session.exec(
-        select(ServiceRequest)
-        .where(
-            col(ServiceRequest.status).in_(HELD),
-            col(ServiceRequest.last_progress_at) <= cutoff,
-        )
-        .order_by(col(ServiceRequest.id))
-    ).all()
-    released: list[int] = []
-    for request in rows:
-        assert request.id is not None and request.last_progress_at is not None
-        if now < stale_release_at(request.last_progress_at, limits):
-            continue
-        if requeue(
-            session,
-            request=request,
-            actor_kind=ActorKind.SYSTEM,
-            actor_id=None,
-            kind="stale_released",
-            note=f"no progress for {limits.stale_days} working days",
-            now=now,
-            staff_text=t.STAFF_STALE_RELEASED.format(number=request.id, days=limits.stale_days),
-        ):
-            released.append(request.id)
-            log.info("request #%s returned to the queue: no progress", request.id)
-    return released
-
-
-def check_deadlines(
-    session: Session,
-    *,
-    limits: Limits,
-    admin_ids: Collection[int],
-    now: datetime | None = None,
-) -> CheckReport:
-    """Release stale claims, remind staff of near limits (催办), tell admins of passed ones."""
-    now = now or utcnow()
-    report = CheckReport(released=release_stale_claims(session, limits=limits, now=now))
-    organisations = list(session.exec(select(Organisation)).all())
-    active = [org for org in organisations if not org.blacklisted]
-    names = {org.id: org.name for org in organisations}
-    barred = {org.id for org in organisations if org.blacklisted}
-    staff_by_org: dict[int, list[Staff]] = {}
-    for member in session.exec(select(Staff).order_by(col(Staff.id))).all():
-        staff_by_org.setdefault(member.organisation_id, []).append(member)
-    items: list[tuple[str, int, str, str, int | None]] = []
-    overdue_items: list[tuple[str, int, str, str, int | None]] = []
-    stale_items: list[tuple[str, int, str, str, int | None]] = []
-
-    # Open requests: the claim limit. The earliest a reminder can be due is 3/4 of the
-    # shortest limit after the clock started, which bounds the rows read.
-    shortest = min(timedelta(hours=limits.urgent_claim_hours), timedelta(days=limits.claim_days))
-    start = sa.func.coalesce(col(ServiceRequest.last_progress_at), col(ServiceRequest.created_at))
-    open_filters = [
-        col(ServiceRequest.status) == RequestStatus.OPEN.value,
-        start <= now - shortest * 3 / 4,
-        _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
-    ]
-    held_filters = [
-        col(ServiceRequest.status).in_(HELD),
-        col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
-        _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
-    ]
-    if not admin_ids:
-        # Nobody to tell of a passed limit, so no notice marks it as done: leave out what is
-        # surely past its limit rather than reading it again at every tick.
-        urgent = col(ServiceRequest.priority) == Priority.URGENT.value
-        open_filters.append(
-            sa.or_(
-                sa.and_(urgent, start > now - timedelta(hours=limits.urgent_claim_hours)),
-                sa.and_(
-                    ~urgent,
-                    start >= surely_elapsed_before(now, limits.claim_days, tz=limits.tz),
-                ),
-            )
-        )
-        held_filters.append(
-            col(ServiceRequest.claimed_at)
-            >= surely_elapsed_before(now, limits.resolve_days, tz=limits.tz)
-        )
-    open_rows = session.exec(
-        select(ServiceRequest).where(*open_filters).order_by(col(ServiceRequest.id))
-    ).all()
-    for request in open_rows:
-        deadline = claim_deadline(request, limits)
-        if now < deadline.remind_at:
-            continue
-        round_ = f"{request.id}:{_epoch(deadline.start)}"
-        fields = {
-            "number": request.id,
-            "urgent": t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
-            "category": category_name(request.category),
-            "place": _place(request),
-            "deadline": _local(deadline.due, limits.tz),
-        }
-        if deadline.overdue(now):
-            text = t.OVERDUE_CLAIM.format(**fields)
-            for admin in sorted(admin_ids):
-                key = f"overdue-claim:{round_}:{admin}"
-                overdue_items.append((key, admin, text, KIND_OVERDUE_CLAIM, request.id))
-            continue
-        text = t.REMIND_CLAIM.format(**fields)
-        for org in active:
-            if org.id is None or not in_scope(
-                org, category=request.category, community=request.community
-            ):
-                continue
-            for member in staff_by_org.get(org.id, []):
-                if member.notify_mode != NotifyMode.OFF.value:
-                    key = f"remind-claim:{round_}:{member.telegram_id}"
-                    items.append((key, member.telegram_id, text, KIND_REMIND_CLAIM, request.id))
-
-    # Held requests: the resolve limit, for the organisation that holds it.
-    held_rows = session.exec(
-        select(ServiceRequest).where(*held_filters).order_by(col(ServiceRequest.id))
-    ).all()
-    for request in held_rows:
-        deadline = resolve_deadline(request, limits)
-        if now < deadline.remind_at or request.organisation_id is None:
-            continue
-        round_ = f"{request.id}:{_epoch(deadline.start)}"
-        fields = {
-            "number": request.id,
-            "category": category_name(request.category),
-            "organisation": excerpt(names.get(request.organisation_id, ""), 60),
-            "deadline": _local(deadline.due, limits.tz),
-        }
-        if deadline.overdue(now):
-            text = t.OVERDUE_RESOLVE.format(**fields)
-            for admin in sorted(admin_ids):
-                key = f"overdue-resolve:{round_}:{admin}"
-                overdue_items.append((key, admin, text, KIND_OVERDUE_RESOLVE, request.id))
-            continue
-        text = t.REMIND_RESOLVE.format(**fields)
-        for member in staff_by_org.get(request.organisation_id, []):
-            key = f"remind-resolve:{round_}:{member.telegram_id}"
-            items.append((key, member.telegram_id, text, KIND_REMIND_RESOLVE, request.id))
-
-    # Held requests without progress: warned a few hours before they go back to the queue.
-    # The key names the last progress, so a note starts a new round (and a new warning).
-    stale_rows = session.exec(
-        select(ServiceRequest)
-        .where(
-            col(ServiceRequest.status).in_(HELD),
-            col(ServiceRequest.last_progress_at)
-            <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
-            _not_yet_noticed(KIND_REMIND_STALE, col(ServiceRequest.last_progress_at)),
-        )
-        .order_by(col(ServiceRequest.id))
-    ).all()
-    for request in stale_rows:
-        holder = request.organisation_id
-        deadline = stale_deadline(request, limits)
-        if holder is None or holder in barred or not deadline.remind_at <= now < deadline.due:
-            continue
-        text = t.REMIND_STALE.format(
-            number=request.id,
-            category=category_name(request.category),
-            days=limits.stale_days,
-            deadline=_local(deadline.due, limits.tz),
-        )
-        for member in staff_by_org.get(holder, []):
-            key = f"remind-stale:{request.id}:{_epoch(deadline.start)}:{member.telegram_id}"
-            stale_items.append((key, member.telegram_id, text, KIND_REMIND_STALE, request.id))
-
-    report.reminders = _queue_all(session, items, now=now)
-    report.overdue_notices = _queue_all(session, overdue_items, now=now)
-    report.stale_warnings = _queue_all(session, stale_items, now=now)
-    if report.reminders or report.overdue_notices or report.stale_warnings or report.released:
-        log.info(
-            "deadline check: %d reminder(s), %d overdue notice(s), %d stale warning(s), "
-            "%d released",
-            report.reminders,
-            report.overdue_notices,
-            report.stale_warnings,
-            len(report.released),
-        )
-    return report
-
-
-# --- the daily digest -----------------------------------------------------------------------
-
-
-def queue_digests(
-    session: Session, *, tz: tzinfo, now: datetime | None = None, at: time = DIGEST_TIME
-) -> int:
-    """Once a day after `at` (local), one summary of the open queue per digest-mode member.
-
-    Keyed by member and local date, so it is queued once a day whichever process or tick gets
-    there first, and still goes out the same day if the bot was down at `at`.
-    """
-    now = now or utcnow()
-    local = now.astimezone(tz)
-    if local.time() < at:
-        return 0
-    members = session.exec(
-        select(Staff, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Staff.organisation_id))
-        .where(
-            Staff.notify_mode == NotifyMode.DIGEST.value,
-            col(Organisation.blacklisted).is_(False),
-        )
-        .order_by(col(Staff.id))
-    ).all()
-    keys = {
-        member.telegram_id: f"digest:{member.telegram_id}:{local.date()}" for member, _ in members
-    }
-    done = queued_keys(session, keys=list(keys.values()))
-    queued = 0
-    for member, organisation in members:
-        key = keys[member.telegram_id]
-        if key in done:
-            continue
-        count, rows = open_in_scope(
-            session, organisation=organisation, offset=0, limit=DIGEST_LINES
-        )
-        if not count:
-            continue
-        lines = [
-            t.DIGEST_LINE.format(
-                number=row.id,
-                urgent=t.URGENT_MARK if row.priority == Priority.URGENT.value else "",
-                category=category_name(row.category),
-                place=_place(row),
-            )
-            for row in rows
-        ]
-        if count > len(rows):
-            lines.append(t.DIGEST_MORE.format(n=count - len(rows)))
-        queued += enqueue(
-            session,
-            chat_id=member.telegram_id,
-            text=t.DIGEST.format(count=count, lines="\n".join(lines)),
-            buttons=[[(t.BTN_OPEN_QUEUE, QUEUE_OPEN_DATA)]],
-            kind=KIND_DIGEST,
-            dedupe_key=key,
-            now=now,
-        )
-    return queued
-
-
-# --- leases ---------------------------------------------------------------------------------
-
-
-def acquire_lease(
-    session: Session, *, name: str, holder: str, ttl: timedelta, now: datetime | None = None
-) -> bool:
-    """Take or renew the named lease; False while another holder's lease is still valid.
-
-    Several bot processes may run the same periodic job; the one holding the lease does the
-    work, and another takes over once the holder stops renewing it.
-    """
-    now = now or utcnow()
-    leases = SQLModel.metadata.tables["leases"]
-    renewed = session.execute(
-        sa.update(leases)
-        .where(
-            leases.c.name == name,
-            sa.or_(leases.c.holder == holder, leases.c.expires_at < now),
-        )
-        .values(holder=holder, expires_at=now + ttl)
-    )
-    if rowcount(renewed):
-        return True
-    values = {"name": name, "holder": holder, "expires_at": now + ttl}
-    literals = [sa.literal(v, type_=leases.c[k].type).label(k) for k, v in values.items()]
-    taken = sa.select(sa.literal(1)).where(leases.c.name == name).exists()
-    statement = sa.insert(leases).from_select(list(values), sa.select(*literals).where(~taken))
-    return insert_once(session, statement)

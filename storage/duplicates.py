@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from nlp.similarity import SAME_NEED_THRESHOLD, similarity, similarity_tokens
-from storage.errors import DomainError, InvalidState, NotAllowed, NotFound
+from storage.errors import (
+    CannotMerge,
+    InvalidState,
+    MergeNotAllowed,
+    NotAllowed,
+    NotFound,
+    RequestNotFound,
+)
 from storage.models import (
     ACTIVE_STATUSES,
     ActorKind,
@@ -38,31 +45,6 @@ DUPLICATE_WINDOW = timedelta(days=14)
 MAX_CANDIDATES = 300
 _ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
 _MAX_MERGE_HOPS = 10
-
-
-class RequestNotFound(NotFound):
-    """No request has this number: `number` says which of the ones asked for."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(f"request #{number}")
-        self.number = number
-
-
-class MergeNotAllowed(NotAllowed):
-    """Staff may not merge request `number`: another organisation holds it, or it is outside
-    their organisation's scope."""
-
-    def __init__(self, number: int, message: str) -> None:
-        super().__init__(f"request #{number} {message}")
-        self.number = number
-
-
-class CannotMerge(DomainError):
-    """Two requests cannot be merged: `reason` is "same", "keep_closed" or "merge_closed"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,17 @@ from nlp.categories import category_name
 from nlp.normalize import strip_control
 from nlp.privacy import mask_personal_data
 from storage.duplicates import follower_chat_ids
-from storage.errors import AlreadyClaimed, InvalidState
+from storage.errors import (
+    AlreadyAnswered,
+    AlreadyClaimed,
+    AlreadyRated,
+    ClaimedByYou,
+    InvalidInput,
+    InvalidState,
+    NotYours,
+    OrganisationBlacklisted,
+    OutOfScope,
+)
 from storage.models import (
     ActorKind,
     Notification,
@@ -39,10 +49,6 @@ from storage.models import (
     utcnow,
 )
 from storage.organisations import (
-    InvalidInput,
-    NotYours,
-    OrganisationBlacklisted,
-    OutOfScope,
     active_staff_organisation,
     category_codes,
     find_organisation,
@@ -93,18 +99,6 @@ def claim_data(number: int, page: int | None = None) -> str:
 def feedback_data(number: int, answer: str) -> str:
     """f:<number>:y|n (solved?) or f:<number>:r1..r5 (rating)."""
     return f"{FEEDBACK_PREFIX}:{number}:{answer}"
-
-
-class ClaimedByYou(AlreadyClaimed):
-    """The staff member's own organisation already has the request."""
-
-
-class AlreadyAnswered(InvalidState):
-    """The resident already said whether this resolution solved the problem."""
-
-
-class AlreadyRated(InvalidState):
-    """A resolution is rated once."""
 
 
 # --- plain views of a request ---------------------------------------------------------------

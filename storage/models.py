@@ -69,6 +69,8 @@ class RequestStatus(enum.StrEnum):
 
 
 ACTIVE_STATUSES = (RequestStatus.OPEN, RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS)
+# Held by an organisation: claimed or in progress.
+HELD_STATUSES = (RequestStatus.CLAIMED, RequestStatus.IN_PROGRESS)
 
 
 class Priority(enum.StrEnum):
@@ -81,6 +83,28 @@ class ActorKind(enum.StrEnum):
     STAFF = "staff"
     ADMIN = "admin"
     SYSTEM = "system"
+
+
+class EventKind(enum.StrEnum):
+    """What a RequestEvent records (its `kind` column)."""
+
+    STATUS = "status"
+    SUBMITTED = "submitted"
+    CLAIMED = "claimed"
+    NOTE = "note"
+    RESOLVED = "resolved"
+    RELEASED = "released"
+    STALE_RELEASED = "stale_released"
+    BLACKLIST_RELEASED = "blacklist_released"
+    ASSIGNED = "assigned"
+    RECLASSIFIED = "reclassified"
+    FEEDBACK = "feedback"
+    REOPENED = "reopened"
+    RATED = "rated"
+    CANCELLED = "cancelled"
+    SUPPORTED = "supported"
+    MERGED = "merged"
+    MERGED_IN = "merged_in"
 
 
 class NotifyMode(enum.StrEnum):

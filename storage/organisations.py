@@ -22,7 +22,17 @@ from bot.texts import excerpt
 from bot.texts import staff as t
 from nlp.categories import load_categories
 from nlp.normalize import normalise
-from storage.errors import DomainError, InvalidState, NotAllowed, NotFound
+from storage.errors import (
+    AlreadyMember,
+    InvalidInput,
+    InvalidState,
+    InviteInvalid,
+    NameTaken,
+    NotAdmin,
+    NotStaff,
+    OrganisationBlacklisted,
+    OrganisationNotFound,
+)
 from storage.models import (
     ActorKind,
     Invite,
@@ -43,65 +53,6 @@ MAX_CONTACT = 200
 MAX_REASON = 500
 MAX_COMMUNITY = 100
 ORGS_PAGE_SIZE = 5  # /orgs: a page stays under Telegram's 4096 characters
-
-
-# --- errors (refinements of storage.errors, each with its own polite answer) --------------
-
-
-class NotStaff(NotAllowed):
-    """The user belongs to no organisation."""
-
-
-class NotAdmin(NotAllowed):
-    """The user is not in ADMIN_IDS."""
-
-
-class OrganisationBlacklisted(NotAllowed):
-    """The organisation is blacklisted: no queue, no claims, no new staff."""
-
-    def __init__(self, organisation_name: str) -> None:
-        super().__init__(f"organisation {organisation_name} is blacklisted")
-        self.organisation_name = organisation_name
-
-
-class OutOfScope(NotAllowed):
-    """The request's category or community is outside the organisation's scope."""
-
-
-class NotYours(NotAllowed):
-    """The request is held by another organisation."""
-
-
-class InvalidInput(DomainError):
-    """A name, note, reason, category or rating that cannot be accepted."""
-
-    def __init__(self, field: str, message: str = "") -> None:
-        super().__init__(message or f"invalid {field}")
-        self.field = field
-
-
-class NameTaken(DomainError):
-    """Another organisation already has this name."""
-
-
-class AlreadyMember(DomainError):
-    """A person belongs to at most one organisation."""
-
-    def __init__(self, organisation_name: str) -> None:
-        super().__init__(f"already a member of {organisation_name}")
-        self.organisation_name = organisation_name
-
-
-class OrganisationNotFound(NotFound):
-    """No organisation has this number or name."""
-
-
-class InviteInvalid(NotFound):
-    """The invite code is unknown, expired or used; `reason` says which."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"invite {reason}")
-        self.reason = reason
 
 
 # --- roles ----------------------------------------------------------------------------------

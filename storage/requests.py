@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from nlp.normalize import normalise, strip_control
-from storage.errors import DomainError, InvalidState, LimitReached, NotFound
+from storage.errors import DraftChanged, InvalidState, LimitReached, NotFound
 from storage.models import (
     ActorKind,
     Correction,
@@ -108,10 +108,6 @@ def parse_place(text: str) -> tuple[str, str | None]:
 
 # A draft untouched this long is abandoned: the resident's next message starts a new need.
 DRAFT_TTL = timedelta(hours=12)
-
-
-class DraftChanged(DomainError):
-    """Another update (perhaps in another bot process) wrote the draft since it was read."""
 
 
 def load_draft(session: Session, *, telegram_id: int) -> Draft | None:

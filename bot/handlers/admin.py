@@ -29,7 +29,7 @@ from bot.handlers.staff import edit_html, page_number, refusal, reply_html, spli
 from bot.texts import staff as t
 from storage import lifecycle, organisations
 from storage import requests as store
-from storage.errors import DomainError, NotFound
+from storage.errors import DomainError, InvalidInput, NameTaken, NotFound
 from storage.models import Draft, Organisation
 from storage.outbox import rowcount
 
@@ -352,7 +352,7 @@ async def _create(query: CallbackQuery, services: Services, telegram_id: int, dr
             version=draft.version,
             name=name,
         )
-    except organisations.NameTaken:
+    except NameTaken:
         await query.answer()
         await services.db.run(store.save_draft, telegram_id=telegram_id, step=STEP_NAME, data={})
         await edit_html(query, t.NEWORG_NAME_TAKEN.format(name=texts.excerpt(name, 100)))
@@ -600,7 +600,7 @@ async def reclassify(update: Update, context: Context) -> None:
             number=number,
             category=category,
         )
-    except organisations.InvalidInput:
+    except InvalidInput:
         await reply_html(message, t.SAME_CATEGORY.format(number=number))
         return
     except DomainError as exc:

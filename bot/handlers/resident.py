@@ -32,7 +32,7 @@ from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
 from storage import duplicates, lifecycle
 from storage import requests as store
-from storage.errors import InvalidState, LimitReached, NotAllowed, NotFound
+from storage.errors import DraftChanged, InvalidState, LimitReached, NotAllowed, NotFound
 from storage.models import Draft
 from storage.requests import MAX_PLACE, split_place
 
@@ -69,7 +69,7 @@ def one_at_a_time(callback: Callback) -> Callback:
         async with _locks(user.id):
             try:
                 await callback(update, context)
-            except store.DraftChanged:
+            except DraftChanged:
                 log.info("draft changed meanwhile (update %s): handled again", update.update_id)
                 await callback(update, context)
 
@@ -645,7 +645,7 @@ async def on_button(update: Update, context: Context) -> None:
         return
     try:
         await _press(query, services, user.id, user.full_name, draft, action, arg)
-    except store.DraftChanged:
+    except DraftChanged:
         # Another bot process moved the draft on meanwhile: this button is from an older step.
         with contextlib.suppress(BadRequest):  # already answered: nothing more to say
             await query.answer(texts.BUTTON_EXPIRED)

@@ -24,7 +24,25 @@ from bot.handlers.common import inline, parse_number
 from bot.texts import staff as t
 from bot.texts.summary import SUPPORTERS_BADGE
 from storage import deadlines, lifecycle, organisations
-from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
+from storage.errors import (
+    AlreadyAnswered,
+    AlreadyClaimed,
+    AlreadyMember,
+    AlreadyRated,
+    ClaimedByYou,
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    InviteInvalid,
+    NameTaken,
+    NotAdmin,
+    NotFound,
+    NotStaff,
+    NotYours,
+    OrganisationBlacklisted,
+    OrganisationNotFound,
+    OutOfScope,
+)
 from storage.models import RequestStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,25 +55,25 @@ NOTIFY_PREFIX = "n"
 
 def refusal(exc: DomainError, *, number: int | None = None, ref: str = "") -> str:
     """The polite Chinese answer to a domain refusal."""
-    if isinstance(exc, organisations.NotAdmin):
+    if isinstance(exc, NotAdmin):
         return t.NOT_ADMIN
-    if isinstance(exc, organisations.NotStaff):
+    if isinstance(exc, NotStaff):
         return t.NOT_STAFF
-    if isinstance(exc, organisations.OrganisationBlacklisted):
+    if isinstance(exc, OrganisationBlacklisted):
         return t.BLACKLISTED.format(organisation=texts.excerpt(exc.organisation_name, 60))
-    if isinstance(exc, organisations.OutOfScope):
+    if isinstance(exc, OutOfScope):
         return t.OUT_OF_SCOPE.format(number=number)
-    if isinstance(exc, organisations.NotYours):
+    if isinstance(exc, NotYours):
         return t.NOT_YOURS.format(number=number)
-    if isinstance(exc, lifecycle.ClaimedByYou):
+    if isinstance(exc, ClaimedByYou):
         return t.ALREADY_CLAIMED_BY_US.format(number=number)
     if isinstance(exc, AlreadyClaimed):
         return t.ALREADY_CLAIMED.format(
             number=number, organisation=texts.excerpt(exc.organisation_name, 60)
         )
-    if isinstance(exc, lifecycle.AlreadyRated):
+    if isinstance(exc, AlreadyRated):
         return t.FEEDBACK_ALREADY_RATED
-    if isinstance(exc, lifecycle.AlreadyAnswered):
+    if isinstance(exc, AlreadyAnswered):
         return t.FEEDBACK_ALREADY_ANSWERED
     if isinstance(exc, InvalidState):
         if exc.status == RequestStatus.OPEN.value and number is not None:
@@ -65,19 +83,19 @@ def refusal(exc: DomainError, *, number: int | None = None, ref: str = "") -> st
         if exc.status == "active":
             return t.NOT_BLACKLISTED.format(organisation=texts.excerpt(ref, 60))
         return t.WRONG_STATE.format(number=number, status=texts.status_name(exc.status))
-    if isinstance(exc, organisations.InviteInvalid):
+    if isinstance(exc, InviteInvalid):
         return {"expired": t.INVITE_EXPIRED, "used": t.INVITE_USED}.get(
             exc.reason, t.INVITE_UNKNOWN
         )
-    if isinstance(exc, organisations.OrganisationNotFound):
+    if isinstance(exc, OrganisationNotFound):
         return t.ORG_NOT_FOUND.format(name=texts.excerpt(ref, 40))
     if isinstance(exc, NotFound):
         return t.REQUEST_NOT_FOUND.format(number=number)
-    if isinstance(exc, organisations.AlreadyMember):
+    if isinstance(exc, AlreadyMember):
         return t.ALREADY_MEMBER.format(organisation=texts.excerpt(exc.organisation_name, 60))
-    if isinstance(exc, organisations.NameTaken):
+    if isinstance(exc, NameTaken):
         return t.NEWORG_NAME_TAKEN.format(name=texts.excerpt(ref, 100))
-    if isinstance(exc, organisations.InvalidInput):
+    if isinstance(exc, InvalidInput):
         if str(exc) == "too long":
             limit = lifecycle.MAX_REASON if exc.field == "reason" else lifecycle.MAX_NOTE
             return t.TEXT_TOO_LONG.format(limit=limit)
@@ -247,7 +265,7 @@ async def queue_page(update: Update, context: Context) -> None:
 
 
 def _claimed_view(view: lifecycle.RequestView, services: Services) -> str:
-    due = deadlines.due_after_claim(view.claimed_at or utcnow(), _limits(services))
+    due = deadlines.resolve_due_at(view.claimed_at or utcnow(), limits=_limits(services))
     return t.CLAIMED.format(
         number=view.number,
         category=services.category_name(view.category),
@@ -342,7 +360,7 @@ def _mine_view(result: lifecycle.MinePage, services: Services) -> tuple[str, Any
         )
     ]
     for item in result.items:
-        due = deadlines.due_after_claim(item.claimed_at or now, limits)
+        due = deadlines.resolve_due_at(item.claimed_at or now, limits=limits)
         release = deadlines.stale_release_at(
             item.last_progress_at or item.claimed_at or now, limits
         )
@@ -553,10 +571,10 @@ async def feedback_button(update: Update, context: Context) -> None:
                 lifecycle.rate, telegram_id=user.id, number=number, rating=rating
             )
             reply = t.FEEDBACK_RATED.format(stars="⭐" * rating)
-    except organisations.NotYours:
+    except NotYours:
         await query.answer(t.FEEDBACK_NOT_YOURS, show_alert=True)
         return
-    except (lifecycle.AlreadyAnswered, lifecycle.AlreadyRated) as exc:
+    except (AlreadyAnswered, AlreadyRated) as exc:
         await query.answer(refusal(exc))
         return
     except DomainError:

@@ -32,18 +32,17 @@ from bot.summary_render import render_chart, render_text, render_workbook
 from bot.texts import summary as t
 from storage import outbox
 from storage.deadlines import Limits
-from storage.duplicates import (
+from storage.duplicates import MergeResult, existing_request, follower_chat_ids, merge_requests
+from storage.errors import (
     CannotMerge,
     MergeNotAllowed,
-    MergeResult,
+    NotAllowed,
+    NotFound,
+    NotStaff,
     RequestNotFound,
-    existing_request,
-    follower_chat_ids,
-    merge_requests,
 )
-from storage.errors import NotAllowed, NotFound
 from storage.models import ActorKind, utcnow
-from storage.organisations import NotStaff, Role, active_staff_organisation, role_of
+from storage.organisations import Role, active_staff_organisation, role_of
 from storage.summary import (
     MAX_YEAR,
     MIN_YEAR,

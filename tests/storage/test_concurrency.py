@@ -16,7 +16,7 @@ from storage import organisations as orgs
 from storage import outbox
 from storage import requests as store
 from storage.db import Database
-from storage.errors import AlreadyClaimed, DomainError
+from storage.errors import AlreadyAnswered, AlreadyClaimed, DomainError, OrganisationBlacklisted
 from storage.models import Notification, RequestEvent, RequestStatus, ServiceRequest
 from tests.storage.staff_helpers import ADMIN, ADMINS, RESIDENT, file, make_org, make_staff
 
@@ -151,7 +151,7 @@ def test_a_double_tap_on_not_solved_reopens_once(db: Database) -> None:
             with db.session() as s:
                 life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
             outcomes.append("reopened")
-        except life.AlreadyAnswered:
+        except AlreadyAnswered:
             outcomes.append("refused")
 
     _run_together([tap for _ in range(8)])
@@ -227,7 +227,7 @@ def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_orga
             with db.session() as s:
                 life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="甲")
             outcome.append("assigned")
-        except orgs.OrganisationBlacklisted:
+        except OrganisationBlacklisted:
             outcome.append("refused")
 
     thread = threading.Thread(target=assigner)

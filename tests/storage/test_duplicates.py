@@ -10,16 +10,20 @@ from sqlmodel import col, select
 from storage import requests as store
 from storage.db import Database
 from storage.duplicates import (
-    CannotMerge,
-    MergeNotAllowed,
-    RequestNotFound,
     find_duplicate,
     find_duplicates,
     follower_chat_ids,
     merge_requests,
     support_request,
 )
-from storage.errors import InvalidState, NotAllowed, NotFound
+from storage.errors import (
+    CannotMerge,
+    InvalidState,
+    MergeNotAllowed,
+    NotAllowed,
+    NotFound,
+    RequestNotFound,
+)
 from storage.models import (
     ActorKind,
     Organisation,

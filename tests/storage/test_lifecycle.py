@@ -12,7 +12,20 @@ from storage import organisations as orgs
 from storage import outbox
 from storage.corrections import list_corrections
 from storage.db import Database
-from storage.errors import AlreadyClaimed, InvalidState, NotFound
+from storage.errors import (
+    AlreadyAnswered,
+    AlreadyClaimed,
+    AlreadyRated,
+    ClaimedByYou,
+    InvalidInput,
+    InvalidState,
+    NotAdmin,
+    NotFound,
+    NotStaff,
+    NotYours,
+    OrganisationBlacklisted,
+    OutOfScope,
+)
 from storage.models import RequestCard, RequestStatus, utcnow
 from tests.storage.staff_helpers import (
     ADMIN,
@@ -99,7 +112,7 @@ def test_queue_excludes_requests_no_longer_open(world: Database) -> None:
 
 
 def test_queue_refuses_non_staff(world: Database) -> None:
-    with world.session() as s, pytest.raises(orgs.NotStaff):
+    with world.session() as s, pytest.raises(NotStaff):
         life.queue(s, telegram_id=RESIDENT)
 
 
@@ -147,17 +160,17 @@ def test_claim_refusals(world: Database) -> None:
 
         cancel_request(s, telegram_id=RESIDENT, number=cancelled)
     with world.session() as s:
-        with pytest.raises(orgs.NotStaff):
+        with pytest.raises(NotStaff):
             life.claim(s, telegram_id=RESIDENT, number=taken)
-        with pytest.raises(orgs.OutOfScope):
+        with pytest.raises(OutOfScope):
             life.claim(s, telegram_id=A1, number=health)
-        with pytest.raises(orgs.OutOfScope):
+        with pytest.raises(OutOfScope):
             life.claim(s, telegram_id=A1, number=elsewhere)
         with pytest.raises(AlreadyClaimed) as caught:
             life.claim(s, telegram_id=A1, number=taken)
         assert caught.value.organisation_name == "乙"
-        assert not isinstance(caught.value, life.ClaimedByYou)
-        with pytest.raises(life.ClaimedByYou) as again:
+        assert not isinstance(caught.value, ClaimedByYou)
+        with pytest.raises(ClaimedByYou) as again:
             life.claim(s, telegram_id=B1, number=taken)
         assert again.value.organisation_name == "乙"
         with pytest.raises(InvalidState) as state:
@@ -213,7 +226,7 @@ def test_mine_lists_the_organisations_held_requests(world: Database) -> None:
         assert [i.number for i in page.items] == [first, second]
         assert (page.total, page.page, page.pages) == (2, 0, 1)
         assert page.items[0].text.endswith("13812345678")
-        with pytest.raises(orgs.NotStaff):
+        with pytest.raises(NotStaff):
             life.mine(s, telegram_id=RESIDENT)
 
 
@@ -269,20 +282,20 @@ def test_held_request_refusals(world: Database) -> None:
         life.claim(s, telegram_id=B1, number=theirs)
     with world.session() as s:
         for action in (life.add_note, life.resolve):
-            with pytest.raises(orgs.NotYours):
+            with pytest.raises(NotYours):
                 action(s, telegram_id=A1, number=theirs, note="x")
             with pytest.raises(InvalidState) as state:
                 action(s, telegram_id=A1, number=waiting, note="x")
             assert state.value.status == "open"
-            with pytest.raises(orgs.NotStaff):
+            with pytest.raises(NotStaff):
                 action(s, telegram_id=RESIDENT, number=ours, note="x")
-            with pytest.raises(orgs.InvalidInput):
+            with pytest.raises(InvalidInput):
                 action(s, telegram_id=A1, number=ours, note="   ")
-            with pytest.raises(orgs.InvalidInput):
+            with pytest.raises(InvalidInput):
                 action(s, telegram_id=A1, number=ours, note="长" * 1001)
-        with pytest.raises(orgs.NotYours):
+        with pytest.raises(NotYours):
             life.release(s, telegram_id=A1, number=theirs, reason="x")
-        with pytest.raises(orgs.InvalidInput):
+        with pytest.raises(InvalidInput):
             life.release(s, telegram_id=A1, number=ours, reason="")
         with pytest.raises(NotFound):
             life.resolve(s, telegram_id=A1, number=424242, note="x")
@@ -332,18 +345,18 @@ def test_a_blacklisted_organisation_is_refused_everything(world: Database) -> No
         orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
         before = len(notifications(s))
     with world.session() as s:
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.mine(s, telegram_id=A2)
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.queue(s, telegram_id=A2)
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.claim(s, telegram_id=A2, number=waiting)
         for number in (held, noted):
-            with pytest.raises(orgs.OrganisationBlacklisted):
+            with pytest.raises(OrganisationBlacklisted):
                 life.add_note(s, telegram_id=A1, number=number, note="还在办")
-            with pytest.raises(orgs.OrganisationBlacklisted):
+            with pytest.raises(OrganisationBlacklisted):
                 life.resolve(s, telegram_id=A1, number=number, note="办好了")
-            with pytest.raises(orgs.OrganisationBlacklisted):
+            with pytest.raises(OrganisationBlacklisted):
                 life.release(s, telegram_id=A1, number=number, reason="不做了")
     with world.session() as s:
         assert {request(s, n).status for n in (held, noted, waiting)} == {"open"}
@@ -407,7 +420,7 @@ def test_release_returns_the_request_to_the_queue(world: Database) -> None:
         assert [i.number for i in life.queue(s, telegram_id=A1).items] == [number]
     with world.session() as s:
         life.claim(s, telegram_id=B1, number=number)
-        with pytest.raises(orgs.NotYours):
+        with pytest.raises(NotYours):
             life.release(s, telegram_id=A1, number=number, reason="x")
 
 
@@ -430,7 +443,7 @@ def test_solved_yes_is_recorded_once(world: Database) -> None:
         row = request(s, number)
         assert (row.status, row.solved) == ("resolved", True)
         assert events(s, number)[-1] == ("feedback", "resolved", "resolved")
-        with pytest.raises(life.AlreadyAnswered):
+        with pytest.raises(AlreadyAnswered):
             life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
 
 
@@ -445,7 +458,7 @@ def test_solved_no_reopens_the_request(world: Database) -> None:
         assert events(s, number)[-1] == ("reopened", "resolved", "open")
         assert notifications(s, chat_id=A1, kind="reopened")
         assert notifications(s, chat_id=A2, kind="reopened")
-        with pytest.raises(life.AlreadyAnswered):
+        with pytest.raises(AlreadyAnswered):
             life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     # Claimed and resolved again, the resident is asked again.
     with world.session() as s:
@@ -460,16 +473,16 @@ def test_feedback_refusals(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
         waiting = file(s)
-        with pytest.raises(orgs.NotYours):
+        with pytest.raises(NotYours):
             life.answer_solved(s, telegram_id=OTHER_RESIDENT, number=number, solved=True)
-        with pytest.raises(orgs.NotYours):
+        with pytest.raises(NotYours):
             life.rate(s, telegram_id=OTHER_RESIDENT, number=number, rating=5)
         with pytest.raises(InvalidState):
             life.answer_solved(s, telegram_id=RESIDENT, number=waiting, solved=True)
         with pytest.raises(InvalidState):
             life.rate(s, telegram_id=RESIDENT, number=waiting, rating=5)
         for bad in (0, 6, -1):
-            with pytest.raises(orgs.InvalidInput):
+            with pytest.raises(InvalidInput):
                 life.rate(s, telegram_id=RESIDENT, number=number, rating=bad)
 
 
@@ -480,7 +493,7 @@ def test_rating_is_stored_once(world: Database) -> None:
     with world.session() as s:
         assert request(s, number).rating == 4
         assert events(s, number)[-1] == ("rated", "resolved", "resolved")
-        with pytest.raises(life.AlreadyRated):
+        with pytest.raises(AlreadyRated):
             life.rate(s, telegram_id=RESIDENT, number=number, rating=1)
     with world.session() as s:
         assert request(s, number).rating == 4
@@ -509,7 +522,7 @@ def test_no_rating_once_reopened(world: Database) -> None:
         life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     with world.session() as s, pytest.raises(InvalidState) as refused:
         life.rate(s, telegram_id=RESIDENT, number=number, rating=2)
-    assert not isinstance(refused.value, life.AlreadyRated)
+    assert not isinstance(refused.value, AlreadyRated)
     with world.session() as s:
         assert request(s, number).rating is None
         assert [e[0] for e in _rated_events(s, number)] == ["reopened"]
@@ -536,7 +549,7 @@ def test_feedback_is_per_resolution_and_credited_to_the_resolver(world: Database
         life.rate(s, telegram_id=RESIDENT, number=number, rating=5)
     with world.session() as s:
         life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
-        with pytest.raises(life.AlreadyRated):
+        with pytest.raises(AlreadyRated):
             life.rate(s, telegram_id=RESIDENT, number=number, rating=1)
     with world.session() as s:
         row = request(s, number)
@@ -599,9 +612,9 @@ def test_staff_reclassify_what_their_organisation_holds(world: Database) -> None
             "staff",
             A2,
         )
-        with pytest.raises(orgs.NotYours):  # another organisation's request
+        with pytest.raises(NotYours):  # another organisation's request
             life.reclassify(s, actor_id=B1, admin_ids=ADMINS, number=number, category="health")
-        with pytest.raises(orgs.NotStaff):  # a resident
+        with pytest.raises(NotStaff):  # a resident
             life.reclassify(
                 s, actor_id=RESIDENT, admin_ids=ADMINS, number=number, category="health"
             )
@@ -612,9 +625,9 @@ def test_reclassify_refusals(world: Database) -> None:
         number = file(s)
         with pytest.raises(InvalidState):  # staff correct what they hold: claim it first
             life.reclassify(s, actor_id=A1, admin_ids=ADMINS, number=number, category="elderly")
-        with pytest.raises(orgs.InvalidInput):
+        with pytest.raises(InvalidInput):
             life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="nope")
-        with pytest.raises(orgs.InvalidInput):
+        with pytest.raises(InvalidInput):
             life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="repairs")
         with pytest.raises(NotFound):
             life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=777, category="elderly")
@@ -642,7 +655,7 @@ def test_assign_open_and_reassign(world: Database) -> None:
         )
         assert events(s, number)[-1] == ("assigned", "in_progress", "claimed")
         assert notifications(s, chat_id=C1, kind="assigned_away")
-        with pytest.raises(orgs.NotYours):
+        with pytest.raises(NotYours):
             life.add_note(s, telegram_id=C1, number=number, note="x")
 
 
@@ -653,11 +666,11 @@ def test_assign_refusals(world: Database) -> None:
         resolved = _resolved_in(s)
         orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="丙", reason="整改")
     with world.session() as s:
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(NotAdmin):
             life.assign(s, actor_id=B1, admin_ids=ADMINS, number=number, organisation="乙")
         with pytest.raises(AlreadyClaimed):
             life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="丙")
         with pytest.raises(InvalidState):
             life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=resolved, organisation="甲")

@@ -10,7 +10,17 @@ from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import requests as store
 from storage.db import Database
-from storage.errors import InvalidState, NotFound
+from storage.errors import (
+    AlreadyMember,
+    InvalidInput,
+    InvalidState,
+    InviteInvalid,
+    NameTaken,
+    NotAdmin,
+    NotFound,
+    NotStaff,
+    OrganisationBlacklisted,
+)
 from storage.models import NotifyMode, RequestStatus, utcnow
 from tests.storage.staff_helpers import (
     ADMIN,
@@ -69,7 +79,7 @@ def test_all_scope_is_stored_as_null(db: Database) -> None:
     ],
 )
 def test_create_refuses_bad_input(db: Database, kwargs: dict[str, object], field: str) -> None:
-    with db.session() as s, pytest.raises(orgs.InvalidInput) as caught:
+    with db.session() as s, pytest.raises(InvalidInput) as caught:
         orgs.create_organisation(s, actor_id=ADMIN, admin_ids=ADMINS, **kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
 
@@ -78,7 +88,7 @@ def test_create_refuses_a_taken_name_and_keeps_the_transaction_usable(db: Databa
     with db.session() as s:
         make_org(s, "重名")
     with db.session() as s:
-        with pytest.raises(orgs.NameTaken):
+        with pytest.raises(NameTaken):
             make_org(s, "重名")
         make_org(s, "不重名")  # the session is still usable after the refusal
     with db.session() as s:
@@ -89,13 +99,13 @@ def test_only_admins_manage_organisations(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
     with db.session() as s:
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(NotAdmin):
             orgs.create_organisation(s, actor_id=STAFF_A, admin_ids=ADMINS, name="乙")
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(NotAdmin):
             orgs.create_invite(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(NotAdmin):
             orgs.blacklist(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲", reason="x")
-        with pytest.raises(orgs.NotAdmin):
+        with pytest.raises(NotAdmin):
             orgs.unblacklist(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
     with db.session() as s:
         # The CLI acts without a Telegram id (actor None): trusted by whoever runs the shell.
@@ -119,7 +129,7 @@ def test_invite_is_single_use(db: Database) -> None:
         staff, joined = orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
         assert (staff.organisation_id, joined.name) == (org.id, "甲")
         assert staff.notify_mode == NotifyMode.IMMEDIATE
-    with db.session() as s, pytest.raises(orgs.InviteInvalid) as caught:
+    with db.session() as s, pytest.raises(InviteInvalid) as caught:
         orgs.join(s, code=invite.code, telegram_id=STAFF_B, display_name="小王")
     assert caught.value.reason == "used"
     with db.session() as s:
@@ -133,7 +143,7 @@ def test_invite_expires_after_seven_days(db: Database) -> None:
         invite, _ = orgs.create_invite(
             s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", now=old
         )
-    with db.session() as s, pytest.raises(orgs.InviteInvalid) as caught:
+    with db.session() as s, pytest.raises(InviteInvalid) as caught:
         orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
     assert caught.value.reason == "expired"
 
@@ -141,7 +151,7 @@ def test_invite_expires_after_seven_days(db: Database) -> None:
 def test_unknown_invite(db: Database) -> None:
     with db.session() as s:
         for code in ("nope", "", "x" * 41):
-            with pytest.raises(orgs.InviteInvalid) as caught:
+            with pytest.raises(InviteInvalid) as caught:
                 orgs.join(s, code=code, telegram_id=STAFF_A, display_name="小李")
             assert caught.value.reason == "unknown"
 
@@ -152,7 +162,7 @@ def test_a_person_belongs_to_one_organisation(db: Database) -> None:
         make_org(s, "乙")
         make_staff(s, "甲", STAFF_A)
         second, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙")
-    with db.session() as s, pytest.raises(orgs.AlreadyMember) as caught:
+    with db.session() as s, pytest.raises(AlreadyMember) as caught:
         orgs.join(s, code=second.code, telegram_id=STAFF_A, display_name="小李")
     assert caught.value.organisation_name == "甲"
     with db.session() as s:
@@ -170,7 +180,7 @@ def test_roles(db: Database) -> None:
         assert orgs.role_of(s, telegram_id=RESIDENT, admin_ids=ADMINS) == orgs.Role.RESIDENT
         staff, org = orgs.staff_organisation(s, telegram_id=STAFF_A)
         assert (staff.telegram_id, org.name) == (STAFF_A, "甲")
-        with pytest.raises(orgs.NotStaff):
+        with pytest.raises(NotStaff):
             orgs.staff_organisation(s, telegram_id=RESIDENT)
 
 
@@ -182,9 +192,9 @@ def test_notify_mode(db: Database) -> None:
         assert orgs.set_notify_mode(s, telegram_id=STAFF_A, mode="digest") == NotifyMode.DIGEST
     with db.session() as s:
         assert orgs.notify_mode(s, telegram_id=STAFF_A) == NotifyMode.DIGEST
-        with pytest.raises(orgs.InvalidInput):
+        with pytest.raises(InvalidInput):
             orgs.set_notify_mode(s, telegram_id=STAFF_A, mode="loud")
-        with pytest.raises(orgs.NotStaff):
+        with pytest.raises(NotStaff):
             orgs.set_notify_mode(s, telegram_id=RESIDENT, mode="off")
 
 
@@ -233,11 +243,11 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
         # The residents hear that their requests are back in the queue.
         assert len(notifications(s, chat_id=RESIDENT, kind="requeued")) == 2
     with db.session() as s:
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.queue(s, telegram_id=STAFF_A)
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             life.claim(s, telegram_id=STAFF_A, number=still_open)
-        with pytest.raises(orgs.OrganisationBlacklisted):
+        with pytest.raises(OrganisationBlacklisted):
             orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         with pytest.raises(InvalidState):
             orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="again")
@@ -246,10 +256,10 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
 def test_blacklist_needs_a_reason_of_at_most_500_characters(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
-        with pytest.raises(orgs.InvalidInput) as empty:
+        with pytest.raises(InvalidInput) as empty:
             orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="  ")
         assert (empty.value.field, str(empty.value)) == ("reason", "empty")
-        with pytest.raises(orgs.InvalidInput) as long:
+        with pytest.raises(InvalidInput) as long:
             orgs.blacklist(
                 s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="长" * 501
             )
@@ -265,7 +275,7 @@ def test_an_invite_issued_before_the_blacklisting_cannot_be_used(db: Database) -
         make_org(s, "甲")
         invite, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
-    with db.session() as s, pytest.raises(orgs.OrganisationBlacklisted):
+    with db.session() as s, pytest.raises(OrganisationBlacklisted):
         orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
     with db.session() as s:
         assert orgs.find_staff(s, telegram_id=STAFF_A) is None

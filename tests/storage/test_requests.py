@@ -14,7 +14,7 @@ from storage import outbox
 from storage import requests as store
 from storage.corrections import list_corrections, load_corrections
 from storage.db import Database
-from storage.errors import InvalidState, LimitReached, NotFound
+from storage.errors import DraftChanged, InvalidState, LimitReached, NotFound
 from storage.models import Notification, RequestStatus, utcnow
 from tests.storage.staff_helpers import OTHER_RESIDENT, RESIDENT, file, make_org, make_staff
 
@@ -153,7 +153,7 @@ def test_save_draft_is_a_compare_and_set(db: Database) -> None:
         )
         assert second.version == 2
     for stale in (0, 1, 3):
-        with db.session() as s, pytest.raises(store.DraftChanged):
+        with db.session() as s, pytest.raises(DraftChanged):
             store.save_draft(s, telegram_id=ALICE, step="extras", data={}, expect_version=stale)
     with db.session() as s:
         draft = store.load_draft(s, telegram_id=ALICE)
@@ -191,7 +191,7 @@ def _save_while_another_transaction_inserts(
 
 def test_a_concurrent_first_insert_is_a_conflict_not_an_error(db: Database) -> None:
     outcome = _save_while_another_transaction_inserts(db, expect_version=0)
-    assert len(outcome) == 1 and isinstance(outcome[0], store.DraftChanged), outcome
+    assert len(outcome) == 1 and isinstance(outcome[0], DraftChanged), outcome
     with db.session() as s:
         draft = store.load_draft(s, telegram_id=ALICE)
         assert draft is not None and (draft.step, draft.version) == ("a", 1)

@@ -1,0 +1,398 @@
+"""The periodic check that enforces the time limits (storage.deadlines), and the daily digest.
+
+The periodic check queues every reminder with a dedupe key naming the request, the moment its
+clock started and the recipient: it is queued once, whatever the number of ticks or restarts,
+and a request that re-enters the queue starts a new clock with new keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.texts import excerpt
+from bot.texts import staff as t
+from nlp.categories import category_name
+from storage.deadlines import (
+    REMIND_LEAD,
+    Limits,
+    claim_deadline,
+    resolve_deadline,
+    stale_deadline,
+    stale_release_at,
+    surely_elapsed_before,
+)
+from storage.lifecycle import HELD, QUEUE_OPEN_DATA, open_in_scope, requeue
+from storage.models import (
+    ActorKind,
+    Notification,
+    NotifyMode,
+    Organisation,
+    Priority,
+    RequestStatus,
+    ServiceRequest,
+    Staff,
+    utcnow,
+)
+from storage.organisations import in_scope
+
+# The kinds queued here are defined in storage.outbox, whose worker drops the obsolete ones
+# at send time; re-exported (`as`) for the callers of this module.
+from storage.outbox import KIND_DIGEST as KIND_DIGEST
+from storage.outbox import KIND_OVERDUE_CLAIM as KIND_OVERDUE_CLAIM
+from storage.outbox import KIND_OVERDUE_RESOLVE as KIND_OVERDUE_RESOLVE
+from storage.outbox import KIND_REMIND_CLAIM as KIND_REMIND_CLAIM
+from storage.outbox import KIND_REMIND_RESOLVE as KIND_REMIND_RESOLVE
+from storage.outbox import KIND_REMIND_STALE as KIND_REMIND_STALE
+from storage.outbox import enqueue, insert_once, queued_keys, rowcount
+
+log = logging.getLogger(__name__)
+
+DIGEST_TIME = time(8, 30)
+DIGEST_LINES = 10
+
+
+# --- the periodic check ---------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    """What one run of the check did (counts of queued messages and released requests)."""
+
+    reminders: int = 0
+    overdue_notices: int = 0
+    stale_warnings: int = 0
+    released: list[int] = field(default_factory=list)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _local(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime(t.DATETIME_FORMAT)
+
+
+def _place(request: ServiceRequest) -> str:
+    place = " ".join(p for p in (request.community, request.building) if p)
+    return excerpt(place, 40) if place else t.NO_PLACE
+
+
+def _not_yet_noticed(
+    kind: str, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
+) -> sa.ColumnElement[bool]:
+    """No `kind` notice about this request since its clock started (nothing left to do)."""
+    return ~(
+        sa.select(sa.literal(1))
+        .where(
+            col(Notification.request_id) == col(ServiceRequest.id),
+            col(Notification.kind) == kind,
+            col(Notification.created_at) >= start,
+        )
+        .exists()
+    )
+
+
+def _queue_all(
+    session: Session,
+    items: list[tuple[str, int, str, str, int | None]],
+    *,
+    now: datetime,
+) -> int:
+    """Queue (key, chat, text, kind, request) items whose key is new; returns how many."""
+    if not items:
+        return 0
+    known = queued_keys(session, keys=[item[0] for item in items])
+    queued = 0
+    for key, chat, text, kind, request_id in items:
+        if key not in known:
+            queued += enqueue(
+                session,
+                chat_id=chat,
+                text=text,
+                kind=kind,
+                request_id=request_id,
+                dedupe_key=key,
+                now=now,
+            )
+    return queued
+
+
+def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> list[int]:
+    """Return to the queue held requests with no note or progress for N working days."""
+    cutoff = now - timedelta(days=limits.stale_days)
+    rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.last_progress_at) <= cutoff,
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    released: list[int] = []
+    for request in rows:
+        assert request.id is not None and request.last_progress_at is not None
+        if now < stale_release_at(request.last_progress_at, limits):
+            continue
+        if requeue(
+            session,
+            request=request,
+            actor_kind=ActorKind.SYSTEM,
+            actor_id=None,
+            kind="stale_released",
+            note=f"no progress for {limits.stale_days} working days",
+            now=now,
+            staff_text=t.STAFF_STALE_RELEASED.format(number=request.id, days=limits.stale_days),
+        ):
+            released.append(request.id)
+            log.info("request #%s returned to the queue: no progress", request.id)
+    return released
+
+
+def check_deadlines(
+    session: Session,
+    *,
+    limits: Limits,
+    admin_ids: Collection[int],
+    now: datetime | None = None,
+) -> CheckReport:
+    """Release stale claims, remind staff of near limits (催办), tell admins of passed ones."""
+    now = now or utcnow()
+    report = CheckReport(released=release_stale_claims(session, limits=limits, now=now))
+    organisations = list(session.exec(select(Organisation)).all())
+    active = [org for org in organisations if not org.blacklisted]
+    names = {org.id: org.name for org in organisations}
+    barred = {org.id for org in organisations if org.blacklisted}
+    staff_by_org: dict[int, list[Staff]] = {}
+    for member in session.exec(select(Staff).order_by(col(Staff.id))).all():
+        staff_by_org.setdefault(member.organisation_id, []).append(member)
+    items: list[tuple[str, int, str, str, int | None]] = []
+    overdue_items: list[tuple[str, int, str, str, int | None]] = []
+    stale_items: list[tuple[str, int, str, str, int | None]] = []
+
+    # Open requests: the claim limit. The earliest a reminder can be due is 3/4 of the
+    # shortest limit after the clock started, which bounds the rows read.
+    shortest = min(timedelta(hours=limits.urgent_claim_hours), timedelta(days=limits.claim_days))
+    start = sa.func.coalesce(col(ServiceRequest.last_progress_at), col(ServiceRequest.created_at))
+    open_filters = [
+        col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        start <= now - shortest * 3 / 4,
+        _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
+    ]
+    held_filters = [
+        col(ServiceRequest.status).in_(HELD),
+        col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
+        _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+    ]
+    if not admin_ids:
+        # Nobody to tell of a passed limit, so no notice marks it as done: leave out what is
+        # surely past its limit rather than reading it again at every tick.
+        urgent = col(ServiceRequest.priority) == Priority.URGENT.value
+        open_filters.append(
+            sa.or_(
+                sa.and_(urgent, start > now - timedelta(hours=limits.urgent_claim_hours)),
+                sa.and_(
+                    ~urgent,
+                    start >= surely_elapsed_before(now, limits.claim_days, tz=limits.tz),
+                ),
+            )
+        )
+        held_filters.append(
+            col(ServiceRequest.claimed_at)
+            >= surely_elapsed_before(now, limits.resolve_days, tz=limits.tz)
+        )
+    open_rows = session.exec(
+        select(ServiceRequest).where(*open_filters).order_by(col(ServiceRequest.id))
+    ).all()
+    for request in open_rows:
+        deadline = claim_deadline(request, limits)
+        if now < deadline.remind_at:
+            continue
+        round_ = f"{request.id}:{_epoch(deadline.start)}"
+        fields = {
+            "number": request.id,
+            "urgent": t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
+            "category": category_name(request.category),
+            "place": _place(request),
+            "deadline": _local(deadline.due, limits.tz),
+        }
+        if deadline.overdue(now):
+            text = t.OVERDUE_CLAIM.format(**fields)
+            for admin in sorted(admin_ids):
+                key = f"overdue-claim:{round_}:{admin}"
+                overdue_items.append((key, admin, text, KIND_OVERDUE_CLAIM, request.id))
+            continue
+        text = t.REMIND_CLAIM.format(**fields)
+        for org in active:
+            if org.id is None or not in_scope(
+                org, category=request.category, community=request.community
+            ):
+                continue
+            for member in staff_by_org.get(org.id, []):
+                if member.notify_mode != NotifyMode.OFF.value:
+                    key = f"remind-claim:{round_}:{member.telegram_id}"
+                    items.append((key, member.telegram_id, text, KIND_REMIND_CLAIM, request.id))
+
+    # Held requests: the resolve limit, for the organisation that holds it.
+    held_rows = session.exec(
+        select(ServiceRequest).where(*held_filters).order_by(col(ServiceRequest.id))
+    ).all()
+    for request in held_rows:
+        deadline = resolve_deadline(request, limits)
+        if now < deadline.remind_at or request.organisation_id is None:
+            continue
+        round_ = f"{request.id}:{_epoch(deadline.start)}"
+        fields = {
+            "number": request.id,
+            "category": category_name(request.category),
+            "organisation": excerpt(names.get(request.organisation_id, ""), 60),
+            "deadline": _local(deadline.due, limits.tz),
+        }
+        if deadline.overdue(now):
+            text = t.OVERDUE_RESOLVE.format(**fields)
+            for admin in sorted(admin_ids):
+                key = f"overdue-resolve:{round_}:{admin}"
+                overdue_items.append((key, admin, text, KIND_OVERDUE_RESOLVE, request.id))
+            continue
+        text = t.REMIND_RESOLVE.format(**fields)
+        for member in staff_by_org.get(request.organisation_id, []):
+            key = f"remind-resolve:{round_}:{member.telegram_id}"
+            items.append((key, member.telegram_id, text, KIND_REMIND_RESOLVE, request.id))
+
+    # Held requests without progress: warned a few hours before they go back to the queue.
+    # The key names the last progress, so a note starts a new round (and a new warning).
+    stale_rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.last_progress_at)
+            <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
+            _not_yet_noticed(KIND_REMIND_STALE, col(ServiceRequest.last_progress_at)),
+        )
+        .order_by(col(ServiceRequest.id))
+    ).all()
+    for request in stale_rows:
+        holder = request.organisation_id
+        deadline = stale_deadline(request, limits)
+        if holder is None or holder in barred or not deadline.remind_at <= now < deadline.due:
+            continue
+        text = t.REMIND_STALE.format(
+            number=request.id,
+            category=category_name(request.category),
+            days=limits.stale_days,
+            deadline=_local(deadline.due, limits.tz),
+        )
+        for member in staff_by_org.get(holder, []):
+            key = f"remind-stale:{request.id}:{_epoch(deadline.start)}:{member.telegram_id}"
+            stale_items.append((key, member.telegram_id, text, KIND_REMIND_STALE, request.id))
+
+    report.reminders = _queue_all(session, items, now=now)
+    report.overdue_notices = _queue_all(session, overdue_items, now=now)
+    report.stale_warnings = _queue_all(session, stale_items, now=now)
+    if report.reminders or report.overdue_notices or report.stale_warnings or report.released:
+        log.info(
+            "deadline check: %d reminder(s), %d overdue notice(s), %d stale warning(s), "
+            "%d released",
+            report.reminders,
+            report.overdue_notices,
+            report.stale_warnings,
+            len(report.released),
+        )
+    return report
+
+
+# --- the daily digest -----------------------------------------------------------------------
+
+
+def queue_digests(
+    session: Session, *, tz: tzinfo, now: datetime | None = None, at: time = DIGEST_TIME
+) -> int:
+    """Once a day after `at` (local), one summary of the open queue per digest-mode member.
+
+    Keyed by member and local date, so it is queued once a day whichever process or tick gets
+    there first, and still goes out the same day if the bot was down at `at`.
+    """
+    now = now or utcnow()
+    local = now.astimezone(tz)
+    if local.time() < at:
+        return 0
+    members = session.exec(
+        select(Staff, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Staff.organisation_id))
+        .where(
+            Staff.notify_mode == NotifyMode.DIGEST.value,
+            col(Organisation.blacklisted).is_(False),
+        )
+        .order_by(col(Staff.id))
+    ).all()
+    keys = {
+        member.telegram_id: f"digest:{member.telegram_id}:{local.date()}" for member, _ in members
+    }
+    done = queued_keys(session, keys=list(keys.values()))
+    queued = 0
+    for member, organisation in members:
+        key = keys[member.telegram_id]
+        if key in done:
+            continue
+        count, rows = open_in_scope(
+            session, organisation=organisation, offset=0, limit=DIGEST_LINES
+        )
+        if not count:
+            continue
+        lines = [
+            t.DIGEST_LINE.format(
+                number=row.id,
+                urgent=t.URGENT_MARK if row.priority == Priority.URGENT.value else "",
+                category=category_name(row.category),
+                place=_place(row),
+            )
+            for row in rows
+        ]
+        if count > len(rows):
+            lines.append(t.DIGEST_MORE.format(n=count - len(rows)))
+        queued += enqueue(
+            session,
+            chat_id=member.telegram_id,
+            text=t.DIGEST.format(count=count, lines="\n".join(lines)),
+            buttons=[[(t.BTN_OPEN_QUEUE, QUEUE_OPEN_DATA)]],
+            kind=KIND_DIGEST,
+            dedupe_key=key,
+            now=now,
+        )
+    return queued
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+def acquire_lease(
+    session: Session, *, name: str, holder: str, ttl: timedelta, now: datetime | None = None
+) -> bool:
+    """Take or renew the named lease; False while another holder's lease is still valid.
+
+    Several bot processes may run the same periodic job; the one holding the lease does the
+    work, and another takes over once the holder stops renewing it.
+    """
+    now = now or utcnow()
+    leases = SQLModel.metadata.tables["leases"]
+    renewed = session.execute(
+        sa.update(leases)
+        .where(
+            leases.c.name == name,
+            sa.or_(leases.c.holder == holder, leases.c.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + ttl)
+    )
+    if rowcount(renewed):
+        return True
+    values = {"name": name, "holder": holder, "expires_at": now + ttl}
+    literals = [sa.literal(v, type_=leases.c[k].type).label(k) for k, v in values.items()]
+    taken = sa.select(sa.literal(1)).where(leases.c.name == name).exists()
+    statement = sa.insert(leases).from_select(list(values), sa.select(*literals).where(~taken))
+    return insert_once(session, statement)
