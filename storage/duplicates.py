@@ -37,8 +37,8 @@ from storage.models import (
     utcnow,
 )
 from storage.organisations import in_scope
-from storage.outbox import insert_once
 from storage.requests import get_or_create_resident, get_request, record_event
+from storage.sql import insert_if_absent
 
 DUPLICATE_WINDOW = timedelta(days=14)
 # Enough for a busy community's fortnight; similarity runs in Python over these only.
@@ -224,14 +224,12 @@ def _add_supporter(
         "resident_id": resident_id,
         "created_at": created_at or utcnow(),
     }
-    exists = (
-        sa.select(sa.literal(1))
-        .where(table.c.request_id == request_id, table.c.resident_id == resident_id)
-        .exists()
+    return insert_if_absent(
+        session,
+        table,
+        values,
+        unless=sa.and_(table.c.request_id == request_id, table.c.resident_id == resident_id),
     )
-    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
-    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~exists))
-    return insert_once(session, statement)
 
 
 def support_request(

@@ -57,8 +57,9 @@ from storage.organisations import (
     require_admin,
     scope_clauses,
 )
-from storage.outbox import KIND_CARD, KIND_CARD_EDIT, Buttons, enqueue, rowcount
+from storage.outbox import KIND_CARD, KIND_CARD_EDIT, Buttons, enqueue
 from storage.requests import get_request, record_correction, record_event
+from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,8 @@ from storage.models import (
     Staff,
     utcnow,
 )
-from storage.outbox import enqueue, insert_once, rowcount
+from storage.outbox import enqueue
+from storage.sql import insert_if_absent, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +196,7 @@ def create_organisation(
         "blacklisted": False,
         "created_at": now,
     }
-    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
-    taken = sa.select(sa.literal(1)).where(table.c.name == name).exists()
-    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~taken))
-    if not insert_once(session, statement):
+    if not insert_if_absent(session, table, values, unless=table.c.name == name):
         raise NameTaken(name)
     organisation = session.exec(select(Organisation).where(Organisation.name == name)).one()
     log.info("organisation %s created", organisation.id)
@@ -444,10 +442,7 @@ def join(
         "notify_mode": NotifyMode.IMMEDIATE.value,
         "joined_at": now,
     }
-    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
-    member = sa.select(sa.literal(1)).where(table.c.telegram_id == telegram_id).exists()
-    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~member))
-    if not insert_once(session, statement):
+    if not insert_if_absent(session, table, values, unless=table.c.telegram_id == telegram_id):
         # Joined another organisation at the same moment; the invite stays unused (rollback).
         raise AlreadyMember("")
     staff = find_staff(session, telegram_id=telegram_id)

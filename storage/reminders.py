@@ -50,7 +50,8 @@ from storage.outbox import KIND_OVERDUE_RESOLVE as KIND_OVERDUE_RESOLVE
 from storage.outbox import KIND_REMIND_CLAIM as KIND_REMIND_CLAIM
 from storage.outbox import KIND_REMIND_RESOLVE as KIND_REMIND_RESOLVE
 from storage.outbox import KIND_REMIND_STALE as KIND_REMIND_STALE
-from storage.outbox import enqueue, insert_once, queued_keys, rowcount
+from storage.outbox import enqueue, queued_keys
+from storage.sql import insert_if_absent, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -392,7 +393,4 @@ def acquire_lease(
     if rowcount(renewed):
         return True
     values = {"name": name, "holder": holder, "expires_at": now + ttl}
-    literals = [sa.literal(v, type_=leases.c[k].type).label(k) for k, v in values.items()]
-    taken = sa.select(sa.literal(1)).where(leases.c.name == name).exists()
-    statement = sa.insert(leases).from_select(list(values), sa.select(*literals).where(~taken))
-    return insert_once(session, statement)
+    return insert_if_absent(session, leases, values, unless=leases.c.name == name)

@@ -30,7 +30,8 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
-from storage.outbox import KIND_CARD, KIND_CARD_EDIT, insert_once
+from storage.outbox import KIND_CARD, KIND_CARD_EDIT
+from storage.sql import insert_once
 
 
 def get_or_create_resident(session: Session, *, telegram_id: int, display_name: str) -> Resident:

@@ -31,7 +31,7 @@ from storage import lifecycle, organisations
 from storage import requests as store
 from storage.errors import DomainError, InvalidInput, NameTaken, NotFound
 from storage.models import Draft, Organisation
-from storage.outbox import rowcount
+from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
 
