@@ -1,0 +1,353 @@
+"""Typed callback data: every inline button's data, built and parsed in one place.
+
+One frozen dataclass per button kind, each with
+
+* ``to_data()``: the exact string sent to Telegram (at most 64 bytes, asserted here);
+* ``parse(data)``: the dataclass back, or None for anything malformed or forged (never raises);
+* ``PATTERN``: the regex its handler registers with (``pattern=Claim.PATTERN``).
+
+The formats are the ones buttons already sitting in users' chats carry; they must not change.
+A PATTERN matches the kind's prefix only (as the handlers always did), so a forged or mangled
+data of that kind still reaches its handler, which answers "expired" in its own words when
+``parse`` returns None; only ``forget:`` matches exactly, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Self, get_args
+
+from nlp.categories import MAX_CODE_LENGTH
+from storage.models import NotifyMode
+
+MAX_BYTES = 64  # Telegram's limit on callback data
+MAX_NUMBER = 2**31 - 1  # request numbers and draft versions are PostgreSQL integers
+MAX_PAGE = 99_999  # a page is 0-based, at most five ASCII digits
+
+# [0-9], never \d: Python's \d also matches '²' and '١', which int() then rejects or misreads.
+_NUMBER = r"([0-9]{1,10})"
+_PAGE = r"([0-9]{1,5})"
+_CODE = rf"([a-z0-9_]{{1,{MAX_CODE_LENGTH}}})"
+
+
+def _fit(data: str) -> str:
+    """`data`, after checking it fits Telegram's 64 bytes."""
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data {data!r} is longer than {MAX_BYTES} bytes")
+    return data
+
+
+def _check_number(value: int, what: str = "number") -> None:
+    if not 0 < value <= MAX_NUMBER:
+        raise ValueError(f"{what} {value} is out of range")
+
+
+def _check_page(value: int) -> None:
+    if not 0 <= value <= MAX_PAGE:
+        raise ValueError(f"page {value} is out of range")
+
+
+def _match(pattern: re.Pattern[str], data: str | None) -> re.Match[str] | None:
+    return pattern.fullmatch(data) if isinstance(data, str) else None
+
+
+# --- staff: claim, /queue, /mine, /notify ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """c:<number> on a card; c:<number>:<page> in the /queue list (to redraw that page)."""
+
+    PATTERN: ClassVar[str] = r"^c:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"c:{_NUMBER}(?::{_PAGE})?")
+
+    number: int
+    page: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_number(self.number)
+        if self.page is not None:
+            _check_page(self.page)
+
+    def to_data(self) -> str:
+        return _fit(f"c:{self.number}" + ("" if self.page is None else f":{self.page}"))
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        page = None if match[2] is None else int(match[2])
+        try:
+            return cls(int(match[1]), page)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """q:<page> turns the /queue list; q:open (the digest's button) opens it in a new message."""
+
+    PATTERN: ClassVar[str] = r"^q:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"q:(?:{_PAGE}|(open))")
+
+    page: int = 0
+    opens: bool = False  # q:open: the first page, sent below the digest
+
+    def __post_init__(self) -> None:
+        _check_page(self.page)
+        if self.opens and self.page != 0:
+            raise ValueError("q:open always shows the first page")
+
+    def to_data(self) -> str:
+        return _fit("q:open" if self.opens else f"q:{self.page}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        return cls(0, opens=True) if match[2] else cls(int(match[1]))
+
+
+@dataclass(frozen=True)
+class MinePage:
+    """m:<page> turns the /mine list."""
+
+    PATTERN: ClassVar[str] = r"^m:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"m:{_PAGE}")
+
+    page: int
+
+    def __post_init__(self) -> None:
+        _check_page(self.page)
+
+    def to_data(self) -> str:
+        return _fit(f"m:{self.page}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        return None if match is None else cls(int(match[1]))
+
+
+@dataclass(frozen=True)
+class Notify:
+    """n:<mode>: a /notify choice (immediate, digest, off)."""
+
+    PATTERN: ClassVar[str] = r"^n:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        "n:(" + "|".join(re.escape(m.value) for m in NotifyMode) + ")"
+    )
+
+    mode: NotifyMode
+
+    def __post_init__(self) -> None:
+        NotifyMode(self.mode)  # ValueError for anything else
+
+    def to_data(self) -> str:
+        return _fit(f"n:{NotifyMode(self.mode).value}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        return None if match is None else cls(NotifyMode(match[1]))
+
+
+# --- admin: /orgs pages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgsPage:
+    """g:<page> turns the /orgs list."""
+
+    PATTERN: ClassVar[str] = r"^g:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"g:{_PAGE}")
+
+    page: int
+
+    def __post_init__(self) -> None:
+        _check_page(self.page)
+
+    def to_data(self) -> str:
+        return _fit(f"g:{self.page}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        return None if match is None else cls(int(match[1]))
+
+
+# --- the resident: feedback, /forgetme ------------------------------------------------------
+
+FeedbackAnswer = Literal["y", "n", "r1", "r2", "r3", "r4", "r5"]
+FEEDBACK_ANSWERS: tuple[FeedbackAnswer, ...] = get_args(FeedbackAnswer)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """f:<number>:y|n (solved?) or f:<number>:r1..r5 (the rating) under a resolution message."""
+
+    PATTERN: ClassVar[str] = r"^f:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"f:{_NUMBER}:(y|n|r[1-5])")
+
+    number: int
+    answer: FeedbackAnswer
+
+    def __post_init__(self) -> None:
+        _check_number(self.number)
+        if self.answer not in FEEDBACK_ANSWERS:
+            raise ValueError(f"feedback answer {self.answer!r}")
+
+    @classmethod
+    def solved_answer(cls, number: int, solved: bool) -> Self:
+        """是 (y) or 否 (n)."""
+        return cls(number, "y" if solved else "n")
+
+    @classmethod
+    def stars(cls, number: int, rating: int) -> Self:
+        """A rating of 1..5 stars (r1..r5)."""
+        for answer in FEEDBACK_ANSWERS:
+            if answer == f"r{rating}":
+                return cls(number, answer)
+        raise ValueError(f"rating {rating}")
+
+    @property
+    def solved(self) -> bool | None:
+        """True for 是, False for 否, None for a rating."""
+        return None if self.rating is not None else self.answer == "y"
+
+    @property
+    def rating(self) -> int | None:
+        """1..5 for a rating, None for 是/否."""
+        return int(self.answer[1]) if self.answer.startswith("r") else None
+
+    def to_data(self) -> str:
+        return _fit(f"f:{self.number}:{self.answer}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        answer = next(a for a in FEEDBACK_ANSWERS if a == match[2])
+        try:
+            return cls(int(match[1]), answer)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Forget:
+    """forget:yes / forget:no under the /forgetme question."""
+
+    PATTERN: ClassVar[str] = r"^forget:(yes|no)$"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(r"forget:(yes|no)")
+
+    confirmed: bool
+
+    def to_data(self) -> str:
+        return _fit("forget:yes" if self.confirmed else "forget:no")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        return None if match is None else cls(match[1] == "yes")
+
+
+# --- dialogues: the resident's draft (d:) and the admin's /neworg (o:) ----------------------
+
+DraftAction = Literal["cats", "back", "cat", "last", "next", "metoo", "anyway", "submit", "cancel"]
+NewOrgAction = Literal["cat", "allcats", "catsdone", "allcomm", "skip", "create", "cancel"]
+
+
+def _dialogue_re(prefix: str, actions: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"{prefix}:{_NUMBER}:({'|'.join(actions)})(?::{_CODE})?")
+
+
+def _check_dialogue(version: int, action: str, arg: str, actions: tuple[str, ...]) -> None:
+    """The version is a draft's (1..); only `cat` carries an argument, a category code."""
+    _check_number(version, "draft version")
+    if action not in actions:
+        raise ValueError(f"unknown action {action!r}")
+    if (action == "cat") != bool(arg) or not re.fullmatch(_CODE + "?", arg):
+        raise ValueError(f"action {action!r} with argument {arg!r}")
+
+
+@dataclass(frozen=True)
+class DraftButton:
+    """d:<version>:<action>[:<category>], a button of the resident's need-filing dialogue.
+
+    The version is the draft's: a button of an older step no longer matches it.
+    """
+
+    PATTERN: ClassVar[str] = r"^d:"
+    ACTIONS: ClassVar[tuple[str, ...]] = get_args(DraftAction)
+    _RE: ClassVar[re.Pattern[str]] = _dialogue_re("d", ACTIONS)
+
+    version: int
+    action: DraftAction
+    arg: str = ""  # the category code of "cat"
+
+    def __post_init__(self) -> None:
+        _check_dialogue(self.version, self.action, self.arg, self.ACTIONS)
+
+    def to_data(self) -> str:
+        return _fit(f"d:{self.version}:{self.action}" + (f":{self.arg}" if self.arg else ""))
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in get_args(DraftAction) if a == match[2])
+        try:
+            return cls(int(match[1]), action, match[3] or "")
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class NewOrgButton:
+    """o:<version>:<action>[:<category>], a button of the admin's /neworg dialogue."""
+
+    PATTERN: ClassVar[str] = r"^o:"
+    ACTIONS: ClassVar[tuple[str, ...]] = get_args(NewOrgAction)
+    _RE: ClassVar[re.Pattern[str]] = _dialogue_re("o", ACTIONS)
+
+    version: int
+    action: NewOrgAction
+    arg: str = ""  # the category code of "cat"
+
+    def __post_init__(self) -> None:
+        _check_dialogue(self.version, self.action, self.arg, self.ACTIONS)
+
+    def to_data(self) -> str:
+        return _fit(f"o:{self.version}:{self.action}" + (f":{self.arg}" if self.arg else ""))
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in get_args(NewOrgAction) if a == match[2])
+        try:
+            return cls(int(match[1]), action, match[3] or "")
+        except ValueError:
+            return None
+
+
+# Every kind, for tests and for anyone who needs to recognise button data of this bot.
+KINDS: tuple[
+    type[Claim]
+    | type[QueuePage]
+    | type[MinePage]
+    | type[Notify]
+    | type[OrgsPage]
+    | type[Feedback]
+    | type[Forget]
+    | type[DraftButton]
+    | type[NewOrgButton],
+    ...,
+] = (Claim, QueuePage, MinePage, Notify, OrgsPage, Feedback, Forget, DraftButton, NewOrgButton)
