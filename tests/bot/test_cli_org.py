@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli_org import org_app
+from bot.cli.org import org_app
 from bot.settings import get_settings
 from storage import lifecycle as life
 from storage import organisations as orgs

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli_summary import summary_app
+from bot.cli.summary import summary_app
 from bot.settings import get_settings
 from bot.texts import summary as t
 from storage.db import Database, upgrade

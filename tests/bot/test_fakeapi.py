@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat_cli import _dispatch, _Transcript, run_chat
+from bot.cli.chat_terminal import _dispatch, _Transcript, run_chat
 from bot.fakeapi import TINY_JPEG, FakeBotAPI, FakeUser, FaultPlan, parse_html
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]

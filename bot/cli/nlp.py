@@ -1,8 +1,7 @@
 """`linli classify | train | evaluate`: the classifier's command-line steps.
 
 The interface (arguments, options, JSON shapes, exit code 2 for bad input) is relied on by
-other tools; `bot.cli` merges these commands into the top-level `linli` command with
-`app.registered_commands.extend(nlp_app.registered_commands)`.
+other tools. `train --include-corrections` adds the categories admins corrected in the database.
 """
 
 from __future__ import annotations
@@ -12,31 +11,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
+import nlp
+from bot.cli.common import current_settings, fail
 from nlp.categories import category_name
+from nlp.normalize import normalise
+from storage.corrections import load_corrections
 
-DATA_DIR = Path(__file__).parent / "data"
-DEFAULT_TRAIN_PATH = DATA_DIR / "train.csv"
-DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
+NLP_DIR = Path(nlp.__file__).parent
+DEFAULT_TRAIN_PATH = NLP_DIR / "data" / "train.csv"
+DEFAULT_MODEL_DIR = NLP_DIR / "model"
 
 nlp_app = typer.Typer(help="Classify residents' messages and train the classifier.")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 def _model_dir(model: Path | None) -> Path | None:
     """--model, else the LINLI_MODEL setting, else None (the shipped model)."""
     if model is not None:
         return model
-    from bot.settings import SettingsError, get_settings  # lazy: settings read .env
-
-    try:
-        return get_settings().linli_model
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
+    return current_settings().linli_model
 
 
 @nlp_app.command()
@@ -48,12 +42,14 @@ def classify(
     ] = None,
 ) -> None:
     """Print the category of TEXT, its Chinese name and the probability."""
+    # Lazy here, in train and in evaluate: the classifier and its training load spaCy, too slow
+    # for `linli --help`.
     from nlp.classifier import Classifier, ModelNotFoundError
 
     try:
         classifier = Classifier.load(_model_dir(model))
     except ModelNotFoundError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     result = classifier.classify(text)
     if json_output:
         payload = {
@@ -68,20 +64,14 @@ def classify(
 
 def _load_corrections() -> list[tuple[str, str]]:
     """The corrections in DATABASE_URL; a database that cannot be read stops with one line."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.settings import SettingsError, get_settings
-    from storage.corrections import load_corrections
-
+    database_url = current_settings().database_url
     try:
-        return load_corrections(get_settings().database_url)
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
+        return load_corrections(database_url)
     except SQLAlchemyError as exc:
         # The driver's own first line says what went wrong (no such table, connection
         # refused); SQLAlchemy's message around it would add the SQL statement.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-        raise _fail(
+        raise fail(
             f"cannot read corrections from DATABASE_URL ({reason}): check that the database "
             "is reachable and run `linli db upgrade`"
         ) from None
@@ -109,7 +99,6 @@ def train(
     ] = False,
 ) -> None:
     """Train the classifier on a CSV and save it (no --data: retrain the shipped model)."""
-    from nlp.normalize import normalise
     from nlp.training import CorpusError, TrainingError, read_corpus
     from nlp.training import train as train_model
 
@@ -117,14 +106,14 @@ def train(
         data, out = DEFAULT_TRAIN_PATH, out or DEFAULT_MODEL_DIR
     elif out is None:
         # Other data into the shipped model's directory would silently replace it.
-        raise _fail(
+        raise fail(
             "--data needs --out DIR for the new model (only `linli train` without --data "
             "retrains the shipped model in nlp/model)"
         )
     try:
         examples: list[tuple[str, str]] = [tuple(e) for e in read_corpus(data)]  # type: ignore[misc]
     except CorpusError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if include_corrections:
         corrections = _load_corrections()
         # A corrected message overrides the corpus label of the same text. Corrections are
@@ -135,7 +124,7 @@ def train(
     try:
         report = train_model(examples, out, seed=seed, progress=typer.echo)
     except TrainingError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if report.heldout_macro_f1 is not None:
         typer.echo(f"held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")
 
@@ -156,13 +145,9 @@ def evaluate(
         examples = read_corpus(data, min_per_label=1)
         classifier = Classifier.load(model)
     except (CorpusError, ModelNotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     result = evaluate_model(classifier, examples)
     if json_output:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         typer.echo(result.format_text())
-
-
-if __name__ == "__main__":
-    nlp_app()

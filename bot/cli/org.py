@@ -8,17 +8,22 @@ stdout, `list --json` prints JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlmodel import Session
 
-from bot.settings import SettingsError, get_settings
+from bot.cli.common import current_settings, fail, open_database
 from storage import organisations
-from storage.db import Database, SchemaOutOfDate, prepare_schema
-from storage.errors import DomainError, InvalidState
+from storage.errors import (
+    DomainError,
+    InvalidInput,
+    InvalidState,
+    NameTaken,
+    OrganisationBlacklisted,
+    OrganisationNotFound,
+)
 
 T = TypeVar("T")
 
@@ -28,50 +33,36 @@ org_app = typer.Typer(
 )
 
 
-@contextmanager
-def _database() -> Iterator[Database]:
-    try:
-        url = get_settings().database_url
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    database = Database(url, pool_size=1)
-    try:
-        prepare_schema(database.engine)
-        yield database
-    except SchemaOutOfDate as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        database.dispose()
-
-
 def _explain(exc: DomainError, ref: str) -> str:
-    if isinstance(exc, organisations.OrganisationNotFound):
+    if isinstance(exc, OrganisationNotFound):
         return f"no organisation {ref!r} (give its number or exact name; see `linli org list`)"
-    if isinstance(exc, organisations.NameTaken):
+    if isinstance(exc, NameTaken):
         return f"an organisation named {ref!r} already exists"
-    if isinstance(exc, organisations.OrganisationBlacklisted):
+    if isinstance(exc, OrganisationBlacklisted):
         return f"{exc.organisation_name!r} is blacklisted: restore it first"
     if isinstance(exc, InvalidState):
         return {
             "blacklisted": f"{ref!r} is already blacklisted",
             "active": f"{ref!r} is not blacklisted",
         }.get(exc.status, str(exc))
-    if isinstance(exc, organisations.InvalidInput):
+    if isinstance(exc, InvalidInput):
         return f"invalid {exc.field}: {exc}"
     return str(exc)
 
 
 def _run(fn: Callable[..., T], ref: str, **kwargs: Any) -> T:
     """Run a domain function in one transaction, turning a refusal into an error line."""
-    with _database() as database:
+    with open_database(current_settings()) as database:
         try:
             with database.session() as session:
                 return fn(session, **kwargs)
         except DomainError as exc:
-            typer.echo(f"error: {_explain(exc, ref)}", err=True)
-            raise typer.Exit(1) from None
+            raise fail(_explain(exc, ref), code=1) from None
+
+
+def _as_operator(fn: Callable[..., T], ref: str, **kwargs: Any) -> T:
+    """`_run` for a domain function that checks who acts: here a trusted operator."""
+    return _run(fn, ref, actor_id=None, admin_ids=frozenset(), **kwargs)
 
 
 @org_app.command("create")
@@ -88,11 +79,9 @@ def create(
     contact: Annotated[str, typer.Option(help="Contact person and phone.")] = "",
 ) -> None:
     """Register an organisation with its scope of categories and communities."""
-    organisation = _run(
+    organisation = _as_operator(
         organisations.create_organisation,
         name,
-        actor_id=None,
-        admin_ids=frozenset(),
         name=name,
         contact=contact,
         categories=category or None,
@@ -144,10 +133,8 @@ def list_(
         )
 
 
-def _invite(session: Session, *, organisation: str) -> tuple[str, str, str]:
-    invite, org = organisations.create_invite(
-        session, actor_id=None, admin_ids=frozenset(), organisation=organisation
-    )
+def _invite(session: Session, **kwargs: Any) -> tuple[str, str, str]:
+    invite, org = organisations.create_invite(session, **kwargs)
     return invite.code, org.name, invite.expires_at.isoformat(timespec="minutes")
 
 
@@ -156,7 +143,7 @@ def invite(
     organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
 ) -> None:
     """Print a single-use invite code (valid 7 days); staff send `/join CODE` to the bot."""
-    code, name, expires = _run(_invite, organisation, organisation=organisation)
+    code, name, expires = _as_operator(_invite, organisation, organisation=organisation)
     typer.echo(f"invite for {name}, single use, expires {expires} UTC", err=True)
     typer.echo(code)
 
@@ -167,13 +154,8 @@ def blacklist(
     reason: Annotated[str, typer.Argument(help="Why (kept with the organisation).")],
 ) -> None:
     """Bar an organisation; the requests it holds go back to the queue."""
-    org, released = _run(
-        organisations.blacklist,
-        organisation,
-        actor_id=None,
-        admin_ids=frozenset(),
-        organisation=organisation,
-        reason=reason,
+    org, released = _as_operator(
+        organisations.blacklist, organisation, organisation=organisation, reason=reason
     )
     back = ", ".join(f"#{n}" for n in released) or "none"
     typer.echo(f"blacklisted {org.name}; requests returned to the queue: {back}")
@@ -184,11 +166,5 @@ def unblacklist(
     organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
 ) -> None:
     """Restore a blacklisted organisation."""
-    org = _run(
-        organisations.unblacklist,
-        organisation,
-        actor_id=None,
-        admin_ids=frozenset(),
-        organisation=organisation,
-    )
+    org = _as_operator(organisations.unblacklist, organisation, organisation=organisation)
     typer.echo(f"restored {org.name}")

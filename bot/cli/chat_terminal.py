@@ -1,4 +1,4 @@
-"""`linli chat`: talk to the real bot in a terminal, against the local fake Telegram.
+"""The terminal loop of `linli chat`: talk to the real bot against the local fake Telegram.
 
 The application is the production one (built by the factory passed in); only Telegram is fake,
 so no token and no network are needed. Each line typed is sent as the resident's message; a bare

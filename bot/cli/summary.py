@@ -1,26 +1,28 @@
 """`linli summary` and `linli export`: the weekly summary and the open exports from a shell.
 
-`bot.cli` merges these into the top-level command with
-`app.registered_commands.extend(summary_app.registered_commands)`. The database URL and the
-time zone come from the settings (.env); exit code 2 means bad input or settings.
+The database URL and the time zone come from the settings (.env); exit code 2 means bad input
+or settings.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
-from bot.export import ExportFormat
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
-    from storage.db import Database
-    from storage.summary import IsoWeek
+from bot.cli.common import current_settings, fail, open_database
+from bot.export import ExportFormat, export_week, open311_services_json
+from bot.settings import Settings
+from nlp.categories import category_name
+from storage.deadlines import Limits
+from storage.summary import InvalidWeek, IsoWeek, parse_week, week_requests, weekly_summary
 
 summary_app = typer.Typer(help="The weekly need summary and open-data exports.")
 
@@ -30,39 +32,23 @@ WEEK_HELP = (
 )
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
-def _context(week: str | None) -> tuple[Settings, Database, IsoWeek]:
-    """Settings, an open database and the parsed week (lazy imports keep `linli --help` fast)."""
-    from bot.settings import SettingsError, get_settings
-    from storage.db import Database, SchemaOutOfDate, prepare_schema
-    from storage.summary import InvalidWeek, parse_week
-
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
+@contextmanager
+def _week_session(week: str | None) -> Iterator[tuple[Settings, Session, IsoWeek]]:
+    """The settings, a session on the database and the week asked for (bad input: one line)."""
+    settings = current_settings()
     try:
         iso = parse_week(week, datetime.now(settings.tz).date())
     except InvalidWeek as exc:
-        raise _fail(str(exc)) from None
-    database = Database(settings.database_url, pool_size=1)
-    try:
-        prepare_schema(database.engine)
-    except SchemaOutOfDate as exc:
-        database.dispose()
-        raise _fail(str(exc)) from None
-    return settings, database, iso
+        raise fail(str(exc)) from None
+    with open_database(settings) as database, database.session() as session:
+        yield settings, session, iso
 
 
 def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise _fail(f"cannot write {path}: {exc.strerror}") from None
+        raise fail(f"cannot write {path}: {exc.strerror}") from None
     typer.echo(f"wrote {path}", err=True)
 
 
@@ -78,20 +64,14 @@ def summary_command(
     ] = False,
 ) -> None:
     """Print the weekly need summary; optionally write its chart and workbook."""
+    # Lazy: the chart and the workbook load matplotlib and openpyxl, too slow for `linli --help`.
     from bot.summary_render import plain_text, render_chart, render_text, render_workbook
-    from nlp.categories import category_name
-    from storage.deadlines import Limits
-    from storage.summary import week_requests, weekly_summary
 
-    settings, database, iso = _context(week)
-    try:
-        with database.session() as session:
-            summary = weekly_summary(
-                session, week=iso, tz=settings.tz, limits=Limits.from_settings(settings)
-            )
-            raw = week_requests(session, week=iso, tz=settings.tz) if xlsx else []
-    finally:
-        database.dispose()
+    with _week_session(week) as (settings, session, iso):
+        summary = weekly_summary(
+            session, week=iso, tz=settings.tz, limits=Limits.from_settings(settings)
+        )
+        raw = week_requests(session, week=iso, tz=settings.tz) if xlsx else []
     if json_output:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -119,26 +99,18 @@ def export_command(
     ] = None,
 ) -> None:
     """Export the requests filed during a week (personal data masked), or the service list."""
-    from bot.export import export_week, open311_services_json
-    from nlp.categories import category_name
-    from storage.deadlines import Limits
-
     if not fmt.weekly:
         text = open311_services_json()  # the categories: no database needed
     else:
-        settings, database, iso = _context(week)
-        try:
-            with database.session() as session:
-                text = export_week(
-                    session,
-                    week=iso,
-                    tz=settings.tz,
-                    fmt=fmt,
-                    category_name=category_name,
-                    limits=Limits.from_settings(settings),
-                )
-        finally:
-            database.dispose()
+        with _week_session(week) as (settings, session, iso):
+            text = export_week(
+                session,
+                week=iso,
+                tz=settings.tz,
+                fmt=fmt,
+                category_name=category_name,
+                limits=Limits.from_settings(settings),
+            )
     if out is None:
         sys.stdout.write(text.removeprefix("\ufeff") + ("" if text.endswith("\n") else "\n"))
     else:

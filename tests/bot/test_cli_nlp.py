@@ -1,17 +1,26 @@
+"""`linli classify | train | evaluate` (bot.cli.nlp) with a model trained on a tiny corpus."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 import types
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from nlp.cli import nlp_app
+import bot.cli.common
+import bot.cli.nlp
+from bot.cli.nlp import DEFAULT_MODEL_DIR, DEFAULT_TRAIN_PATH, nlp_app
+from bot.settings import SettingsError
 from nlp.normalize import normalise
 from nlp.training import TrainReport, read_meta
+from tests.nlp import conftest as nlp_conftest
+
+# The classifier tests' tiny corpus and the model trained on it, as fixtures here too.
+tiny_corpus_path = nlp_conftest.tiny_corpus_path
+tiny_model = nlp_conftest.tiny_model
 
 runner = CliRunner()
 
@@ -57,21 +66,17 @@ def test_classify_empty_text(tiny_model: tuple[Path, TrainReport]) -> None:
 def test_classify_uses_linli_model_setting(
     monkeypatch: pytest.MonkeyPatch, tiny_model: tuple[Path, TrainReport]
 ) -> None:
-    import bot.settings
-
-    monkeypatch.setattr(bot.settings, "get_settings", lambda: FakeSettings(tiny_model[0]))
+    monkeypatch.setattr(bot.cli.common, "get_settings", lambda: FakeSettings(tiny_model[0]))
     result = runner.invoke(nlp_app, ["classify", "电梯坏了", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["label"] == "repairs"
 
 
 def test_classify_bad_setting_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.settings
-
     def broken() -> FakeSettings:
-        raise bot.settings.SettingsError("Setting LINLI_MODEL is invalid: nope")
+        raise SettingsError("Setting LINLI_MODEL is invalid: nope")
 
-    monkeypatch.setattr(bot.settings, "get_settings", broken)
+    monkeypatch.setattr(bot.cli.common, "get_settings", broken)
     result = runner.invoke(nlp_app, ["classify", "电梯坏了"])
     assert result.exit_code == 2
     assert "LINLI_MODEL" in result.output
@@ -142,8 +147,6 @@ def test_evaluate_bad_data_exits_2(tmp_path: Path, tiny_model: tuple[Path, Train
 def test_train_include_corrections(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_corpus_path: Path
 ) -> None:
-    import bot.settings
-
     calls: list[str] = []
 
     def load_corrections(database_url: str) -> list[tuple[str, str]]:
@@ -151,10 +154,8 @@ def test_train_include_corrections(
         # One relabels a corpus message, two add a label the corpus does not have.
         return [("电梯坏了好几天了", "repairs"), ("车位不够", "parking"), ("乱停车", "parking")]
 
-    fake = types.ModuleType("storage.corrections")
-    fake.load_corrections = load_corrections  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "storage.corrections", fake)
-    monkeypatch.setattr(bot.settings, "get_settings", lambda: FakeSettings())
+    monkeypatch.setattr(bot.cli.nlp, "load_corrections", load_corrections)
+    monkeypatch.setattr(bot.cli.common, "get_settings", lambda: FakeSettings())
     out = tmp_path / "model"
     result = runner.invoke(
         nlp_app,
@@ -204,7 +205,6 @@ def test_evaluate_accepts_one_example_per_label(
 
 
 def test_train_without_arguments_retrains_the_shipped_model(captured: Captured) -> None:
-    from nlp.cli import DEFAULT_MODEL_DIR, DEFAULT_TRAIN_PATH
     from nlp.training import read_corpus
 
     result = runner.invoke(nlp_app, ["train"])
@@ -221,8 +221,6 @@ def test_train_out_without_data_uses_the_default_corpus(captured: Captured, tmp_
 
 
 def test_train_data_without_out_refuses(captured: Captured, tiny_corpus_path: Path) -> None:
-    from nlp.cli import DEFAULT_MODEL_DIR
-
     meta_before = (DEFAULT_MODEL_DIR / "linli.json").read_bytes()
     result = runner.invoke(nlp_app, ["train", "--data", str(tiny_corpus_path)])
     assert result.exit_code == 2
@@ -246,8 +244,6 @@ def test_train_include_corrections_unreadable_database(
     tiny_corpus_path: Path,
     database: str,
 ) -> None:
-    import bot.settings
-
     settings = FakeSettings()
     if database == "empty-sqlite":
         empty = tmp_path / "empty.db"
@@ -255,7 +251,7 @@ def test_train_include_corrections_unreadable_database(
         settings.database_url = f"sqlite:///{empty}"
     else:
         settings.database_url = database
-    monkeypatch.setattr(bot.settings, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.cli.common, "get_settings", lambda: settings)
     result = runner.invoke(
         nlp_app,
         [
@@ -280,8 +276,6 @@ def test_train_include_corrections_unreadable_database(
 def test_corrections_override_corpus_texts_that_differ_in_script_or_width(
     monkeypatch: pytest.MonkeyPatch, captured: Captured, tmp_path: Path
 ) -> None:
-    import bot.settings
-
     corpus = tmp_path / "corpus.csv"
     corpus.write_text(
         "text,label\n"
@@ -295,10 +289,8 @@ def test_corrections_override_corpus_texts_that_differ_in_script_or_width(
     )
     # Corrections are stored as normalised text (Simplified, half-width).
     corrections = [("电梯坏了好几天了", "elderly"), ("3栋的电梯又不动了", "elderly")]
-    fake = types.ModuleType("storage.corrections")
-    fake.load_corrections = lambda _url: corrections  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "storage.corrections", fake)
-    monkeypatch.setattr(bot.settings, "get_settings", lambda: FakeSettings())
+    monkeypatch.setattr(bot.cli.nlp, "load_corrections", lambda _url: corrections)
+    monkeypatch.setattr(bot.cli.common, "get_settings", lambda: FakeSettings())
     result = runner.invoke(
         nlp_app,
         ["train", "--data", str(corpus), "--out", str(tmp_path / "m"), "--include-corrections"],
