@@ -1,9 +1,10 @@
 """Background jobs: the outbox worker and the lease-guarded periodic check.
 
-Domain functions only write notifications into the outbox (storage.outbox), in the transaction
-of the change that caused them. The worker here sends them: every second, and at once when a
-handler calls `kick`. A message that fails is retried with back-off (429: after Telegram's
-retry_after), given up on when the person blocked the bot, and never lost in a restart.
+Domain functions only write notices into the outbox (storage.outbox), in the transaction of
+the change that caused them. The worker here words them (bot.notices) and sends them: every
+second, and at once when a handler calls `kick`. A message that fails is retried with back-off
+(429: after Telegram's retry_after), given up on when the person blocked the bot, and never lost
+in a restart.
 
 Leases: a claimed row is the worker's for `outbox.DEFAULT_LEASE` (60 s). A send starts only
 while at least SEND_TIMEOUT + RECORD_MARGIN of its lease is left and is abandoned (retried
@@ -34,9 +35,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
 from bot.handlers.common import inline
+from bot.notices import render
 from storage import deadlines, outbox, reminders
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import NoticeKind, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing) -> None:
+async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing, text: str) -> None:
     """Edit every card of the request in that chat to the new text, without the button."""
     if item.request_id is None:
         return
@@ -82,7 +84,7 @@ async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing) -> None:
     for message_id in ids:
         try:
             await bot.edit_message_text(
-                item.text, chat_id=item.chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text, chat_id=item.chat_id, message_id=message_id, parse_mode=ParseMode.HTML
             )
         except BadRequest as exc:
             if not any(gone in str(exc).lower() for gone in _EDIT_GONE):
@@ -90,14 +92,15 @@ async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing) -> None:
 
 
 async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing) -> int | None:
-    if item.kind == outbox.KIND_CARD_EDIT:
-        await _edit_cards(bot, db, item)
+    words = render(item.notice)
+    if item.kind == NoticeKind.CARD_EDIT:
+        await _edit_cards(bot, db, item, words.text)
         return None
     message = await bot.send_message(
         item.chat_id,
-        item.text,
+        words.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=inline(item.buttons) if item.buttons else None,
+        reply_markup=inline(words.buttons) if words.buttons else None,
     )
     return message.message_id
 

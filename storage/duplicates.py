@@ -10,6 +10,7 @@ from the supporter rows, which merges create too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,11 +25,13 @@ from storage.errors import (
     MergeNotAllowed,
     NotAllowed,
     NotFound,
+    NotStaff,
     RequestNotFound,
 )
 from storage.models import (
     ACTIVE_STATUSES,
     ActorKind,
+    NoticeKind,
     Organisation,
     RequestStatus,
     RequestSupporter,
@@ -36,7 +39,9 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
-from storage.organisations import in_scope
+from storage.notices import Notice
+from storage.organisations import Role, active_staff_organisation, in_scope, role_of
+from storage.outbox import enqueue
 from storage.requests import get_or_create_resident, get_request, record_event
 from storage.sql import insert_if_absent
 
@@ -412,3 +417,40 @@ __all__ = [
     "merge_requests",
     "support_request",
 ]
+
+
+def merge_and_notify(
+    session: Session,
+    *,
+    telegram_id: int,
+    admin_ids: Collection[int],
+    keep: int,
+    merge: int,
+) -> MergeResult:
+    """Merge as admin or staff, and tell the merged request's residents where it went."""
+    role = role_of(session, telegram_id=telegram_id, admin_ids=admin_ids)
+    organisation_id: int | None = None
+    if role is Role.RESIDENT:
+        raise NotStaff(f"user {telegram_id} may not merge")
+    if role is Role.STAFF:
+        _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
+        organisation_id = organisation.id
+    # Both numbers are looked up first (keep, then merge), so that a refusal names the one
+    # missing; the followers must be read before the merge moves them.
+    existing_request(session, keep)
+    existing_request(session, merge)
+    followers = follower_chat_ids(session, merge)
+    result = merge_requests(
+        session,
+        keep=keep,
+        merge=merge,
+        actor_kind=ActorKind.ADMIN if role is Role.ADMIN else ActorKind.STAFF,
+        actor_id=telegram_id,
+        organisation_id=organisation_id,
+    )
+    for chat_id in followers:
+        notice = Notice(
+            NoticeKind.MERGED, chat_id, {"merged": merge, "keep": keep}, request_id=keep
+        )
+        enqueue(session, notice, dedupe_key=f"merged:{merge}:{chat_id}")
+    return result

@@ -2,8 +2,8 @@
 
 Every status change is one conditional UPDATE (checked by its row count, so two people acting
 at once cannot both win), its RequestEvent, and the notifications it causes, all in the
-caller's transaction. Plain functions over a SQLModel session; nothing here knows Telegram
-beyond the text and button data of the messages it queues.
+caller's transaction. Plain functions over a SQLModel session; nothing here knows Telegram:
+the notices queued here (storage.notices) carry facts that the bot words when it sends them.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.texts import excerpt, status_name
-from bot.texts import staff as t
-from nlp.categories import category_name
 from nlp.normalize import strip_control
 from nlp.privacy import mask_personal_data
 from storage.duplicates import follower_chat_ids
@@ -36,6 +33,8 @@ from storage.errors import (
 )
 from storage.models import (
     ActorKind,
+    NoticeAction,
+    NoticeKind,
     Notification,
     NotifyMode,
     Organisation,
@@ -48,6 +47,7 @@ from storage.models import (
     Staff,
     utcnow,
 )
+from storage.notices import Notice, card_edit_notice, card_notice
 from storage.organisations import (
     active_staff_organisation,
     category_codes,
@@ -57,7 +57,7 @@ from storage.organisations import (
     require_admin,
     scope_clauses,
 )
-from storage.outbox import KIND_CARD, KIND_CARD_EDIT, Buttons, enqueue
+from storage.outbox import enqueue
 from storage.requests import get_request, record_correction, record_event
 from storage.sql import rowcount
 
@@ -71,36 +71,6 @@ QUEUE_PAGE_SIZE = 5
 MINE_PAGE_SIZE = 5
 # How much of a progress note supporters see (masked: they are not the one who asked).
 SUPPORTER_NOTE_LENGTH = 200
-
-# Button data of the messages queued here; the handlers parse the same formats.
-CLAIM_PREFIX = "c"
-FEEDBACK_PREFIX = "f"
-MINE_PREFIX = "m"
-QUEUE_PREFIX = "q"
-
-
-QUEUE_OPEN_DATA = f"{QUEUE_PREFIX}:open"  # opens the queue in a new message (digest button)
-
-
-def queue_data(page: int) -> str:
-    """q:<page> (0-based) of the /queue list."""
-    return f"{QUEUE_PREFIX}:{page}"
-
-
-def mine_data(page: int) -> str:
-    """m:<page> (0-based) of the /mine list."""
-    return f"{MINE_PREFIX}:{page}"
-
-
-def claim_data(number: int, page: int | None = None) -> str:
-    """c:<number> on a card, c:<number>:<page> in the /queue list (to redraw that page)."""
-    return f"{CLAIM_PREFIX}:{number}" + ("" if page is None else f":{page}")
-
-
-def feedback_data(number: int, answer: str) -> str:
-    """f:<number>:y|n (solved?) or f:<number>:r1..r5 (rating)."""
-    return f"{FEEDBACK_PREFIX}:{number}:{answer}"
-
 
 # --- plain views of a request ---------------------------------------------------------------
 
@@ -157,34 +127,6 @@ def _view(
     )
 
 
-def _place(request: ServiceRequest) -> str:
-    place = " ".join(p for p in (request.community, request.building) if p)
-    return excerpt(place, 40) if place else t.NO_PLACE
-
-
-def card_text(request: ServiceRequest) -> str:
-    """The short card pushed to staff: number, category, place, masked excerpt."""
-    return t.CARD.format(
-        number=request.id,
-        urgent=t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
-        category=category_name(request.category),
-        place=_place(request),
-        excerpt=excerpt(mask_personal_data(request.original_text), 80),
-    ).rstrip()
-
-
-def card_closed_text(
-    session: Session, *, request: ServiceRequest, base_text: str | None = None
-) -> str:
-    """A card's text once it can no longer be claimed: who took it, or that it is closed."""
-    base = base_text or card_text(request)
-    if request.status in HELD and request.organisation_id is not None:
-        organisation = session.get(Organisation, request.organisation_id)
-        name = organisation.name if organisation else ""
-        return base + t.CARD_TAKEN.format(organisation=excerpt(name, 60))
-    return base + t.CARD_CLOSED.format(status=status_name(request.status))
-
-
 def _resident_chat(session: Session, request: ServiceRequest) -> int | None:
     resident = session.get(Resident, request.resident_id)
     if resident is None or resident.forgotten_at is not None:
@@ -195,43 +137,35 @@ def _resident_chat(session: Session, request: ServiceRequest) -> int | None:
 def _notify_resident(
     session: Session,
     request: ServiceRequest,
-    text: str,
+    kind: NoticeKind,
+    params: dict[str, Any],
     *,
-    kind: str,
     now: datetime,
-    supporter_text: str | None,
-    buttons: Buttons | None = None,
+    supporter_params: dict[str, Any] | None,
+    actions: tuple[NoticeAction, ...] = (),
     dedupe_key: str | None = None,
 ) -> None:
-    """Tell the filer `text` (with `buttons`), and its supporters `supporter_text` if given.
+    """Tell the filer `params` (with `actions`), and its supporters `supporter_params` if given.
 
     Supporters (residents who said 我也遇到了, and those whose requests were merged into this
-    one) hear only the status, in a short message of their own: never staff's words unmasked,
-    nor the feedback prompt, whose buttons only the filer can use.
+    one) hear only the status, in a short notice of their own (`supporter` set): never staff's
+    words unmasked, nor the feedback actions, which only the filer can use.
     """
     chat = _resident_chat(session, request)
     if chat is not None:
-        enqueue(
-            session,
-            chat_id=chat,
-            text=text,
-            buttons=buttons,
-            kind=kind,
-            request_id=request.id,
-            dedupe_key=dedupe_key,
-            now=now,
-        )
-    if supporter_text is None:
+        notice = Notice(kind, chat, params, request_id=request.id, actions=actions)
+        enqueue(session, notice, dedupe_key=dedupe_key, now=now)
+    if supporter_params is None:
         return
     for supporter in follower_chat_ids(session, request.id or 0):
         if supporter == chat:
             continue
+        notice = Notice(
+            kind, supporter, {**supporter_params, "supporter": True}, request_id=request.id
+        )
         enqueue(
             session,
-            chat_id=supporter,
-            text=supporter_text,
-            kind=kind,
-            request_id=request.id,
+            notice,
             dedupe_key=f"{dedupe_key}:{supporter}" if dedupe_key else None,
             now=now,
         )
@@ -240,9 +174,9 @@ def _notify_resident(
 def _notify_staff(
     session: Session,
     organisation_id: int,
-    text: str,
+    kind: NoticeKind,
+    params: dict[str, Any],
     *,
-    kind: str,
     request_id: int | None,
     now: datetime,
     key: str | None = None,
@@ -251,10 +185,7 @@ def _notify_staff(
     for member in organisation_staff(session, organisation_id=organisation_id, modes=modes):
         enqueue(
             session,
-            chat_id=member.telegram_id,
-            text=text,
-            kind=kind,
-            request_id=request_id,
+            Notice(kind, member.telegram_id, params, request_id=request_id),
             dedupe_key=f"{key}:{member.telegram_id}" if key else None,
             now=now,
         )
@@ -368,17 +299,11 @@ def announce_new_request(
         )
         .order_by(col(Staff.id))
     ).all()
-    text = card_text(request)
-    buttons = [[(t.BTN_CLAIM_CARD, claim_data(request.id))]]
     queued = 0
     for member in members:
         queued += enqueue(
             session,
-            chat_id=member.telegram_id,
-            text=text,
-            buttons=buttons,
-            kind=KIND_CARD,
-            request_id=request.id,
+            card_notice(request, chat_id=member.telegram_id),
             dedupe_key=f"card:{request.id}:{opened or 0}:{member.telegram_id}",
             now=now,
         )
@@ -400,7 +325,7 @@ def close_cards(
         sa.update(Notification)
         .where(
             col(Notification.request_id) == request.id,
-            col(Notification.kind) == KIND_CARD,
+            col(Notification.kind) == NoticeKind.CARD,
             col(Notification.sent_at).is_(None),
             col(Notification.failed_at).is_(None),
             sa.or_(
@@ -413,14 +338,10 @@ def close_cards(
     chats = session.exec(
         select(RequestCard.chat_id).where(RequestCard.request_id == request.id).distinct()
     ).all()
-    text = card_closed_text(session, request=request)
     for chat in chats:
         enqueue(
             session,
-            chat_id=chat,
-            text=text,
-            kind=KIND_CARD_EDIT,
-            request_id=request.id,
+            card_edit_notice(session, request, chat_id=chat),
             dedupe_key=f"card-edit:{request.id}:{key}:{chat}",
             now=now,
         )
@@ -565,15 +486,8 @@ def claim(
         to_status=RequestStatus.CLAIMED.value,
         organisation_id=organisation.id,
     )
-    name = excerpt(organisation.name, 60)
-    _notify_resident(
-        session,
-        request,
-        t.RESIDENT_CLAIMED.format(number=number, organisation=name),
-        kind="claimed",
-        now=now,
-        supporter_text=t.SUPPORTER_CLAIMED.format(number=number, organisation=name),
-    )
+    said = {"number": number, "organisation": organisation.name}
+    _notify_resident(session, request, NoticeKind.CLAIMED, said, now=now, supporter_params=said)
     close_cards(session, request=request, key=str(event.id), now=now)
     log.info("request #%s claimed by organisation %s", number, organisation.id)
     return _view(request, organisation=organisation, masked=False)
@@ -687,37 +601,24 @@ def add_note(
         note=note,
         organisation_id=organisation.id,
     )
-    name = excerpt(organisation.name, 60)
+    said = {"number": number, "organisation": organisation.name}
     _notify_resident(
         session,
         request,
-        t.RESIDENT_NOTE.format(number=number, organisation=name, note=excerpt(note, MAX_NOTE)),
-        kind="note",
+        NoticeKind.NOTE,
+        {**said, "note": note},
         now=now,
-        supporter_text=t.SUPPORTER_NOTE.format(
-            number=number,
-            organisation=name,
-            note=excerpt(mask_personal_data(note), SUPPORTER_NOTE_LENGTH),
-        ),
+        supporter_params={**said, "note": mask_personal_data(note)},
     )
     log.info("request #%s: progress note added", number)
     return _view(request, organisation=organisation, masked=False)
 
 
-def feedback_buttons(request: ServiceRequest) -> Buttons:
+def feedback_actions(request: ServiceRequest) -> tuple[NoticeAction, ...]:
     """是/否 and, while it has no rating yet, 1-5 stars."""
-    assert request.id is not None
-    rows: Buttons = [
-        [
-            (t.BTN_SOLVED, feedback_data(request.id, "y")),
-            (t.BTN_NOT_SOLVED, feedback_data(request.id, "n")),
-        ]
-    ]
     if request.rating is None:
-        rows.append(
-            [(t.BTN_STARS.format(n=n), feedback_data(request.id, f"r{n}")) for n in range(1, 6)]
-        )
-    return rows
+        return (NoticeAction.ANSWER, NoticeAction.RATE)
+    return (NoticeAction.ANSWER,)
 
 
 def resolve(
@@ -752,15 +653,15 @@ def resolve(
         note=note,
         organisation_id=organisation.id,
     )
-    name = excerpt(organisation.name, 60)
+    said = {"number": number, "organisation": organisation.name}
     _notify_resident(
         session,
         request,
-        t.RESIDENT_RESOLVED.format(number=number, organisation=name, note=excerpt(note, MAX_NOTE)),
-        kind="resolved",
-        buttons=feedback_buttons(request),
+        NoticeKind.RESOLVED,
+        {**said, "note": note},
+        actions=feedback_actions(request),
         now=now,
-        supporter_text=t.SUPPORTER_RESOLVED.format(number=number, organisation=name),
+        supporter_params=said,
     )
     log.info("request #%s resolved by organisation %s", number, organisation.id)
     return _view(request, organisation=organisation, masked=False)
@@ -775,8 +676,7 @@ def requeue(
     kind: str,
     note: str | None,
     now: datetime,
-    staff_text: str | None = None,
-    notify_organisation: bool = True,
+    staff_notice: tuple[NoticeKind, dict[str, Any]] | None = None,
 ) -> bool:
     """Return a held request to the queue (release, blacklist, no progress); False if it moved.
 
@@ -816,20 +716,13 @@ def requeue(
         note=note,
         organisation_id=holder,
     )
-    _notify_resident(
-        session,
-        request,
-        t.RESIDENT_REQUEUED.format(number=request.id),
-        kind="requeued",
-        now=now,
-        supporter_text=t.SUPPORTER_REQUEUED.format(number=request.id),
-    )
-    if notify_organisation and staff_text:
+    said = {"number": request.id}
+    _notify_resident(session, request, NoticeKind.REQUEUED, said, now=now, supporter_params=said)
+    if staff_notice is not None:
         _notify_staff(
             session,
             holder,
-            staff_text,
-            kind=kind,
+            *staff_notice,
             request_id=request.id,
             now=now,
             key=f"{kind}:{event.id}",
@@ -854,7 +747,6 @@ def release(
             kind="released",
             note=reason,
             now=now,
-            notify_organisation=False,
         ):
             break
         _check_held(request, organisation)
@@ -930,8 +822,8 @@ def answer_solved(
             _notify_staff(
                 session,
                 holder,
-                t.STAFF_REOPENED.format(number=number),
-                kind="reopened",
+                NoticeKind.REOPENED,
+                {"number": number},
                 request_id=number,
                 now=now,
                 key=f"reopened:{event.id}",
@@ -1097,20 +989,13 @@ def assign(
         organisation_id=org.id,
         note=f"from organisation {previous}" if previous else None,
     )
-    name = excerpt(org.name, 60)
-    _notify_resident(
-        session,
-        request,
-        t.RESIDENT_CLAIMED.format(number=number, organisation=name),
-        kind="claimed",
-        now=now,
-        supporter_text=t.SUPPORTER_CLAIMED.format(number=number, organisation=name),
-    )
+    said = {"number": number, "organisation": org.name}
+    _notify_resident(session, request, NoticeKind.CLAIMED, said, now=now, supporter_params=said)
     _notify_staff(
         session,
         org.id,
-        t.STAFF_ASSIGNED.format(number=number, category=category_name(request.category)),
-        kind="assigned",
+        NoticeKind.ASSIGNED,
+        {"number": number, "category": request.category},
         request_id=number,
         now=now,
         key=f"assigned:{event.id}",
@@ -1119,8 +1004,8 @@ def assign(
         _notify_staff(
             session,
             previous,
-            t.STAFF_ASSIGNED_AWAY.format(number=number, organisation=excerpt(org.name, 60)),
-            kind="assigned_away",
+            NoticeKind.ASSIGNED_AWAY,
+            {"number": number, "organisation": org.name},
             request_id=number,
             now=now,
             key=f"assigned-away:{event.id}",

@@ -107,6 +107,49 @@ class EventKind(enum.StrEnum):
     MERGED_IN = "merged_in"
 
 
+class NoticeKind(enum.StrEnum):
+    """What a queued notice tells (its `kind` column); the bot words each kind."""
+
+    # To staff: a new request in scope, with a claim action; recorded as a RequestCard.
+    CARD = "card"
+    # Edit the cards of a request held in one chat: it was taken or closed.
+    CARD_EDIT = "card_edit"
+    # Reminders (催办) and overdue notices of storage.reminders, and the daily digest: each is
+    # about a state of its request that may have passed by the time it is sent, and is then
+    # dropped (outbox.claim_due).
+    REMIND_CLAIM = "remind_claim"  # to staff in scope: claim it before the limit
+    OVERDUE_CLAIM = "overdue_claim"  # to admins: nobody claimed it in time
+    REMIND_RESOLVE = "remind_resolve"  # to the holder's staff: resolve it before the limit
+    OVERDUE_RESOLVE = "overdue_resolve"  # to admins: not resolved in time
+    REMIND_STALE = "remind_stale"  # to the holder's staff: no progress, soon back in the queue
+    DIGEST = "digest"  # to a digest-mode staff member: the open queue
+    # To the resident who filed the request (or, with `supporter` set, to a neighbour who
+    # said 我也遇到了): what happened to it.
+    CLAIMED = "claimed"
+    NOTE = "note"
+    RESOLVED = "resolved"
+    REQUEUED = "requeued"
+    MERGED = "merged"  # the request was merged into another
+    # To the staff of an organisation.
+    ASSIGNED = "assigned"
+    ASSIGNED_AWAY = "assigned_away"
+    REOPENED = "reopened"
+    STALE_RELEASED = "stale_released"
+    ORG_BLACKLISTED = "org_blacklisted"
+    ORG_UNBLACKLISTED = "org_unblacklisted"
+    # To admins: the weekly summary, rendered by the bot itself (a snapshot of the week).
+    SUMMARY = "summary"
+
+
+class NoticeAction(enum.StrEnum):
+    """A button a notice offers; the bot labels it and encodes its callback data."""
+
+    CLAIM = "claim"  # claim the request
+    ANSWER = "answer"  # 解决了 / 没解决
+    RATE = "rate"  # 1-5 stars
+    OPEN_QUEUE = "open_queue"  # show the queue
+
+
 class NotifyMode(enum.StrEnum):
     IMMEDIATE = "immediate"
     DIGEST = "digest"
@@ -266,7 +309,12 @@ class Draft(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """Outbox: a message to send, written with the change that caused it, sent by a worker."""
+    """Outbox: a notice to send, written with the change that caused it, sent by a worker.
+
+    It stores what happened (`kind`, the `params` frozen when it was queued, the `actions` it
+    offers), not finished text: the bot words it when it sends. Rows queued before notices
+    were typed carry their finished text as `params["text"]` (and `params["buttons"]`).
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -277,9 +325,11 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
-    buttons: list[list[list[str]]] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
-    kind: str = Field(default="info", max_length=30)
+    kind: str = Field(max_length=30)
+    params: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    actions: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON()))
     request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
     # Unique when set: the same reminder or summary is queued once, whatever restarts.
     dedupe_key: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})

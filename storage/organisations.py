@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.texts import excerpt
-from bot.texts import staff as t
 from nlp.categories import load_categories
 from nlp.normalize import normalise
 from storage.errors import (
@@ -36,6 +34,7 @@ from storage.errors import (
 from storage.models import (
     ActorKind,
     Invite,
+    NoticeKind,
     NotifyMode,
     Organisation,
     RequestStatus,
@@ -43,6 +42,7 @@ from storage.models import (
     Staff,
     utcnow,
 )
+from storage.notices import Notice
 from storage.outbox import enqueue
 from storage.sql import insert_if_absent, rowcount
 
@@ -527,20 +527,12 @@ def blacklist(
             kind="blacklist_released",
             note=reason,
             now=now,
-            notify_organisation=False,
         ):
             assert request.id is not None
             released.append(request.id)
     for member in organisation_staff(session, organisation_id=org.id):
-        enqueue(
-            session,
-            chat_id=member.telegram_id,
-            text=t.STAFF_BLACKLISTED.format(
-                organisation=excerpt(org.name, 100), reason=excerpt(reason, 200)
-            ),
-            kind="org_blacklisted",
-            now=now,
-        )
+        said = {"organisation": org.name, "reason": reason}
+        enqueue(session, Notice(NoticeKind.ORG_BLACKLISTED, member.telegram_id, said), now=now)
     log.info(
         "organisation %s blacklisted, %d request(s) returned to the queue", org.id, len(released)
     )
@@ -572,11 +564,7 @@ def unblacklist(
         raise InvalidState("active")
     session.refresh(org)
     for member in organisation_staff(session, organisation_id=org.id):
-        enqueue(
-            session,
-            chat_id=member.telegram_id,
-            text=t.STAFF_UNBLACKLISTED.format(organisation=excerpt(org.name, 100)),
-            kind="org_unblacklisted",
-        )
+        said = {"organisation": org.name}
+        enqueue(session, Notice(NoticeKind.ORG_UNBLACKLISTED, member.telegram_id, said))
     log.info("organisation %s restored", org.id)
     return org

@@ -1,6 +1,7 @@
-"""The notification outbox: messages written with the change that caused them, sent later.
+"""The notification outbox: notices written with the change that caused them, sent later.
 
-A status change and the messages it causes commit together, so a crash or a Telegram outage
+A notice (storage.notices) says what happened, not how to word it: the bot words it when it
+sends it. A status change and the notices it causes commit together, so a crash or a Telegram outage
 loses nothing: the worker (bot.notifier) claims due rows with a short lease, sends them and
 marks them sent, or schedules a retry with exponential back-off. Delivery is at least once:
 a process that dies between sending and marking lets the lease expire and the row is sent again.
@@ -11,13 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import (
+    HELD_STATUSES,
+    NoticeAction,
+    NoticeKind,
     Notification,
     Organisation,
     RequestCard,
@@ -26,30 +29,27 @@ from storage.models import (
     Staff,
     utcnow,
 )
+from storage.notices import Notice, card_edit_notice
+from storage.sql import insert_if_absent
 
 log = logging.getLogger(__name__)
 
-# Kinds the worker treats specially; any other kind is a plain message.
-KIND_CARD = "card"  # a new request pushed to staff with a 认领 button; recorded as a RequestCard
-KIND_CARD_EDIT = "card_edit"  # edit the cards of `request_id` held in `chat_id` to `text`
-# Reminders (催办) and notices of storage.deadlines, and the daily digest: each is about a state
-# of its request that may have passed by the time it is sent, and is then dropped (claim_due).
-KIND_REMIND_CLAIM = "remind_claim"  # to staff in scope: claim it before the limit
-KIND_OVERDUE_CLAIM = "overdue_claim"  # to admins: nobody claimed it in time
-KIND_REMIND_RESOLVE = "remind_resolve"  # to the holder's staff: resolve it before the limit
-KIND_OVERDUE_RESOLVE = "overdue_resolve"  # to admins: not resolved in time
-KIND_REMIND_STALE = "remind_stale"  # to the holder's staff: no progress, soon back in the queue
-KIND_DIGEST = "digest"  # to a digest-mode staff member: the open queue
-
 # Kinds about an open request, and those about a held one: obsolete once it moved on.
-_HELD = frozenset({RequestStatus.CLAIMED.value, RequestStatus.IN_PROGRESS.value})
-_WHILE_OPEN = frozenset({KIND_CARD, KIND_REMIND_CLAIM, KIND_OVERDUE_CLAIM})
-_WHILE_HELD = frozenset({KIND_REMIND_RESOLVE, KIND_OVERDUE_RESOLVE, KIND_REMIND_STALE})
+_WHILE_OPEN = frozenset({NoticeKind.CARD, NoticeKind.REMIND_CLAIM, NoticeKind.OVERDUE_CLAIM})
+_WHILE_HELD = frozenset(
+    {NoticeKind.REMIND_RESOLVE, NoticeKind.OVERDUE_RESOLVE, NoticeKind.REMIND_STALE}
+)
 # Kinds written for the staff of the organisation holding the request.
-_TO_HOLDER = frozenset({KIND_REMIND_RESOLVE, KIND_REMIND_STALE})
+_TO_HOLDER = frozenset({NoticeKind.REMIND_RESOLVE, NoticeKind.REMIND_STALE})
 # Work pushed to staff: never delivered to the staff of a blacklisted organisation.
 _STAFF_WORK = frozenset(
-    {KIND_CARD, KIND_REMIND_CLAIM, KIND_REMIND_RESOLVE, KIND_REMIND_STALE, KIND_DIGEST}
+    {
+        NoticeKind.CARD,
+        NoticeKind.REMIND_CLAIM,
+        NoticeKind.REMIND_RESOLVE,
+        NoticeKind.REMIND_STALE,
+        NoticeKind.DIGEST,
+    }
 )
 
 MAX_ATTEMPTS = 8
@@ -61,53 +61,23 @@ DEFAULT_LEASE = timedelta(seconds=60)
 # other's uncommitted leases and could split one chat's messages between them, out of order.
 CLAIM_LOCK_KEY = 0x6C696E6C69  # "linli"
 
-Buttons = list[list[tuple[str, str]]]
-
-
-def rowcount(result: object) -> int:
-    """Rows touched by an UPDATE/DELETE/INSERT executed through a session."""
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
-def insert_once(session: Session, statement: sa.Insert) -> bool:
-    """Run an `INSERT ... SELECT ... WHERE NOT EXISTS`; False when a twin row won a race.
-
-    SQLite serialises writers, so its NOT EXISTS check cannot race; and pysqlite's SAVEPOINT
-    commits the whole transaction when it is the transaction's first statement, so it is not
-    used there. PostgreSQL can race between the check and the insert: the loser's unique
-    violation is caught inside a SAVEPOINT and the outer transaction carries on.
-    """
-    # SQLAlchemy reports an INSERT's row count only when asked to.
-    statement = statement.execution_options(preserve_rowcount=True)
-    if session.get_bind().dialect.name == "sqlite":
-        return rowcount(session.execute(statement)) > 0
-    try:
-        with session.begin_nested():
-            return rowcount(session.execute(statement)) > 0
-    except sa.exc.IntegrityError:
-        return False
-
 
 def enqueue(
     session: Session,
+    notice: Notice,
     *,
-    chat_id: int,
-    text: str,
-    buttons: Buttons | None = None,
-    kind: str = "info",
-    request_id: int | None = None,
     dedupe_key: str | None = None,
     send_after: datetime | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Queue a message in the caller's transaction; False when `dedupe_key` is already queued."""
+    """Queue a notice in the caller's transaction; False when `dedupe_key` is already queued."""
     now = now or utcnow()
     values: dict[str, Any] = {
-        "chat_id": chat_id,
-        "text": text,
-        "buttons": [[[label, data] for label, data in row] for row in buttons] if buttons else None,
-        "kind": kind,
-        "request_id": request_id,
+        "chat_id": notice.chat_id,
+        "kind": notice.kind.value,
+        "params": dict(notice.params),
+        "actions": [action.value for action in notice.actions] or None,
+        "request_id": notice.request_id,
         "dedupe_key": dedupe_key,
         "created_at": now,
         "send_after": send_after or now,
@@ -117,10 +87,7 @@ def enqueue(
         session.execute(sa.insert(Notification).values(**values))
         return True
     table = SQLModel.metadata.tables["notifications"]
-    exists = sa.select(sa.literal(1)).where(table.c.dedupe_key == dedupe_key).exists()
-    literals = [sa.literal(v, type_=table.c[k].type).label(k) for k, v in values.items()]
-    statement = sa.insert(table).from_select(list(values), sa.select(*literals).where(~exists))
-    return insert_once(session, statement)
+    return insert_if_absent(session, table, values, unless=table.c.dedupe_key == dedupe_key)
 
 
 def queued_keys(session: Session, *, keys: list[str]) -> set[str]:
@@ -147,13 +114,32 @@ class Outgoing:
     """
 
     id: int
-    chat_id: int
-    text: str
-    buttons: Buttons | None
-    kind: str
-    request_id: int | None
+    notice: Notice
     attempts: int
     leased_until: datetime
+
+    @property
+    def chat_id(self) -> int:
+        return self.notice.chat_id
+
+    @property
+    def kind(self) -> NoticeKind:
+        return self.notice.kind
+
+    @property
+    def request_id(self) -> int | None:
+        return self.notice.request_id
+
+
+def notice_of(row: Notification) -> Notice:
+    """The notice a stored row holds."""
+    return Notice(
+        kind=NoticeKind(row.kind),
+        chat_id=row.chat_id,
+        params=dict(row.params or {}),
+        request_id=row.request_id,
+        actions=tuple(NoticeAction(action) for action in row.actions or ()),
+    )
 
 
 def _pending(now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -250,19 +236,19 @@ def _obsolete(
     if request is None:
         return None
     if row.kind in _WHILE_OPEN:
-        if request.status != RequestStatus.OPEN.value:
+        if request.status != RequestStatus.OPEN:
             return "request no longer open"
-        if row.kind != KIND_CARD and row.created_at < request.queued_at:
+        if row.kind != NoticeKind.CARD and row.created_at < request.queued_at:
             return "request re-entered the queue"
     if row.kind in _WHILE_HELD:
-        if request.status not in _HELD:
+        if request.status not in HELD_STATUSES:
             return "request no longer held"
         if request.claimed_at is not None and row.created_at < request.claimed_at:
             return "request claimed again"
     if row.kind in _TO_HOLDER and (staff is None or staff[0] != request.organisation_id):
         return "request held by another organisation"
     if (
-        row.kind == KIND_REMIND_STALE
+        row.kind == NoticeKind.REMIND_STALE
         and request.last_progress_at is not None
         and row.created_at < request.last_progress_at
     ):
@@ -320,13 +306,7 @@ def claim_due(
             out.append(
                 Outgoing(
                     id=row.id,
-                    chat_id=row.chat_id,
-                    text=row.text,
-                    buttons=[[(b[0], b[1]) for b in line] for line in row.buttons]
-                    if row.buttons
-                    else None,
-                    kind=row.kind,
-                    request_id=row.request_id,
+                    notice=notice_of(row),
                     attempts=row.attempts,
                     leased_until=row.claimed_until,
                 )
@@ -356,7 +336,7 @@ def mark_sent(
         return
     row.sent_at, row.sent_message_id, row.claimed_until = now, message_id, None
     session.add(row)
-    if row.kind == KIND_CARD and row.request_id is not None and message_id is not None:
+    if row.kind == NoticeKind.CARD and row.request_id is not None and message_id is not None:
         session.add(
             RequestCard(request_id=row.request_id, chat_id=row.chat_id, message_id=message_id)
         )
@@ -367,17 +347,11 @@ def mark_sent(
             .with_for_update(read=True)
             .execution_options(populate_existing=True)
         ).first()
-        if request is not None and request.status != RequestStatus.OPEN.value:
+        if request is not None and request.status != RequestStatus.OPEN:
             # Claimed while this card was in flight: the edit queued at claim time missed it.
-            # (Imported here: lifecycle builds on this module.)
-            from storage.lifecycle import card_closed_text
-
             enqueue(
                 session,
-                chat_id=row.chat_id,
-                text=card_closed_text(session, request=request, base_text=row.text),
-                kind=KIND_CARD_EDIT,
-                request_id=row.request_id,
+                card_edit_notice(session, request, chat_id=row.chat_id, card=row.params),
                 dedupe_key=f"card-late:{row.id}",
                 now=now,
             )

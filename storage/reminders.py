@@ -16,9 +16,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.texts import excerpt
-from bot.texts import staff as t
-from nlp.categories import category_name
 from storage.deadlines import (
     REMIND_LEAD,
     Limits,
@@ -28,9 +25,11 @@ from storage.deadlines import (
     stale_release_at,
     surely_elapsed_before,
 )
-from storage.lifecycle import HELD, QUEUE_OPEN_DATA, open_in_scope, requeue
+from storage.lifecycle import HELD, open_in_scope, requeue
 from storage.models import (
     ActorKind,
+    NoticeAction,
+    NoticeKind,
     Notification,
     NotifyMode,
     Organisation,
@@ -40,16 +39,8 @@ from storage.models import (
     Staff,
     utcnow,
 )
+from storage.notices import Notice, moment, request_brief
 from storage.organisations import in_scope
-
-# The kinds queued here are defined in storage.outbox, whose worker drops the obsolete ones
-# at send time; re-exported (`as`) for the callers of this module.
-from storage.outbox import KIND_DIGEST as KIND_DIGEST
-from storage.outbox import KIND_OVERDUE_CLAIM as KIND_OVERDUE_CLAIM
-from storage.outbox import KIND_OVERDUE_RESOLVE as KIND_OVERDUE_RESOLVE
-from storage.outbox import KIND_REMIND_CLAIM as KIND_REMIND_CLAIM
-from storage.outbox import KIND_REMIND_RESOLVE as KIND_REMIND_RESOLVE
-from storage.outbox import KIND_REMIND_STALE as KIND_REMIND_STALE
 from storage.outbox import enqueue, queued_keys
 from storage.sql import insert_if_absent, rowcount
 
@@ -76,15 +67,6 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _local(moment: datetime, tz: tzinfo) -> str:
-    return moment.astimezone(tz).strftime(t.DATETIME_FORMAT)
-
-
-def _place(request: ServiceRequest) -> str:
-    place = " ".join(p for p in (request.community, request.building) if p)
-    return excerpt(place, 40) if place else t.NO_PLACE
-
-
 def _not_yet_noticed(
     kind: str, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
 ) -> sa.ColumnElement[bool]:
@@ -100,28 +82,15 @@ def _not_yet_noticed(
     )
 
 
-def _queue_all(
-    session: Session,
-    items: list[tuple[str, int, str, str, int | None]],
-    *,
-    now: datetime,
-) -> int:
-    """Queue (key, chat, text, kind, request) items whose key is new; returns how many."""
+def _queue_all(session: Session, items: list[tuple[str, Notice]], *, now: datetime) -> int:
+    """Queue (dedupe key, notice) items whose key is new; returns how many."""
     if not items:
         return 0
-    known = queued_keys(session, keys=[item[0] for item in items])
+    known = queued_keys(session, keys=[key for key, _notice in items])
     queued = 0
-    for key, chat, text, kind, request_id in items:
+    for key, notice in items:
         if key not in known:
-            queued += enqueue(
-                session,
-                chat_id=chat,
-                text=text,
-                kind=kind,
-                request_id=request_id,
-                dedupe_key=key,
-                now=now,
-            )
+            queued += enqueue(session, notice, dedupe_key=key, now=now)
     return queued
 
 
@@ -149,7 +118,10 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
             kind="stale_released",
             note=f"no progress for {limits.stale_days} working days",
             now=now,
-            staff_text=t.STAFF_STALE_RELEASED.format(number=request.id, days=limits.stale_days),
+            staff_notice=(
+                NoticeKind.STALE_RELEASED,
+                {"number": request.id, "days": limits.stale_days},
+            ),
         ):
             released.append(request.id)
             log.info("request #%s returned to the queue: no progress", request.id)
@@ -173,9 +145,9 @@ def check_deadlines(
     staff_by_org: dict[int, list[Staff]] = {}
     for member in session.exec(select(Staff).order_by(col(Staff.id))).all():
         staff_by_org.setdefault(member.organisation_id, []).append(member)
-    items: list[tuple[str, int, str, str, int | None]] = []
-    overdue_items: list[tuple[str, int, str, str, int | None]] = []
-    stale_items: list[tuple[str, int, str, str, int | None]] = []
+    items: list[tuple[str, Notice]] = []
+    overdue_items: list[tuple[str, Notice]] = []
+    stale_items: list[tuple[str, Notice]] = []
 
     # Open requests: the claim limit. The earliest a reminder can be due is 3/4 of the
     # shortest limit after the clock started, which bounds the rows read.
@@ -184,12 +156,12 @@ def check_deadlines(
     open_filters = [
         col(ServiceRequest.status) == RequestStatus.OPEN.value,
         start <= now - shortest * 3 / 4,
-        _not_yet_noticed(KIND_OVERDUE_CLAIM, start),
+        _not_yet_noticed(NoticeKind.OVERDUE_CLAIM, start),
     ]
     held_filters = [
         col(ServiceRequest.status).in_(HELD),
         col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
-        _not_yet_noticed(KIND_OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+        _not_yet_noticed(NoticeKind.OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
     ]
     if not admin_ids:
         # Nobody to tell of a passed limit, so no notice marks it as done: leave out what is
@@ -216,20 +188,13 @@ def check_deadlines(
         if now < deadline.remind_at:
             continue
         round_ = f"{request.id}:{_epoch(deadline.start)}"
-        fields = {
-            "number": request.id,
-            "urgent": t.URGENT_MARK if request.priority == Priority.URGENT.value else "",
-            "category": category_name(request.category),
-            "place": _place(request),
-            "deadline": _local(deadline.due, limits.tz),
-        }
+        fields = {**request_brief(request), "deadline": moment(deadline.due.astimezone(limits.tz))}
         if deadline.overdue(now):
-            text = t.OVERDUE_CLAIM.format(**fields)
             for admin in sorted(admin_ids):
                 key = f"overdue-claim:{round_}:{admin}"
-                overdue_items.append((key, admin, text, KIND_OVERDUE_CLAIM, request.id))
+                notice = Notice(NoticeKind.OVERDUE_CLAIM, admin, fields, request_id=request.id)
+                overdue_items.append((key, notice))
             continue
-        text = t.REMIND_CLAIM.format(**fields)
         for org in active:
             if org.id is None or not in_scope(
                 org, category=request.category, community=request.community
@@ -238,7 +203,10 @@ def check_deadlines(
             for member in staff_by_org.get(org.id, []):
                 if member.notify_mode != NotifyMode.OFF.value:
                     key = f"remind-claim:{round_}:{member.telegram_id}"
-                    items.append((key, member.telegram_id, text, KIND_REMIND_CLAIM, request.id))
+                    notice = Notice(
+                        NoticeKind.REMIND_CLAIM, member.telegram_id, fields, request_id=request.id
+                    )
+                    items.append((key, notice))
 
     # Held requests: the resolve limit, for the organisation that holds it.
     held_rows = session.exec(
@@ -251,20 +219,22 @@ def check_deadlines(
         round_ = f"{request.id}:{_epoch(deadline.start)}"
         fields = {
             "number": request.id,
-            "category": category_name(request.category),
-            "organisation": excerpt(names.get(request.organisation_id, ""), 60),
-            "deadline": _local(deadline.due, limits.tz),
+            "category": request.category,
+            "organisation": names.get(request.organisation_id, ""),
+            "deadline": moment(deadline.due.astimezone(limits.tz)),
         }
         if deadline.overdue(now):
-            text = t.OVERDUE_RESOLVE.format(**fields)
             for admin in sorted(admin_ids):
                 key = f"overdue-resolve:{round_}:{admin}"
-                overdue_items.append((key, admin, text, KIND_OVERDUE_RESOLVE, request.id))
+                notice = Notice(NoticeKind.OVERDUE_RESOLVE, admin, fields, request_id=request.id)
+                overdue_items.append((key, notice))
             continue
-        text = t.REMIND_RESOLVE.format(**fields)
         for member in staff_by_org.get(request.organisation_id, []):
             key = f"remind-resolve:{round_}:{member.telegram_id}"
-            items.append((key, member.telegram_id, text, KIND_REMIND_RESOLVE, request.id))
+            notice = Notice(
+                NoticeKind.REMIND_RESOLVE, member.telegram_id, fields, request_id=request.id
+            )
+            items.append((key, notice))
 
     # Held requests without progress: warned a few hours before they go back to the queue.
     # The key names the last progress, so a note starts a new round (and a new warning).
@@ -274,7 +244,7 @@ def check_deadlines(
             col(ServiceRequest.status).in_(HELD),
             col(ServiceRequest.last_progress_at)
             <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
-            _not_yet_noticed(KIND_REMIND_STALE, col(ServiceRequest.last_progress_at)),
+            _not_yet_noticed(NoticeKind.REMIND_STALE, col(ServiceRequest.last_progress_at)),
         )
         .order_by(col(ServiceRequest.id))
     ).all()
@@ -283,15 +253,18 @@ def check_deadlines(
         deadline = stale_deadline(request, limits)
         if holder is None or holder in barred or not deadline.remind_at <= now < deadline.due:
             continue
-        text = t.REMIND_STALE.format(
-            number=request.id,
-            category=category_name(request.category),
-            days=limits.stale_days,
-            deadline=_local(deadline.due, limits.tz),
-        )
+        fields = {
+            "number": request.id,
+            "category": request.category,
+            "days": limits.stale_days,
+            "deadline": moment(deadline.due.astimezone(limits.tz)),
+        }
         for member in staff_by_org.get(holder, []):
             key = f"remind-stale:{request.id}:{_epoch(deadline.start)}:{member.telegram_id}"
-            stale_items.append((key, member.telegram_id, text, KIND_REMIND_STALE, request.id))
+            notice = Notice(
+                NoticeKind.REMIND_STALE, member.telegram_id, fields, request_id=request.id
+            )
+            stale_items.append((key, notice))
 
     report.reminders = _queue_all(session, items, now=now)
     report.overdue_notices = _queue_all(session, overdue_items, now=now)
@@ -346,26 +319,13 @@ def queue_digests(
         )
         if not count:
             continue
-        lines = [
-            t.DIGEST_LINE.format(
-                number=row.id,
-                urgent=t.URGENT_MARK if row.priority == Priority.URGENT.value else "",
-                category=category_name(row.category),
-                place=_place(row),
-            )
-            for row in rows
-        ]
-        if count > len(rows):
-            lines.append(t.DIGEST_MORE.format(n=count - len(rows)))
-        queued += enqueue(
-            session,
-            chat_id=member.telegram_id,
-            text=t.DIGEST.format(count=count, lines="\n".join(lines)),
-            buttons=[[(t.BTN_OPEN_QUEUE, QUEUE_OPEN_DATA)]],
-            kind=KIND_DIGEST,
-            dedupe_key=key,
-            now=now,
+        notice = Notice(
+            NoticeKind.DIGEST,
+            member.telegram_id,
+            {"count": count, "requests": [request_brief(row) for row in rows]},
+            actions=(NoticeAction.OPEN_QUEUE,),
         )
+        queued += enqueue(session, notice, dedupe_key=key, now=now)
     return queued
 
 

@@ -16,12 +16,14 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from nlp.normalize import normalise, strip_control
-from storage.errors import DraftChanged, InvalidState, LimitReached, NotFound
+from storage.drafts import delete_draft, load_draft
+from storage.errors import InvalidState, LimitReached, NotFound
 from storage.models import (
     ActorKind,
     Correction,
     Draft,
     Lease,
+    NoticeKind,
     Notification,
     Priority,
     RequestEvent,
@@ -30,8 +32,7 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
-from storage.outbox import KIND_CARD, KIND_CARD_EDIT
-from storage.sql import insert_once
+from storage.notices import card_edit_notice, card_params
 
 
 def get_or_create_resident(session: Session, *, telegram_id: int, display_name: str) -> Resident:
@@ -105,106 +106,7 @@ def parse_place(text: str) -> tuple[str, str | None]:
     return split_place(clean_place(text))
 
 
-# --- drafts -------------------------------------------------------------------------------
-
-# A draft untouched this long is abandoned: the resident's next message starts a new need.
-DRAFT_TTL = timedelta(hours=12)
-
-
-def load_draft(session: Session, *, telegram_id: int) -> Draft | None:
-    return session.get(Draft, telegram_id)
-
-
-def current_draft(
-    session: Session,
-    *,
-    telegram_id: int,
-    now: datetime | None = None,
-    ttl: timedelta = DRAFT_TTL,
-) -> tuple[Draft | None, bool]:
-    """The draft a new message continues, and whether an abandoned one was just discarded.
-
-    A draft untouched for longer than `ttl` is deleted (unless another update touched it
-    meanwhile) and `(None, True)` returned: the message starts a new need.
-    """
-    draft = session.get(Draft, telegram_id)
-    if draft is None:
-        return None, False
-    now = now or utcnow()
-    if now - draft.updated_at <= ttl:
-        return draft, False
-    session.execute(
-        sa.delete(Draft).where(
-            col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft.version
-        )
-    )
-    return None, True
-
-
-def _insert_draft(session: Session, draft: Draft) -> bool:
-    """Insert a new draft row; False when another transaction inserted one first.
-
-    SQLite serialises writers (BEGIN IMMEDIATE), so the caller's check that no row exists
-    still holds; on PostgreSQL a concurrent insert shows as a unique violation, caught in a
-    SAVEPOINT so that the caller's transaction carries on.
-    """
-    statement = sa.insert(Draft).values(
-        telegram_id=draft.telegram_id,
-        step=draft.step,
-        version=draft.version,
-        data=draft.data,
-        updated_at=draft.updated_at,
-    )
-    return insert_once(session, statement)
-
-
-def save_draft(
-    session: Session,
-    *,
-    telegram_id: int,
-    step: str,
-    data: dict[str, Any],
-    expect_version: int | None = None,
-) -> Draft:
-    """Create or advance the draft, bumping its version so older buttons go stale.
-
-    With `expect_version` (the version the caller read; 0 when it found no draft) the write
-    is a compare-and-set: `DraftChanged` when another update wrote the draft in between, so
-    that the caller reads it again instead of overwriting what that update kept. Without it
-    the last write wins; either way a concurrent first insert does not fail.
-    """
-    for _attempt in range(2):
-        current = session.exec(
-            select(Draft)
-            .where(col(Draft.telegram_id) == telegram_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
-        found = current.version if current is not None else 0
-        if expect_version is not None and found != expect_version:
-            raise DraftChanged(f"draft is at version {found}, not {expect_version}")
-        now = utcnow()
-        if current is not None:
-            current.step = step
-            current.data = dict(data)
-            current.version = found + 1
-            current.updated_at = now
-            session.add(current)
-            session.flush()
-            return current
-        draft = Draft(
-            telegram_id=telegram_id, step=step, data=dict(data), version=1, updated_at=now
-        )
-        if _insert_draft(session, draft):
-            return draft
-        if expect_version is not None:
-            raise DraftChanged("draft created by another update")
-    raise DraftChanged("draft created and changed by other updates")
-
-
-def delete_draft(session: Session, *, telegram_id: int) -> bool:
-    result = session.execute(sa.delete(Draft).where(col(Draft.telegram_id) == telegram_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+# --- /start (the drafts themselves: storage.drafts) ---------------------------------------
 
 
 def start_over(session: Session, *, telegram_id: int, display_name: str) -> bool:
@@ -522,9 +424,6 @@ def _forget_notifications(
     anonymised request, so a card still waiting to be sent stays useful. Other messages about
     their requests that were already sent (or given up) keep only a placeholder.
     """
-    # Imported here: lifecycle builds on this module.
-    from storage.lifecycle import card_closed_text, card_text
-
     # Their own messages: about their requests, or about none. A resident who is also staff
     # keeps the work in their chat (cards and reminders about other residents' requests).
     session.execute(
@@ -536,7 +435,7 @@ def _forget_notifications(
             ),
         )
     )
-    card_kinds = (KIND_CARD, KIND_CARD_EDIT)
+    card_kinds = (NoticeKind.CARD, NoticeKind.CARD_EDIT)
     carded = select(Notification.request_id).where(col(Notification.kind).in_(card_kinds))
     requests = session.exec(
         select(ServiceRequest)
@@ -544,14 +443,14 @@ def _forget_notifications(
         .execution_options(populate_existing=True)
     ).all()
     for request in requests:
-        for kind, text in (
-            (KIND_CARD, card_text(request)),
-            (KIND_CARD_EDIT, card_closed_text(session, request=request)),
+        for kind, params in (
+            (NoticeKind.CARD, card_params(request)),
+            (NoticeKind.CARD_EDIT, dict(card_edit_notice(session, request, chat_id=0).params)),
         ):
             session.execute(
                 sa.update(Notification)
                 .where(col(Notification.request_id) == request.id, col(Notification.kind) == kind)
-                .values(text=text)
+                .values(params=params)
                 .execution_options(synchronize_session=False)
             )
     session.execute(
@@ -563,7 +462,7 @@ def _forget_notifications(
                 col(Notification.sent_at).is_not(None), col(Notification.failed_at).is_not(None)
             ),
         )
-        .values(text=ERASED)
+        .values(params={"text": ERASED}, actions=None)
         .execution_options(synchronize_session=False)
     )
 

@@ -32,7 +32,7 @@ from bot.summary_render import render_chart, render_text, render_workbook
 from bot.texts import summary as t
 from storage import outbox
 from storage.deadlines import Limits
-from storage.duplicates import MergeResult, existing_request, follower_chat_ids, merge_requests
+from storage.duplicates import merge_and_notify
 from storage.errors import (
     CannotMerge,
     MergeNotAllowed,
@@ -41,8 +41,8 @@ from storage.errors import (
     NotStaff,
     RequestNotFound,
 )
-from storage.models import ActorKind, utcnow
-from storage.organisations import Role, active_staff_organisation, role_of
+from storage.models import NoticeKind, utcnow
+from storage.notices import Notice
 from storage.summary import (
     MAX_YEAR,
     MIN_YEAR,
@@ -61,8 +61,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_JOB = "weekly-summary"
 SUMMARY_CATCH_UP_JOB = "weekly-summary-catch-up"
-KIND_SUMMARY = "summary"
-KIND_MERGED = "merged"
+KIND_SUMMARY = NoticeKind.SUMMARY
 # After a start, look once whether this week's summary was missed while the bot was down.
 CATCH_UP_DELAY = 30.0
 
@@ -198,7 +197,8 @@ def summary_dedupe_key(week: IsoWeek, admin_id: int) -> str:
 
 
 def _queue_text(session: Session, *, chat_id: int, text: str, key: str) -> bool:
-    return outbox.enqueue(session, chat_id=chat_id, text=text, kind=KIND_SUMMARY, dedupe_key=key)
+    notice = Notice(NoticeKind.SUMMARY, chat_id, {"text": text})
+    return outbox.enqueue(session, notice, dedupe_key=key)
 
 
 async def send_weekly_summaries(bot: Any, services: Services, week: IsoWeek) -> list[int]:
@@ -293,47 +293,6 @@ def schedule_summary_job(
 
 
 # --- /merge -----------------------------------------------------------------------------------
-
-
-def merge_and_notify(
-    session: Session,
-    *,
-    telegram_id: int,
-    admin_ids: frozenset[int],
-    keep: int,
-    merge: int,
-) -> MergeResult:
-    """Merge as admin or staff, and tell the merged request's residents where it went."""
-    role = role_of(session, telegram_id=telegram_id, admin_ids=admin_ids)
-    organisation_id: int | None = None
-    if role is Role.RESIDENT:
-        raise NotStaff(f"user {telegram_id} may not merge")
-    if role is Role.STAFF:
-        _staff, organisation = active_staff_organisation(session, telegram_id=telegram_id)
-        organisation_id = organisation.id
-    # Both numbers are looked up first (keep, then merge), so that a refusal names the one
-    # missing; the followers must be read before the merge moves them.
-    existing_request(session, keep)
-    existing_request(session, merge)
-    followers = follower_chat_ids(session, merge)
-    result = merge_requests(
-        session,
-        keep=keep,
-        merge=merge,
-        actor_kind=ActorKind.ADMIN if role is Role.ADMIN else ActorKind.STAFF,
-        actor_id=telegram_id,
-        organisation_id=organisation_id,
-    )
-    for chat_id in followers:
-        outbox.enqueue(
-            session,
-            chat_id=chat_id,
-            text=t.MERGE_NOTICE.format(merged=merge, keep=keep),
-            kind=KIND_MERGED,
-            request_id=keep,
-            dedupe_key=f"merged:{merge}:{chat_id}",
-        )
-    return result
 
 
 def _merge_refusal(exc: Exception, keep: int, merge: int) -> str:

@@ -34,6 +34,7 @@ from storage.db import Database, upgrade
 from storage.models import Notification, ServiceRequest
 from tests.bot.conftest import BotHarness, harness_settings
 from tests.conftest import POSTGRES_URL, PostgresDatabases, skip_or_fail_without_postgres
+from tests.notices import text_notice
 from tests.storage.staff_helpers import file, make_org, make_staff
 
 STAFF_1, STAFF_2 = 5_600_000_101, 5_600_000_102
@@ -194,7 +195,7 @@ async def test_a_timed_out_send_is_retried_and_delivered_once(sqlite_bot: BotHar
         rate=1.0, kinds=("timeout",), methods=frozenset({"sendMessage"}), timeout_seconds=6.0
     )
     with bot.db.session() as s:
-        outbox.enqueue(s, chat_id=resident.chat_id, text="通知一次", kind="info")
+        outbox.enqueue(s, text_notice(resident.chat_id, "通知一次"))
 
     def attempted() -> bool:
         with bot.db.session() as s:

@@ -11,6 +11,7 @@ from storage import requests as store
 from storage.models import Notification, ServiceRequest
 from tests.bot.conftest import BotHarness
 from tests.bot.test_staff_flow import STAFF_1, STAFF_2, _file, _setup, _until
+from tests.notices import worded
 
 RESIDENT = 5_500_000_001
 
@@ -37,7 +38,7 @@ async def test_forgetme_erases_their_words_from_sent_and_queued_messages(bot: Bo
     await _until(resident, lambda e: f"#{number}" in (e.text or "") and "签收" in (e.text or ""))
     await _all_sent(bot)
     with bot.db.session() as s:
-        rows = s.exec(select(Notification)).all()
+        rows = [worded(r) for r in s.exec(select(Notification)).all()]
         assert any(r.chat_id == RESIDENT and r.sent_at is not None for r in rows)
         assert any("楼道灯坏了" in r.text for r in rows)
 
@@ -48,7 +49,7 @@ async def test_forgetme_erases_their_words_from_sent_and_queued_messages(bot: Bo
 
     with bot.db.session() as s:
         assert s.exec(select(ServiceRequest)).one().original_text == store.ERASED
-        rows = s.exec(select(Notification)).all()
+        rows = [worded(r) for r in s.exec(select(Notification)).all()]
         assert not [r for r in rows if r.chat_id == RESIDENT]
         assert not [r for r in rows if "楼道灯" in r.text or "5678" in r.text]
         assert [r for r in rows if r.chat_id == STAFF_1]  # staff's own messages stay

@@ -23,6 +23,7 @@ from bot.fakeapi import FakeBotAPI, FaultPlan
 from storage import outbox
 from storage.db import Database
 from storage.models import Notification, utcnow
+from tests.notices import text_notice
 
 CHATS = [5_800_000_001, 5_800_000_002, 5_800_000_003]
 BotFactory = Callable[[int], Awaitable[ExtBot[Any]]]
@@ -59,7 +60,7 @@ def _rows(db: Database) -> list[Notification]:
 def _queue(db: Database) -> None:
     with db.session() as s:
         for i, chat in enumerate(CHATS):
-            outbox.enqueue(s, chat_id=chat, text=f"通知{i}")
+            outbox.enqueue(s, text_notice(chat, f"通知{i}"))
 
 
 async def test_a_429_waits_for_retry_after_and_pauses_this_process(
@@ -99,7 +100,7 @@ async def test_drain_stops_at_a_429_instead_of_claiming_the_next_batch(
     with db.session() as s:
         for chat in chats:
             fake.user(chat)
-            outbox.enqueue(s, chat_id=chat, text="通知")
+            outbox.enqueue(s, text_notice(chat, "通知"))
     fake.faults = FaultPlan(
         rate=1.0, kinds=("429",), methods=frozenset({"sendMessage"}), retry_after=5
     )
@@ -116,8 +117,8 @@ async def test_a_send_held_up_by_in_line_retries_is_cut_before_its_lease_ends(
     bot = await limited_bot(3)
     monkeypatch.setattr(notifier, "SEND_TIMEOUT", 0.5)
     with db.session() as s:
-        outbox.enqueue(s, chat_id=CHATS[0], text="慢")
-        outbox.enqueue(s, chat_id=CHATS[0], text="同一个聊天的下一条")
+        outbox.enqueue(s, text_notice(CHATS[0], "慢"))
+        outbox.enqueue(s, text_notice(CHATS[0], "同一个聊天的下一条"))
     fake.faults = FaultPlan(
         rate=1.0, kinds=("429",), methods=frozenset({"sendMessage"}), retry_after=1
     )

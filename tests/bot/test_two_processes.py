@@ -39,6 +39,7 @@ from storage import deadlines, outbox
 from storage.db import Database
 from storage.models import ServiceRequest, utcnow
 from tests.bot.conftest import ADMIN_ID, harness_settings
+from tests.notices import text_notice
 from tests.storage.staff_helpers import file, make_org, make_staff
 
 STAFF = 5_700_000_101
@@ -105,7 +106,7 @@ async def test_outbox_is_drained_once_by_two_workers(fake: FakeBotAPI, pair: Pai
     users = [fake.user(uid) for uid in RESIDENTS]
     with pair.dbs[0].session() as s:
         for i in range(120):
-            outbox.enqueue(s, chat_id=users[i % 5].chat_id, text=f"通知 {i}", kind="info")
+            outbox.enqueue(s, text_notice(users[i % 5].chat_id, f"通知 {i}"))
     # Both workers at the same instant, on top of their own repeating jobs.
     delivered = await asyncio.gather(
         *(notifier.drain(app.bot, db) for app, db in zip(pair.apps, pair.dbs, strict=True))
@@ -262,7 +263,7 @@ async def test_sigkill_mid_dialogue_and_mid_sending(
         users = [fake.user(uid) for uid in RESIDENTS]
         with db.session() as s:
             for i in range(300):
-                outbox.enqueue(s, chat_id=users[i % 5].chat_id, text=f"通知 {i}", kind="info")
+                outbox.enqueue(s, text_notice(users[i % 5].chat_id, f"通知 {i}"))
 
         def received() -> Counter[str]:
             return Counter(

@@ -10,6 +10,7 @@ from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import requests as store
 from storage.models import Notification, Organisation, RequestEvent, ServiceRequest
+from tests.notices import WordedRow, worded
 
 ADMIN = 900_000_001
 ADMINS = frozenset({ADMIN})
@@ -81,13 +82,14 @@ def file(
 
 def notifications(
     session: Session, *, chat_id: int | None = None, kind: str | None = None
-) -> list[Notification]:
+) -> list[WordedRow]:
+    """Queued notifications, oldest first, with the words the bot would send."""
     query = select(Notification).order_by(col(Notification.id))
     if chat_id is not None:
         query = query.where(Notification.chat_id == chat_id)
     if kind is not None:
         query = query.where(Notification.kind == kind)
-    return list(session.exec(query).all())
+    return [worded(row) for row in session.exec(query).all()]
 
 
 def events(session: Session, number: int) -> list[tuple[str, str | None, str | None]]:

@@ -17,7 +17,8 @@ from storage import outbox
 from storage import requests as store
 from storage.db import Database
 from storage.errors import AlreadyAnswered, AlreadyClaimed, DomainError, OrganisationBlacklisted
-from storage.models import Notification, RequestEvent, RequestStatus, ServiceRequest
+from storage.models import NoticeKind, Notification, RequestEvent, RequestStatus, ServiceRequest
+from tests.notices import worded
 from tests.storage.staff_helpers import ADMIN, ADMINS, RESIDENT, file, make_org, make_staff
 
 ORGS = ("甲", "乙", "丙")
@@ -197,10 +198,10 @@ def test_a_card_marked_sent_while_it_is_claimed_is_edited(db: Database) -> None:
     with db.session() as s:
         edits = s.exec(
             select(Notification).where(
-                Notification.kind == outbox.KIND_CARD_EDIT, Notification.chat_id == second
+                Notification.kind == NoticeKind.CARD_EDIT, Notification.chat_id == second
             )
         ).all()
-        assert edits and all("已由「甲」认领" in edit.text for edit in edits)
+        assert edits and all("已由「甲」认领" in worded(edit).text for edit in edits)
 
 
 def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_organisation(

@@ -11,10 +11,10 @@ import pytest
 from storage import deadlines as dl
 from storage import lifecycle as life
 from storage import organisations as orgs
-from storage import reminders as rem
 from storage import outbox
+from storage import reminders as rem
 from storage.db import Database
-from storage.models import ServiceRequest, utcnow
+from storage.models import NoticeKind, ServiceRequest, utcnow
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -128,7 +128,7 @@ def test_claim_reminder_goes_once_to_staff_in_scope(world: Database) -> None:
     assert _check(world, local(2025, 6, 11, 5, 0)).reminders == 1
     assert _check(world, local(2025, 6, 11, 5, 1)).reminders == 0  # not on every tick
     with world.session() as s:
-        reminders = notifications(s, kind=rem.KIND_REMIND_CLAIM)
+        reminders = notifications(s, kind=NoticeKind.REMIND_CLAIM)
         assert [r.chat_id for r in reminders] == [A1]  # A2 is off, B1 out of scope
         assert f"#{number}" in reminders[0].text and "06月11日 09:00" in reminders[0].text
         assert reminders[0].dedupe_key is not None
@@ -143,7 +143,7 @@ def test_overdue_claim_is_told_to_admins_once(world: Database) -> None:
     assert _check(world, local(2025, 6, 11, 9, 5)).overdue_notices == 0
     assert _check(world, local(2025, 6, 20, 9, 5)).overdue_notices == 0
     with world.session() as s:
-        notices = notifications(s, kind=rem.KIND_OVERDUE_CLAIM)
+        notices = notifications(s, kind=NoticeKind.OVERDUE_CLAIM)
         assert [(n.chat_id, n.request_id) for n in notices] == [(ADMIN, number)]
 
 
@@ -155,7 +155,7 @@ def test_urgent_requests_are_reminded_within_hours_on_a_sunday(world: Database) 
     assert _check(world, filed + timedelta(minutes=90)).reminders == 1
     assert _check(world, filed + timedelta(hours=2)).overdue_notices == 1
     with world.session() as s:
-        assert notifications(s, kind=rem.KIND_REMIND_CLAIM)[0].request_id == number
+        assert notifications(s, kind=NoticeKind.REMIND_CLAIM)[0].request_id == number
 
 
 def test_a_requeued_request_starts_a_new_clock(world: Database) -> None:
@@ -186,7 +186,7 @@ def test_resolve_reminder_and_overdue(world: Database) -> None:
     report = _check(world, local(2025, 6, 17, 9, 0))
     assert (report.overdue_notices, report.released) == (1, [])
     with world.session() as s:
-        assert notifications(s, kind=rem.KIND_OVERDUE_RESOLVE)[0].chat_id == ADMIN
+        assert notifications(s, kind=NoticeKind.OVERDUE_RESOLVE)[0].chat_id == ADMIN
 
 
 def test_a_claim_without_progress_for_three_working_days_is_released(world: Database) -> None:
@@ -228,7 +228,7 @@ def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
         assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(minutes=1)) == 1
     with world.session() as s:
         assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(hours=3)) == 0
-        (digest,) = notifications(s, kind=rem.KIND_DIGEST)
+        (digest,) = notifications(s, kind=NoticeKind.DIGEST)
         assert digest.chat_id == B1 and "12" in digest.text and "还有 2 条" in digest.text
         assert digest.buttons == [[["📋 查看待受理需求", "q:open"]]]
         assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 0
@@ -272,7 +272,7 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
     assert _check(world, local(2025, 6, 17, 11, 0)).stale_warnings == 2  # A1, and A2 (off)
     assert _check(world, local(2025, 6, 17, 11, 3)).stale_warnings == 0  # once
     with world.session() as s:
-        warnings = notifications(s, kind=rem.KIND_REMIND_STALE)
+        warnings = notifications(s, kind=NoticeKind.REMIND_STALE)
         assert sorted(w.chat_id for w in warnings) == [A1, A2]
         assert f"#{number}" in warnings[0].text and "06月17日 15:00" in warnings[0].text
         assert warnings[0].dedupe_key == (
@@ -284,8 +284,8 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
         life.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 17, 12))
     with world.session() as s:
         leased = outbox.claim_due(s, now=local(2025, 6, 17, 12, 1))
-        assert rem.KIND_REMIND_STALE not in {item.kind for item in leased}
-        assert {w.last_error for w in notifications(s, kind=rem.KIND_REMIND_STALE)} == {
+        assert NoticeKind.REMIND_STALE not in {item.kind for item in leased}
+        assert {w.last_error for w in notifications(s, kind=NoticeKind.REMIND_STALE)} == {
             "obsolete: progress recorded since"
         }
     assert _check(world, local(2025, 6, 20, 7, 59)).stale_warnings == 0
@@ -334,12 +334,12 @@ def test_claim_reminders_and_notices_are_dropped_once_claimed_or_withdrawn(
         life.claim(s, telegram_id=A1, number=claimed, now=local(2025, 6, 11, 5, 30))
         cancel_request(s, telegram_id=RESIDENT, number=withdrawn)
     sent = _sendable(world, local(2025, 6, 11, 6, 0))
-    assert (rem.KIND_REMIND_CLAIM, A1) in sent  # the one about `waiting`, still open
-    assert rem.KIND_OVERDUE_CLAIM not in {kind for kind, _ in sent}
-    assert _dropped(world, rem.KIND_REMIND_CLAIM) == ["obsolete: request no longer open"]
-    assert _dropped(world, rem.KIND_OVERDUE_CLAIM) == ["obsolete: request no longer open"]
+    assert (NoticeKind.REMIND_CLAIM, A1) in sent  # the one about `waiting`, still open
+    assert NoticeKind.OVERDUE_CLAIM not in {kind for kind, _ in sent}
+    assert _dropped(world, NoticeKind.REMIND_CLAIM) == ["obsolete: request no longer open"]
+    assert _dropped(world, NoticeKind.OVERDUE_CLAIM) == ["obsolete: request no longer open"]
     with world.session() as s:
-        kept = [n for n in notifications(s, kind=rem.KIND_REMIND_CLAIM) if n.failed_at is None]
+        kept = [n for n in notifications(s, kind=NoticeKind.REMIND_CLAIM) if n.failed_at is None]
         assert [n.request_id for n in kept] == [waiting]
 
 
@@ -352,8 +352,8 @@ def test_a_reminder_of_an_earlier_round_is_dropped(world: Database) -> None:
         life.release(
             s, telegram_id=A1, number=number, reason="人手不够", now=local(2025, 6, 11, 5, 20)
         )
-    assert rem.KIND_REMIND_CLAIM not in {k for k, _ in _sendable(world, local(2025, 6, 11, 6))}
-    assert _dropped(world, rem.KIND_REMIND_CLAIM) == ["obsolete: request re-entered the queue"]
+    assert NoticeKind.REMIND_CLAIM not in {k for k, _ in _sendable(world, local(2025, 6, 11, 6))}
+    assert _dropped(world, NoticeKind.REMIND_CLAIM) == ["obsolete: request re-entered the queue"]
 
 
 def test_resolve_reminders_are_dropped_once_resolved_or_reassigned(world: Database) -> None:
@@ -374,8 +374,8 @@ def test_resolve_reminders_are_dropped_once_resolved_or_reassigned(world: Databa
             now=local(2025, 6, 17, 6),
         )  # fmt: skip
     sent = _sendable(world, local(2025, 6, 17, 7, 0))
-    assert rem.KIND_REMIND_RESOLVE not in {kind for kind, _ in sent}
-    assert sorted(_dropped(world, rem.KIND_REMIND_RESOLVE)) == sorted(
+    assert NoticeKind.REMIND_RESOLVE not in {kind for kind, _ in sent}
+    assert sorted(_dropped(world, NoticeKind.REMIND_RESOLVE)) == sorted(
         ["obsolete: request no longer held"] * 2 + ["obsolete: request claimed again"] * 2
     )
 
@@ -392,7 +392,7 @@ def test_staff_of_a_blacklisted_organisation_get_no_cards_or_reminders(world: Da
         orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙", reason="整改")
     sent = _sendable(world, utcnow() + timedelta(seconds=1))
     assert {kind for kind, _ in sent} == {"org_blacklisted"}
-    for kind in (outbox.KIND_CARD, rem.KIND_REMIND_CLAIM, rem.KIND_DIGEST):
+    for kind in (NoticeKind.CARD, NoticeKind.REMIND_CLAIM, NoticeKind.DIGEST):
         assert _dropped(world, kind) == ["obsolete: organisation blacklisted"], kind
     with world.session() as s:
         assert request(s, number).status == "open"

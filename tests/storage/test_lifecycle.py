@@ -26,7 +26,7 @@ from storage.errors import (
     OrganisationBlacklisted,
     OutOfScope,
 )
-from storage.models import RequestCard, RequestStatus, utcnow
+from storage.models import NoticeKind, RequestCard, RequestStatus, utcnow
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -140,7 +140,7 @@ def test_claim_records_event_tells_resident_and_closes_cards(world: Database) ->
         assert events(s, number) == [("submitted", None, "open"), ("claimed", "open", "claimed")]
         told = notifications(s, chat_id=RESIDENT, kind="claimed")
         assert len(told) == 1 and "甲" in told[0].text and f"#{number}" in told[0].text
-        edits = notifications(s, kind=outbox.KIND_CARD_EDIT)
+        edits = notifications(s, kind=NoticeKind.CARD_EDIT)
         assert sorted(e.chat_id for e in edits) == [A2, B1]
         assert all("已由「甲」认领" in e.text for e in edits)
         # A1's card was never sent: it is dropped rather than sent with a dead button.
@@ -734,9 +734,9 @@ def test_a_card_delivered_after_the_claim_is_edited_too(world: Database) -> None
     with world.session() as s:
         life.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
-        assert not [n for n in notifications(s, kind=outbox.KIND_CARD_EDIT) if n.chat_id == A2]
+        assert not [n for n in notifications(s, kind=NoticeKind.CARD_EDIT) if n.chat_id == A2]
         outbox.mark_sent(s, notification_id=in_flight.id, message_id=77)
     with world.session() as s:
-        edit = [n for n in notifications(s, kind=outbox.KIND_CARD_EDIT) if n.chat_id == A2]
+        edit = [n for n in notifications(s, kind=NoticeKind.CARD_EDIT) if n.chat_id == A2]
         assert len(edit) == 1 and "已由「甲」认领" in edit[0].text
         assert s.exec(select(RequestCard.message_id).where(RequestCard.chat_id == A2)).all() == [77]

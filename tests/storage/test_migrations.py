@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.db import (
     Database,
@@ -21,6 +22,7 @@ from storage.db import (
     prepare_schema,
     upgrade,
 )
+from storage.models import Notification, utcnow
 from tests.conftest import BACKENDS, PostgresDatabases, skip_or_fail_without_postgres
 
 
@@ -82,4 +84,36 @@ def test_postgres_refuses_an_out_of_date_schema(postgres_databases: PostgresData
         prepare_schema(engine)
     upgrade(engine)
     prepare_schema(engine)  # now up to date: no error
+    engine.dispose()
+
+
+def test_queued_messages_become_notices_that_keep_their_words(empty_url: str) -> None:
+    """0003: rows queued as finished text are converted, sent as they were, and can go down."""
+    engine = Database(empty_url, pool_size=1).engine
+    upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO notifications (chat_id, text, buttons, kind, created_at, send_after,"
+                " attempts) VALUES (7, :text, :buttons, 'resolved', :now, :now, 0),"
+                " (8, 'plain', NULL, 'info', :now, :now, 0)"
+            ),
+            {
+                "text": "✅ 您的需求 <b>#3</b> 已办结",
+                "buttons": json.dumps([[["✅ 解决了", "f:3:y"]]]),
+                "now": utcnow(),
+            },
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        rows = session.exec(select(Notification).order_by(col(Notification.id))).all()
+        assert [row.params for row in rows] == [
+            {"text": "✅ 您的需求 <b>#3</b> 已办结", "buttons": [[["✅ 解决了", "f:3:y"]]]},
+            {"text": "plain"},
+        ]
+        assert [(row.kind, row.chat_id) for row in rows] == [("resolved", 7), ("info", 8)]
+    downgrade(engine, "0002")
+    with engine.connect() as conn:
+        back = conn.execute(sa.text("SELECT text, buttons FROM notifications ORDER BY id")).all()
+    assert back[0][0] == "✅ 您的需求 <b>#3</b> 已办结" and back[1][0] == "plain"
     engine.dispose()

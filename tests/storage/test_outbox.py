@@ -7,23 +7,23 @@ from datetime import timedelta
 
 import pytest
 
+from bot.notices import render
 from storage import outbox
 from storage.db import Database
 from storage.models import Notification, utcnow
+from tests.notices import text_notice
 from tests.storage.staff_helpers import notifications
 
 
 def test_enqueue_and_dedupe(db: Database) -> None:
     with db.session() as s:
-        assert outbox.enqueue(s, chat_id=1, text="a", kind="reminder", dedupe_key="remind:1")
-        assert not outbox.enqueue(
-            s, chat_id=1, text="again", kind="reminder", dedupe_key="remind:1"
-        )
-        assert outbox.enqueue(s, chat_id=1, text="b", buttons=[[("是", "f:1:y")]])
-        assert outbox.enqueue(s, chat_id=1, text="c")  # no key: never deduplicated
+        assert outbox.enqueue(s, text_notice(1, "a"), dedupe_key="remind:1")
+        assert not outbox.enqueue(s, text_notice(1, "again"), dedupe_key="remind:1")
+        assert outbox.enqueue(s, text_notice(1, "b", [[("是", "f:1:y")]]))
+        assert outbox.enqueue(s, text_notice(1, "c"))  # no key: never deduplicated
     with db.session() as s:
         # A later transaction (a restart) does not queue it again either.
-        assert not outbox.enqueue(s, chat_id=2, text="x", dedupe_key="remind:1")
+        assert not outbox.enqueue(s, text_notice(2, "x"), dedupe_key="remind:1")
         rows = notifications(s)
         assert [(r.text, r.dedupe_key) for r in rows] == [
             ("a", "remind:1"),
@@ -37,22 +37,22 @@ def test_enqueue_and_dedupe(db: Database) -> None:
 def test_a_deduplicated_enqueue_is_part_of_the_callers_transaction(db: Database) -> None:
     # The keyed insert may be the transaction's first write; a rollback must still undo it.
     with pytest.raises(RuntimeError), db.session() as s:
-        outbox.enqueue(s, chat_id=1, text="a", dedupe_key="k")
-        outbox.enqueue(s, chat_id=1, text="b")
+        outbox.enqueue(s, text_notice(1, "a"), dedupe_key="k")
+        outbox.enqueue(s, text_notice(1, "b"))
         raise RuntimeError
     with db.session() as s:
         assert notifications(s) == []
-        assert outbox.enqueue(s, chat_id=1, text="a", dedupe_key="k")
+        assert outbox.enqueue(s, text_notice(1, "a"), dedupe_key="k")
 
 
 def test_claim_due_leases_rows(db: Database) -> None:
     now = utcnow()
     with db.session() as s:
-        outbox.enqueue(s, chat_id=1, text="now", now=now)
-        outbox.enqueue(s, chat_id=1, text="later", send_after=now + timedelta(minutes=5), now=now)
+        outbox.enqueue(s, text_notice(1, "now"), now=now)
+        outbox.enqueue(s, text_notice(1, "later"), send_after=now + timedelta(minutes=5), now=now)
     with db.session() as s:
         claimed = outbox.claim_due(s, now=now + timedelta(seconds=1))
-        assert [c.text for c in claimed] == ["now"]
+        assert [render(c.notice).text for c in claimed] == ["now"]
         # The worker knows its lease, to start no send it could not finish within it.
         assert claimed[0].leased_until == now + timedelta(seconds=1) + outbox.DEFAULT_LEASE
     with db.session() as s:
@@ -61,12 +61,12 @@ def test_claim_due_leases_rows(db: Database) -> None:
     with db.session() as s:
         # The worker died: once the lease ran out, it is sent by someone else.
         again = outbox.claim_due(s, now=now + timedelta(seconds=62))
-        assert [c.text for c in again] == ["now"]
+        assert [render(c.notice).text for c in again] == ["now"]
     with db.session() as s:
         outbox.mark_sent(s, notification_id=again[0].id, message_id=42)
     with db.session() as s:
         later = outbox.claim_due(s, now=now + timedelta(minutes=10))
-        assert [c.text for c in later] == ["later"]
+        assert [render(c.notice).text for c in later] == ["later"]
         row = s.get(Notification, again[0].id)
         assert row is not None and row.sent_message_id == 42 and row.sent_at is not None
 
@@ -74,7 +74,7 @@ def test_claim_due_leases_rows(db: Database) -> None:
 def test_retry_with_back_off_then_give_up(db: Database) -> None:
     now = utcnow()
     with db.session() as s:
-        outbox.enqueue(s, chat_id=1, text="x", now=now)
+        outbox.enqueue(s, text_notice(1, "x"), now=now)
     delays = []
     for _ in range(outbox.MAX_ATTEMPTS - 1):
         with db.session() as s:
@@ -102,8 +102,8 @@ def test_back_off_is_capped() -> None:
 def test_retry_after_and_permanent_failures(db: Database) -> None:
     now = utcnow()
     with db.session() as s:
-        outbox.enqueue(s, chat_id=1, text="flood", now=now)
-        outbox.enqueue(s, chat_id=2, text="blocked", now=now)
+        outbox.enqueue(s, text_notice(1, "flood"), now=now)
+        outbox.enqueue(s, text_notice(2, "blocked"), now=now)
     with db.session() as s:
         flood, blocked = outbox.claim_due(s, now=now)
         retry = outbox.mark_failed(
@@ -116,12 +116,14 @@ def test_retry_after_and_permanent_failures(db: Database) -> None:
         assert gone is None
     with db.session() as s:
         assert outbox.claim_due(s, now=now + timedelta(seconds=16)) == []
-        assert [c.text for c in outbox.claim_due(s, now=now + timedelta(seconds=17))] == ["flood"]
+        assert [
+            render(c.notice).text for c in outbox.claim_due(s, now=now + timedelta(seconds=17))
+        ] == ["flood"]
 
 
 def test_unclaim_gives_rows_back(db: Database) -> None:
     with db.session() as s:
-        outbox.enqueue(s, chat_id=1, text="a")
+        outbox.enqueue(s, text_notice(1, "a"))
     with db.session() as s:
         (item,) = outbox.claim_due(s)
         outbox.unclaim(s, notification_ids=[item.id])
@@ -132,7 +134,7 @@ def test_unclaim_gives_rows_back(db: Database) -> None:
 def test_two_workers_never_claim_the_same_row(db: Database) -> None:
     with db.session() as s:
         for i in range(60):
-            outbox.enqueue(s, chat_id=i, text=str(i))
+            outbox.enqueue(s, text_notice(i, str(i)))
     taken: list[list[int]] = [[], [], [], []]
     barrier = threading.Barrier(len(taken))
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import UTC, timedelta
+import json
+from datetime import UTC
 
 import pytest
 from sqlmodel import col, select
 
+from storage import drafts, outbox
 from storage import lifecycle as life
-from storage import outbox
 from storage import requests as store
 from storage.corrections import list_corrections, load_corrections
 from storage.db import Database
-from storage.errors import DraftChanged, InvalidState, LimitReached, NotFound
-from storage.models import Notification, RequestStatus, utcnow
+from storage.errors import InvalidState, LimitReached, NotFound
+from storage.models import NoticeKind, Notification, RequestStatus
+from tests.notices import worded
 from tests.storage.staff_helpers import OTHER_RESIDENT, RESIDENT, file, make_org, make_staff
 
 ALICE = 2_000_000_001  # above 2**31: Telegram ids need BIGINT
@@ -67,7 +67,7 @@ def test_a_chosen_category_is_stored_as_a_correction(db: Database, database_url:
 
 def test_draft_is_consumed_once(db: Database) -> None:
     with db.session() as s:
-        draft = store.save_draft(s, telegram_id=ALICE, step="confirm", data={"a": 1})
+        draft = drafts.save_draft(s, telegram_id=ALICE, step="confirm", data={"a": 1})
         version = draft.version
     with db.session() as s:
         store.file_request(
@@ -79,19 +79,7 @@ def test_draft_is_consumed_once(db: Database) -> None:
         )
     with db.session() as s:
         assert len(store.list_resident_requests(s, telegram_id=ALICE)) == 1
-        assert store.load_draft(s, telegram_id=ALICE) is None
-
-
-def test_draft_versions_advance(db: Database) -> None:
-    with db.session() as s:
-        first = store.save_draft(s, telegram_id=ALICE, step="category", data={"text": "x"})
-        assert first.version == 1
-    with db.session() as s:
-        second = store.save_draft(s, telegram_id=ALICE, step="community", data={"text": "y"})
-        assert (second.version, second.step, second.data) == (2, "community", {"text": "y"})
-    with db.session() as s:
-        assert store.delete_draft(s, telegram_id=ALICE) is True
-        assert store.delete_draft(s, telegram_id=ALICE) is False
+        assert drafts.load_draft(s, telegram_id=ALICE) is None
 
 
 def test_daily_limit(db: Database) -> None:
@@ -140,86 +128,6 @@ def test_resident_list_is_newest_first_and_private(db: Database) -> None:
         assert all(r.created_at.tzinfo == UTC for r in rows)
 
 
-# --- drafts written by several updates at once ------------------------------------------------
-
-
-def test_save_draft_is_a_compare_and_set(db: Database) -> None:
-    with db.session() as s:
-        first = store.save_draft(s, telegram_id=ALICE, step="category", data={}, expect_version=0)
-        assert first.version == 1
-    with db.session() as s:
-        second = store.save_draft(
-            s, telegram_id=ALICE, step="community", data={"a": 1}, expect_version=1
-        )
-        assert second.version == 2
-    for stale in (0, 1, 3):
-        with db.session() as s, pytest.raises(DraftChanged):
-            store.save_draft(s, telegram_id=ALICE, step="extras", data={}, expect_version=stale)
-    with db.session() as s:
-        draft = store.load_draft(s, telegram_id=ALICE)
-        assert draft is not None and (draft.step, draft.version, draft.data) == (
-            "community",
-            2,
-            {"a": 1},
-        )
-
-
-def _save_while_another_transaction_inserts(
-    db: Database, expect_version: int | None
-) -> list[object]:
-    """Thread B saves the draft while transaction A has inserted it and not yet committed."""
-    outcome: list[object] = []
-
-    def other() -> None:
-        try:
-            with db.session() as s:
-                draft = store.save_draft(
-                    s, telegram_id=ALICE, step="b", data={"b": 1}, expect_version=expect_version
-                )
-                outcome.append(draft.version)
-        except Exception as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=other)
-    with db.session() as s:
-        store.save_draft(s, telegram_id=ALICE, step="a", data={"a": 1}, expect_version=0)
-        thread.start()
-        time.sleep(0.3)  # B reads no draft (or waits for the lock) and tries to insert
-    thread.join(timeout=30)
-    return outcome
-
-
-def test_a_concurrent_first_insert_is_a_conflict_not_an_error(db: Database) -> None:
-    outcome = _save_while_another_transaction_inserts(db, expect_version=0)
-    assert len(outcome) == 1 and isinstance(outcome[0], DraftChanged), outcome
-    with db.session() as s:
-        draft = store.load_draft(s, telegram_id=ALICE)
-        assert draft is not None and (draft.step, draft.version) == ("a", 1)
-
-
-def test_a_concurrent_first_insert_without_expectation_updates(db: Database) -> None:
-    outcome = _save_while_another_transaction_inserts(db, expect_version=None)
-    assert outcome == [2]
-    with db.session() as s:
-        draft = store.load_draft(s, telegram_id=ALICE)
-        assert draft is not None and (draft.step, draft.version) == ("b", 2)
-
-
-def test_an_abandoned_draft_expires(db: Database) -> None:
-    with db.session() as s:
-        store.save_draft(s, telegram_id=ALICE, step="extras", data={})
-    now = utcnow()
-    with db.session() as s:
-        draft, expired = store.current_draft(s, telegram_id=ALICE, now=now)
-        assert draft is not None and not expired
-    with db.session() as s:
-        later = now + store.DRAFT_TTL + timedelta(minutes=1)
-        assert store.current_draft(s, telegram_id=ALICE, now=later) == (None, True)
-    with db.session() as s:
-        assert store.load_draft(s, telegram_id=ALICE) is None
-        assert store.current_draft(s, telegram_id=ALICE) == (None, False)
-
-
 # --- cleaning what residents type -------------------------------------------------------------
 
 
@@ -266,16 +174,18 @@ def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> Non
     with db.session() as s:
         for item in outbox.claim_due(s):
             outbox.mark_sent(s, notification_id=item.id, message_id=11)
-        rows = s.exec(select(Notification)).all()
+        rows = [worded(r) for r in s.exec(select(Notification)).all()]
         assert any(r.chat_id == RESIDENT for r in rows)
         assert any("3栋电梯坏了" in r.text for r in rows)
     with db.session() as s:
         assert store.forget_resident(s, telegram_id=RESIDENT) == 2
     with db.session() as s:
-        rows = s.exec(select(Notification).order_by(col(Notification.id))).all()
+        rows = [worded(r) for r in s.exec(select(Notification).order_by(col(Notification.id)))]
         assert not [r for r in rows if r.chat_id == RESIDENT]
         assert not [r for r in rows if "电梯" in r.text or "5678" in r.text or "3栋" in r.text]
-        cards = [r for r in rows if r.kind == outbox.KIND_CARD]
+        stored = [json.dumps(r.params, ensure_ascii=False) for r in rows]
+        assert not [p for p in stored if "电梯" in p or "5678" in p or "3栋" in p]
+        cards = [r for r in rows if r.kind == NoticeKind.CARD]
         assert {r.request_id for r in cards} == {sent, waiting}
         assert all(store.ERASED in r.text and "玉林社区" in r.text for r in cards)
         unsent = next(r for r in cards if r.request_id == waiting)
@@ -293,5 +203,5 @@ def test_forget_resident_keeps_the_work_of_a_resident_who_is_also_staff(db: Data
     with db.session() as s:
         mine = s.exec(select(Notification).where(Notification.chat_id == RESIDENT)).all()
         # The card of their own request goes; the card of a neighbour's request is their work.
-        assert {(n.kind, n.request_id) for n in mine} == {(outbox.KIND_CARD, neighbours)}
+        assert {(n.kind, n.request_id) for n in mine} == {(NoticeKind.CARD, neighbours)}
         assert own != neighbours

@@ -1,0 +1,220 @@
+"""The words of every notice: what storage queued (storage.notices) turned into a message.
+
+The outbox keeps what happened (a kind, the facts frozen when it was queued, the actions it
+offers); this module words it in Chinese, escapes what people wrote, shortens it and turns
+actions into buttons (bot.callbacks), when the notice is sent (bot.notifier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import callbacks
+from bot.texts import excerpt, status_name
+from bot.texts import staff as t
+from bot.texts import summary as summary_texts
+from nlp.categories import category_name
+from storage.models import NoticeAction, NoticeKind
+from storage.notices import Notice
+
+Buttons = list[list[tuple[str, str]]]
+
+# How much of each fact a message shows.
+ORGANISATION_LENGTH = 60
+ORGANISATION_LENGTH_ALONE = 100  # a message about the organisation itself
+NOTE_LENGTH = 1000  # staff's note to the resident who filed
+SUPPORTER_NOTE_LENGTH = 200  # the masked note supporters see
+REASON_LENGTH = 200
+PLACE_LENGTH = 40
+CARD_EXCERPT_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A notice in words: HTML text and inline buttons as (label, callback data) rows."""
+
+    text: str
+    buttons: Buttons | None = None
+
+
+def _organisation(params: Mapping[str, Any], limit: int = ORGANISATION_LENGTH) -> str:
+    return excerpt(str(params.get("organisation") or ""), limit)
+
+
+def _place(params: Mapping[str, Any]) -> str:
+    place = str(params.get("place") or "")
+    return excerpt(place, PLACE_LENGTH) if place else t.NO_PLACE
+
+
+def _urgent(params: Mapping[str, Any]) -> str:
+    return t.URGENT_MARK if params.get("urgent") else ""
+
+
+def _deadline(params: Mapping[str, Any]) -> str:
+    """The deadline in the local time it was queued with."""
+    return datetime.fromisoformat(str(params["deadline"])).strftime(t.DATETIME_FORMAT)
+
+
+def _brief(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Number, urgency mark, category name and place, as the templates name them."""
+    return {
+        "number": params["number"],
+        "urgent": _urgent(params),
+        "category": category_name(str(params["category"])),
+        "place": _place(params),
+    }
+
+
+def _card(params: Mapping[str, Any]) -> str:
+    return t.CARD.format(
+        **_brief(params), excerpt=excerpt(str(params["quote"]), CARD_EXCERPT_LENGTH)
+    ).rstrip()
+
+
+def _card_edit(params: Mapping[str, Any]) -> str:
+    holder = params.get("holder")
+    if holder is not None:
+        return _card(params) + t.CARD_TAKEN.format(
+            organisation=excerpt(str(holder), ORGANISATION_LENGTH)
+        )
+    return _card(params) + t.CARD_CLOSED.format(status=status_name(str(params["status"])))
+
+
+def _to_resident(filer: str, supporter: str) -> Callable[[Mapping[str, Any]], str]:
+    """A status notice: `filer`'s words for who filed it, `supporter`'s for neighbours."""
+
+    def render(params: Mapping[str, Any]) -> str:
+        template = supporter if params.get("supporter") else filer
+        return template.format(number=params["number"], organisation=_organisation(params))
+
+    return render
+
+
+def _note(params: Mapping[str, Any]) -> str:
+    supporter = bool(params.get("supporter"))
+    return (t.SUPPORTER_NOTE if supporter else t.RESIDENT_NOTE).format(
+        number=params["number"],
+        organisation=_organisation(params),
+        note=excerpt(str(params["note"]), SUPPORTER_NOTE_LENGTH if supporter else NOTE_LENGTH),
+    )
+
+
+def _resolved(params: Mapping[str, Any]) -> str:
+    if params.get("supporter"):
+        return t.SUPPORTER_RESOLVED.format(
+            number=params["number"], organisation=_organisation(params)
+        )
+    return t.RESIDENT_RESOLVED.format(
+        number=params["number"],
+        organisation=_organisation(params),
+        note=excerpt(str(params["note"]), NOTE_LENGTH),
+    )
+
+
+def _digest(params: Mapping[str, Any]) -> str:
+    requests = list(params["requests"])
+    lines = [t.DIGEST_LINE.format(**_brief(request)) for request in requests]
+    count = int(params["count"])
+    if count > len(requests):
+        lines.append(t.DIGEST_MORE.format(n=count - len(requests)))
+    return t.DIGEST.format(count=count, lines="\n".join(lines))
+
+
+def _claim_deadline(template: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda params: template.format(**_brief(params), deadline=_deadline(params))
+
+
+def _resolve_deadline(template: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda params: template.format(
+        number=params["number"],
+        category=category_name(str(params["category"])),
+        organisation=_organisation(params),
+        deadline=_deadline(params),
+    )
+
+
+_WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
+    NoticeKind.CARD: _card,
+    NoticeKind.CARD_EDIT: _card_edit,
+    NoticeKind.CLAIMED: _to_resident(t.RESIDENT_CLAIMED, t.SUPPORTER_CLAIMED),
+    NoticeKind.NOTE: _note,
+    NoticeKind.RESOLVED: _resolved,
+    NoticeKind.REQUEUED: _to_resident(t.RESIDENT_REQUEUED, t.SUPPORTER_REQUEUED),
+    NoticeKind.MERGED: lambda p: summary_texts.MERGE_NOTICE.format(
+        merged=p["merged"], keep=p["keep"]
+    ),
+    NoticeKind.ASSIGNED: lambda p: t.STAFF_ASSIGNED.format(
+        number=p["number"], category=category_name(str(p["category"]))
+    ),
+    NoticeKind.ASSIGNED_AWAY: lambda p: t.STAFF_ASSIGNED_AWAY.format(
+        number=p["number"], organisation=_organisation(p)
+    ),
+    NoticeKind.REOPENED: lambda p: t.STAFF_REOPENED.format(number=p["number"]),
+    NoticeKind.STALE_RELEASED: lambda p: t.STAFF_STALE_RELEASED.format(
+        number=p["number"], days=p["days"]
+    ),
+    NoticeKind.ORG_BLACKLISTED: lambda p: t.STAFF_BLACKLISTED.format(
+        organisation=_organisation(p, ORGANISATION_LENGTH_ALONE),
+        reason=excerpt(str(p["reason"]), REASON_LENGTH),
+    ),
+    NoticeKind.ORG_UNBLACKLISTED: lambda p: t.STAFF_UNBLACKLISTED.format(
+        organisation=_organisation(p, ORGANISATION_LENGTH_ALONE)
+    ),
+    NoticeKind.REMIND_CLAIM: _claim_deadline(t.REMIND_CLAIM),
+    NoticeKind.OVERDUE_CLAIM: _claim_deadline(t.OVERDUE_CLAIM),
+    NoticeKind.REMIND_RESOLVE: _resolve_deadline(t.REMIND_RESOLVE),
+    NoticeKind.OVERDUE_RESOLVE: _resolve_deadline(t.OVERDUE_RESOLVE),
+    NoticeKind.REMIND_STALE: lambda p: t.REMIND_STALE.format(
+        number=p["number"],
+        category=category_name(str(p["category"])),
+        days=p["days"],
+        deadline=_deadline(p),
+    ),
+    NoticeKind.DIGEST: _digest,
+}
+
+
+def _buttons(notice: Notice) -> Buttons | None:
+    rows: Buttons = []
+    number = notice.request_id or 0
+    for action in notice.actions:
+        if action is NoticeAction.CLAIM:
+            rows.append([(t.BTN_CLAIM_CARD, callbacks.Claim(number).to_data())])
+        elif action is NoticeAction.ANSWER:
+            rows.append(
+                [
+                    (t.BTN_SOLVED, callbacks.Feedback.solved_answer(number, True).to_data()),
+                    (t.BTN_NOT_SOLVED, callbacks.Feedback.solved_answer(number, False).to_data()),
+                ]
+            )
+        elif action is NoticeAction.RATE:
+            rows.append(
+                [
+                    (t.BTN_STARS.format(n=n), callbacks.Feedback.stars(number, n).to_data())
+                    for n in range(1, 6)
+                ]
+            )
+        elif action is NoticeAction.OPEN_QUEUE:
+            rows.append([(t.BTN_OPEN_QUEUE, callbacks.QueuePage(opens=True).to_data())])
+    return rows or None
+
+
+def render(notice: Notice) -> Rendered:
+    """The message for `notice`.
+
+    A notice that carries its own `text` was worded before it was queued: the weekly summary
+    (a snapshot the bot rendered), or a row queued before notices were typed (with its
+    `buttons`). It is sent as it is.
+    """
+    if "text" in notice.params:
+        buttons = notice.params.get("buttons")
+        return Rendered(
+            str(notice.params["text"]),
+            [[(str(label), str(data)) for label, data in row] for row in buttons]
+            if buttons
+            else None,
+        )
+    return Rendered(_WORDS[notice.kind](notice.params), _buttons(notice))
