@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot import callbacks
 from bot.texts import excerpt, status_name
 from bot.texts import staff as t
@@ -38,6 +40,17 @@ class Rendered:
 
     text: str
     buttons: Buttons | None = None
+
+    def reply_markup(self) -> InlineKeyboardMarkup | None:
+        """The buttons as Telegram's inline keyboard (None without buttons)."""
+        if not self.buttons:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                for row in self.buttons
+            ]
+        )
 
 
 def _organisation(params: Mapping[str, Any], limit: int = ORGANISATION_LENGTH) -> str:

@@ -34,7 +34,6 @@ from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
-from bot.handlers.common import inline
 from bot.notices import render
 from storage import deadlines, outbox, reminders
 from storage.db import Database
@@ -100,7 +99,7 @@ async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing) -> int | None:
         item.chat_id,
         words.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=inline(words.buttons) if words.buttons else None,
+        reply_markup=words.reply_markup(),
     )
     return message.message_id
 
