@@ -1,4 +1,4 @@
-"""Admins' weekly summary (/summary and the Monday job) and staff's /merge.
+"""Admins' weekly summary: /summary and the Monday job (staff's /merge: bot.handlers.merge).
 
 /summary answers with three messages: the text, the chart (send_photo) and the workbook
 (send_document). The scheduled job sends the same to every admin once per week, whatever the
@@ -20,27 +20,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import Application, BaseHandler, CommandHandler
 
 from bot.context import Context, Services
-from bot.handlers.common import parse_number
-from bot.notifier import drain, kick
+from bot.notifier import drain
 from bot.settings import Settings
 from bot.summary_render import render_chart, render_text, render_workbook
 from bot.texts import summary as t
 from storage import outbox
 from storage.deadlines import Limits
-from storage.duplicates import merge_and_notify
-from storage.errors import (
-    CannotMerge,
-    MergeNotAllowed,
-    NotAllowed,
-    NotFound,
-    NotStaff,
-    RequestNotFound,
-)
 from storage.models import NoticeKind, utcnow
 from storage.notices import Notice
 from storage.summary import (
@@ -292,67 +282,9 @@ def schedule_summary_job(
     queue.run_once(summary_job, CATCH_UP_DELAY, name=SUMMARY_CATCH_UP_JOB)
 
 
-# --- /merge -----------------------------------------------------------------------------------
-
-
-def _merge_refusal(exc: Exception, keep: int, merge: int) -> str:
-    if isinstance(exc, NotStaff):
-        return t.MERGE_NOT_ALLOWED
-    if isinstance(exc, CannotMerge):
-        if exc.reason == "same":
-            return t.MERGE_SAME
-        if exc.reason == "keep_closed":
-            return t.MERGE_KEEP_CLOSED.format(number=keep)
-        return t.MERGE_MERGE_CLOSED.format(number=merge)
-    if isinstance(exc, RequestNotFound):
-        return t.MERGE_NOT_FOUND.format(number=exc.number)
-    if isinstance(exc, MergeNotAllowed):
-        return t.MERGE_OUT_OF_SCOPE.format(number=exc.number)
-    if isinstance(exc, NotAllowed):
-        return t.MERGE_NOT_ALLOWED
-    raise exc
-
-
-async def merge_command(update: Update, context: Context) -> None:
-    """/merge <keep> <merge>: staff or an admin folds a duplicate request into another."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    args = context.args or []
-    numbers = [parse_number(arg) for arg in args]
-    if len(numbers) != 2 or None in numbers:
-        await _reply(message, t.MERGE_USAGE)
-        return
-    keep, merge = (number for number in numbers if number is not None)
-    services = context.bot_data.services
-    try:
-        result = await services.db.run(
-            merge_and_notify,
-            telegram_id=user.id,
-            admin_ids=services.settings.admin_ids,
-            keep=keep,
-            merge=merge,
-        )
-    except (NotAllowed, NotFound, CannotMerge) as exc:
-        await _reply(message, _merge_refusal(exc, keep, merge))
-        return
-    log.info("request #%s merged into #%s", merge, keep)
-    await _reply(
-        message, t.MERGE_DONE.format(merged=merge, keep=keep, supporters=result.supporters)
-    )
-    kick(context)
-
-
-async def _reply(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/summary (admins) and /merge (staff and admins); register before the fallbacks."""
-    return [
-        CommandHandler("summary", summary_command),
-        CommandHandler("merge", merge_command),
-    ]
+    """/summary (admins); register before the fallbacks."""
+    return [CommandHandler("summary", summary_command)]
 
 
 __all__ = [
@@ -360,7 +292,6 @@ __all__ = [
     "Report",
     "build_report",
     "command_handlers",
-    "merge_and_notify",
     "schedule_summary_job",
     "send_weekly_summaries",
     "summary_dedupe_key",

@@ -19,11 +19,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from bot import callbacks as cb
 from bot import notifier
 from bot.fakeapi import FakeBotAPI, FakeUser
-from bot.handlers import admin as admin_handlers
 from bot.handlers import summary as summary_handlers
-from bot.handlers.staff import NOTIFY_PREFIX
 from bot.texts import staff as t
 from bot.texts import summary as ts
 from nlp.classifier import Classifier
@@ -31,6 +30,7 @@ from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import outbox
 from storage.db import Database
+from storage.models import NotifyMode
 from tests.bot.conftest import ADMIN_ID, BotHarness, running_bot
 from tests.storage.staff_helpers import ADMINS, file, make_org, make_staff
 
@@ -161,40 +161,40 @@ def _buttons(n: Numbers) -> list[tuple[str, Expected]]:
     claim = {**staff_only, "other_org": t.OUT_OF_SCOPE.format(number=n.open)}
     return [
         # queue paging; "other_org" sees its own (empty) queue, edited into the pressed message
-        (life.queue_data(0), {**staff_only, "other_org": ""}),
-        (life.queue_data(3), {**staff_only, "other_org": ""}),
-        (life.QUEUE_OPEN_DATA, {**staff_only, "other_org": ""}),
+        (cb.QueuePage(0).to_data(), {**staff_only, "other_org": ""}),
+        (cb.QueuePage(3).to_data(), {**staff_only, "other_org": ""}),
+        (cb.QueuePage(opens=True).to_data(), {**staff_only, "other_org": ""}),
         # claim buttons of a card and of a queue list
-        (life.claim_data(n.open), claim),
-        (life.claim_data(n.open, 0), claim),
+        (cb.Claim(n.open).to_data(), claim),
+        (cb.Claim(n.open, 0).to_data(), claim),
         (
-            life.claim_data(n.held),
+            cb.Claim(n.held).to_data(),
             {**claim, "other_org": t.ALREADY_CLAIMED.format(number=n.held, organisation=ORG_A)},
         ),
         # the notify-mode buttons
-        (f"{NOTIFY_PREFIX}:off", {"resident": t.NOT_STAFF}),
+        (cb.Notify(NotifyMode.OFF).to_data(), {"resident": t.NOT_STAFF}),
         # another resident's feedback buttons
-        (life.feedback_data(n.resolved, "y"), t.FEEDBACK_NOT_YOURS),
-        (life.feedback_data(n.resolved, "n"), t.FEEDBACK_NOT_YOURS),
-        (life.feedback_data(n.resolved, "r1"), t.FEEDBACK_NOT_YOURS),
+        (cb.Feedback(n.resolved, "y").to_data(), t.FEEDBACK_NOT_YOURS),
+        (cb.Feedback(n.resolved, "n").to_data(), t.FEEDBACK_NOT_YOURS),
+        (cb.Feedback(n.resolved, "r1").to_data(), t.FEEDBACK_NOT_YOURS),
         # the admin's /neworg dialogue buttons (draft version 1, the first one)
         ("o:1:cat:repairs", t.NOT_ADMIN),
         ("o:1:allcats", t.NOT_ADMIN),
         ("o:1:create", t.NOT_ADMIN),
         ("o:1:cancel", t.NOT_ADMIN),
         # the admin's /orgs paging
-        (f"{admin_handlers.ORGS_PREFIX}:1", t.NOT_ADMIN),
+        (cb.OrgsPage(1).to_data(), t.NOT_ADMIN),
         # /mine paging: "other_org" sees its own (empty) list (last: it redraws the anchor)
-        (life.mine_data(1), {**staff_only, "other_org": ""}),
+        (cb.MinePage(1).to_data(), {**staff_only, "other_org": ""}),
     ]
 
 
 # What "other_org" may legitimately see after a queue button: its own empty queue (page 3
 # then finds the message already showing it: Telegram's "not modified", nothing to see).
 _OWN_QUEUE_VIEWS = {
-    life.queue_data(0): ("edit", t.QUEUE_EMPTY),
-    life.QUEUE_OPEN_DATA: ("message", t.QUEUE_EMPTY),
-    life.mine_data(1): ("edit", t.MINE_EMPTY),
+    cb.QueuePage(0).to_data(): ("edit", t.QUEUE_EMPTY),
+    cb.QueuePage(opens=True).to_data(): ("message", t.QUEUE_EMPTY),
+    cb.MinePage(1).to_data(): ("edit", t.MINE_EMPTY),
 }
 
 
