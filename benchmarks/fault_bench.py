@@ -33,8 +33,8 @@ from psycopg import sql
 
 from bot import texts
 from bot.fakeapi import FakeBotAPI, FakeUser, FaultPlan
+from storage import drafts, outbox
 from storage import organisations as orgs
-from storage import outbox
 from storage import requests as store
 from storage.db import Database, upgrade
 from storage.models import RequestStatus, ServiceRequest
@@ -47,7 +47,7 @@ PLACES = ["玉林社区", "芳草社区", "肖家河社区", "桐梓林社区"]
 
 def _draft_state(db: Database, telegram_id: int) -> tuple[str, int] | None:
     with db.session() as s:
-        draft = store.load_draft(s, telegram_id=telegram_id)
+        draft = drafts.load_draft(s, telegram_id=telegram_id)
         return (draft.step, draft.version) if draft else None
 
 

@@ -12,7 +12,18 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot import notifier, texts
 from bot.context import BotData, Context, Services
-from bot.handlers import admin, guards, resident, staff
+from bot.handlers import (
+    admin,
+    draft_buttons,
+    feedback,
+    guards,
+    merge,
+    my_requests,
+    neworg,
+    privacy,
+    resident,
+    staff,
+)
 from bot.handlers import summary as summary_handlers
 from bot.logs import describe_failure
 from bot.settings import Settings, SettingsError
@@ -94,14 +105,19 @@ def build_application(
     app.add_handler(edits, group=-1)  # edited messages: answered, never run again
     handlers = [
         # Group 0: commands and buttons of every role ...
-        *resident.command_handlers(),
-        *staff.command_handlers(),
-        *admin.command_handlers(),
-        *guards.privacy_handlers(),
-        *summary_handlers.command_handlers(),
+        *resident.command_handlers(),  # /start, /help, 提交需求 and 帮助 (also typed)
+        *my_requests.command_handlers(),  # /my (我的需求), /cancel [N]
+        *draft_buttons.button_handlers(),  # d:... the draft's buttons
+        *feedback.button_handlers(),  # f:... the resident's 是/否 and stars
+        *staff.command_handlers(),  # /join /queue /claim /mine /done /release /note /notify
+        *admin.command_handlers(),  # /orgs /invite /blacklist /unblacklist /reclassify /assign
+        *neworg.command_handlers(),  # /neworg and its o:... buttons
+        *privacy.command_handlers(),  # /mydata, /forgetme, forget:yes|no
+        *summary_handlers.command_handlers(),  # /summary
+        *merge.command_handlers(),  # /merge
         # ... then free text: an admin's /neworg dialogue step, else the resident's input
         # (text, photo, location, contact) ...
-        *admin.message_handlers(),
+        *neworg.message_handlers(),
         *resident.message_handlers(),
         # ... and last whatever nobody handled: unknown commands, stickers, stray buttons.
         *guards.fallback_handlers(),

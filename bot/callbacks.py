@@ -266,76 +266,66 @@ def _dialogue_re(prefix: str, actions: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"{prefix}:{_NUMBER}:({'|'.join(actions)})(?::{_CODE})?")
 
 
-def _check_dialogue(version: int, action: str, arg: str, actions: tuple[str, ...]) -> None:
-    """The version is a draft's (1..); only `cat` carries an argument, a category code."""
-    _check_number(version, "draft version")
-    if action not in actions:
-        raise ValueError(f"unknown action {action!r}")
-    if (action == "cat") != bool(arg) or not re.fullmatch(_CODE + "?", arg):
-        raise ValueError(f"action {action!r} with argument {arg!r}")
+@dataclass(frozen=True)
+class _DialogueButton:
+    """<prefix>:<version>:<action>[:<category>]: a button of a dialogue kept in a draft.
+
+    The version is the draft's (1..): a button of an older step no longer matches it. Only
+    `cat` carries an argument, a category code.
+    """
+
+    PREFIX: ClassVar[str]
+    ACTIONS: ClassVar[tuple[str, ...]]
+    _RE: ClassVar[re.Pattern[str]]
+
+    version: int
+    action: str
+    arg: str = ""  # the category code of "cat"
+
+    def __post_init__(self) -> None:
+        _check_number(self.version, "draft version")
+        if self.action not in self.ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        if (self.action == "cat") != bool(self.arg) or not re.fullmatch(_CODE + "?", self.arg):
+            raise ValueError(f"action {self.action!r} with argument {self.arg!r}")
+
+    def to_data(self) -> str:
+        tail = f":{self.arg}" if self.arg else ""
+        return _fit(f"{self.PREFIX}:{self.version}:{self.action}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        try:
+            return cls(int(match[1]), match[2], match[3] or "")
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
-class DraftButton:
-    """d:<version>:<action>[:<category>], a button of the resident's need-filing dialogue.
-
-    The version is the draft's: a button of an older step no longer matches it.
-    """
+class DraftButton(_DialogueButton):
+    """d:<version>:<action>[:<category>], a button of the resident's need-filing dialogue."""
 
     PATTERN: ClassVar[str] = r"^d:"
+    PREFIX: ClassVar[str] = "d"
     ACTIONS: ClassVar[tuple[str, ...]] = get_args(DraftAction)
     _RE: ClassVar[re.Pattern[str]] = _dialogue_re("d", ACTIONS)
 
-    version: int
     action: DraftAction
-    arg: str = ""  # the category code of "cat"
-
-    def __post_init__(self) -> None:
-        _check_dialogue(self.version, self.action, self.arg, self.ACTIONS)
-
-    def to_data(self) -> str:
-        return _fit(f"d:{self.version}:{self.action}" + (f":{self.arg}" if self.arg else ""))
-
-    @classmethod
-    def parse(cls, data: str | None) -> Self | None:
-        match = _match(cls._RE, data)
-        if match is None:
-            return None
-        action = next(a for a in get_args(DraftAction) if a == match[2])
-        try:
-            return cls(int(match[1]), action, match[3] or "")
-        except ValueError:
-            return None
 
 
 @dataclass(frozen=True)
-class NewOrgButton:
+class NewOrgButton(_DialogueButton):
     """o:<version>:<action>[:<category>], a button of the admin's /neworg dialogue."""
 
     PATTERN: ClassVar[str] = r"^o:"
+    PREFIX: ClassVar[str] = "o"
     ACTIONS: ClassVar[tuple[str, ...]] = get_args(NewOrgAction)
     _RE: ClassVar[re.Pattern[str]] = _dialogue_re("o", ACTIONS)
 
-    version: int
     action: NewOrgAction
-    arg: str = ""  # the category code of "cat"
-
-    def __post_init__(self) -> None:
-        _check_dialogue(self.version, self.action, self.arg, self.ACTIONS)
-
-    def to_data(self) -> str:
-        return _fit(f"o:{self.version}:{self.action}" + (f":{self.arg}" if self.arg else ""))
-
-    @classmethod
-    def parse(cls, data: str | None) -> Self | None:
-        match = _match(cls._RE, data)
-        if match is None:
-            return None
-        action = next(a for a in get_args(NewOrgAction) if a == match[2])
-        try:
-            return cls(int(match[1]), action, match[3] or "")
-        except ValueError:
-            return None
 
 
 # Every kind, for tests and for anyone who needs to recognise button data of this bot.

@@ -1,5 +1,8 @@
 """What the bot does with input its conversations do not expect, and with floods.
 
+Cross-cutting guards only: the flood limit, group chats, edited messages, unknown commands,
+unsupported input and stray buttons (/mydata and /forgetme are in privacy).
+
 Registered around the role handlers (see bot/app.py): the flood, group and edit guards run
 first (groups -3 to -1) and stop the update; the fallbacks run last.
 """
@@ -13,12 +16,11 @@ from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from telegram import Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -26,7 +28,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.context import Context
-from bot.handlers.common import inline, main_keyboard
+from bot.handlers.common import main_keyboard
 from bot.settings import Settings
 from storage import requests as store
 
@@ -98,64 +100,6 @@ async def stray_button(update: Update, context: Context) -> None:
         await update.callback_query.answer(texts.BUTTON_EXPIRED)
 
 
-async def my_data(update: Update, context: Context) -> None:
-    """Show the resident everything stored about them."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    services = context.bot_data.services
-    data = await services.db.run(store.resident_data, telegram_id=user.id)
-    if data is None:
-        await message.reply_text(texts.MYDATA_NONE)
-        return
-    rows = "".join(
-        texts.MYDATA_ROW.format(
-            number=r["number"],
-            status=texts.status_name(r["status"]),
-            text=texts.excerpt(r["text"], 40),
-            contact=f"（联系方式：{texts.excerpt(r['contact'], 30)}）" if r["contact"] else "",
-        )
-        for r in data["requests"][:20]
-    )
-    place = " ".join(p for p in (data["community"], data["building"]) if p)
-    await message.reply_text(
-        texts.MYDATA.format(
-            name=texts.excerpt(data["display_name"], 30) or texts.NONE,
-            place=texts.excerpt(place) or texts.NONE,
-            since=data["created_at"][:10],
-            count=len(data["requests"]),
-            requests=rows,
-        ),
-        parse_mode=ParseMode.HTML,
-    )
-
-
-async def forget_me(update: Update, context: Context) -> None:
-    """Ask for confirmation before erasing the resident's personal data."""
-    if update.effective_message is None:
-        return
-    await update.effective_message.reply_text(
-        texts.FORGET_CONFIRM,
-        reply_markup=inline(
-            [[(texts.BTN_FORGET_YES, "forget:yes")], [(texts.BTN_FORGET_NO, "forget:no")]]
-        ),
-    )
-
-
-async def forget_button(update: Update, context: Context) -> None:
-    """Erase (or keep) the resident's personal data."""
-    query, user = update.callback_query, update.effective_user
-    if query is None or user is None:
-        return
-    await query.answer()
-    if query.data != "forget:yes":
-        await query.edit_message_text(texts.FORGET_KEPT)
-        return
-    count = await context.bot_data.services.db.run(store.forget_resident, telegram_id=user.id)
-    log.info("a resident erased their personal data (%s requests anonymised)", count)
-    await query.edit_message_text(texts.FORGOTTEN.format(count=count))
-
-
 def early_handlers(settings: Settings) -> list[BaseHandler[Any, Any, Any]]:
     """Before the role handlers: the flood limit for everyone; groups are told once and
     ignored; edited messages are answered and stopped (PTB's CommandHandler would otherwise
@@ -164,14 +108,6 @@ def early_handlers(settings: Settings) -> list[BaseHandler[Any, Any, Any]]:
         TypeHandler(Update, FloodGuard(settings)),
         MessageHandler(filters.ChatType.GROUPS, group_message),
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited),
-    ]
-
-
-def privacy_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CommandHandler("mydata", my_data),
-        CommandHandler("forgetme", forget_me),
-        CallbackQueryHandler(forget_button, pattern=r"^forget:(yes|no)$"),
     ]
 
 

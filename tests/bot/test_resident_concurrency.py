@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot import texts
 from bot.fakeapi import FakeUser
-from storage import requests as store
+from storage import drafts
 from storage.models import ServiceRequest
 from tests.bot.conftest import BotHarness
 from tests.bot.test_resident_flow import _describe, _to_community
@@ -60,7 +60,7 @@ async def test_photo_and_phone_sent_together_are_both_kept(bot: BotHarness) -> N
     replies = await resident.take(2)
     assert texts.ERROR not in [r.text for r in replies]
     with bot.db.session() as s:
-        draft = store.load_draft(s, telegram_id=RESIDENT)
+        draft = drafts.load_draft(s, telegram_id=RESIDENT)
         assert draft is not None
         assert draft.data.get("photo") and draft.data.get("contact") == "13812345678"
     await resident.press("下一步")  # on the newest message: its version is the current one
@@ -82,7 +82,7 @@ async def test_photo_location_and_phone_together(bot: BotHarness) -> None:
     replies = await resident.take(3)
     assert texts.ERROR not in [r.text for r in replies]
     with bot.db.session() as s:
-        draft = store.load_draft(s, telegram_id=RESIDENT)
+        draft = drafts.load_draft(s, telegram_id=RESIDENT)
         assert draft is not None and draft.step == "extras"
         assert draft.data.get("photo") and draft.data.get("latitude") == 30.63
         assert draft.data.get("contact") == "13812345678"
@@ -97,7 +97,7 @@ async def test_two_first_messages_at_once_do_not_fail(bot: BotHarness) -> None:
     guesses = [e for e in events if e.buttons]
     assert len(guesses) == 2, [e.text for e in events]
     with bot.db.session() as s:
-        draft = store.load_draft(s, telegram_id=RESIDENT)
+        draft = drafts.load_draft(s, telegram_id=RESIDENT)
         assert draft is not None and draft.step == "category" and draft.version == 2
     # The newest guess's buttons work.
     await resident.press(guesses[-1].buttons[0], message_id=guesses[-1].message_id)
@@ -115,11 +115,11 @@ async def test_a_write_by_another_process_in_between_is_not_lost(
     interfered: list[int] = []
 
     async def run_after_another_process(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if fn is store.save_draft and not interfered:
-            draft = bot.db.call(store.load_draft, telegram_id=RESIDENT)
+        if fn is drafts.save_draft and not interfered:
+            draft = bot.db.call(drafts.load_draft, telegram_id=RESIDENT)
             assert draft is not None
             other = bot.db.call(
-                store.save_draft,
+                drafts.save_draft,
                 telegram_id=RESIDENT,
                 step=draft.step,
                 data={**draft.data, "latitude": 30.63, "longitude": 104.05},
@@ -132,7 +132,7 @@ async def test_a_write_by_another_process_in_between_is_not_lost(
     reply = await resident.next()
     assert "照片已收到" in reply.text and interfered
     with bot.db.session() as s:
-        draft = store.load_draft(s, telegram_id=RESIDENT)
+        draft = drafts.load_draft(s, telegram_id=RESIDENT)
         assert draft is not None and draft.version == interfered[0] + 1
         assert draft.data.get("photo") and draft.data.get("latitude") == 30.63
     await resident.press("下一步")

@@ -13,7 +13,7 @@ from bot import texts
 from bot.fakeapi import FakeBotAPI, FakeUser
 from nlp.categories import category_name
 from nlp.classifier import Classifier
-from storage import requests as store
+from storage import drafts
 from storage.models import Correction, Draft, RequestEvent, ServiceRequest, utcnow
 from tests.bot.conftest import BotHarness, running_bot
 
@@ -94,7 +94,7 @@ async def test_file_a_request_with_photo_and_location(bot: BotHarness) -> None:
         assert request.photo_file_id and request.latitude == 30.63
         assert request.contact == "13812345678"
         assert request.original_text == "电梯又坏了三天了"
-        assert store.load_draft(s, telegram_id=RESIDENT) is None
+        assert drafts.load_draft(s, telegram_id=RESIDENT) is None
         events = s.exec(select(RequestEvent)).all()
         assert [(e.kind, e.to_status) for e in events] == [("submitted", "open")]
 
@@ -273,7 +273,7 @@ async def _to_extras(resident: FakeUser, text: str = "楼道灯坏了好几天")
 
 def _draft(bot: BotHarness) -> Draft | None:
     with bot.db.session() as s:
-        return store.load_draft(s, telegram_id=RESIDENT)
+        return drafts.load_draft(s, telegram_id=RESIDENT)
 
 
 async def test_new_request_button_drops_the_unfinished_draft(bot: BotHarness) -> None:
@@ -325,7 +325,7 @@ async def _age_draft(bot: BotHarness, hours: float) -> None:
 async def test_an_abandoned_draft_does_not_swallow_a_new_need(bot: BotHarness) -> None:
     resident = bot.user(RESIDENT)
     await _to_extras(resident)
-    await _age_draft(bot, hours=store.DRAFT_TTL.total_seconds() / 3600 + 1)
+    await _age_draft(bot, hours=drafts.DRAFT_TTL.total_seconds() / 3600 + 1)
     await resident.send("小区垃圾三天没人收了")
     assert (await resident.next()).text == texts.DRAFT_EXPIRED.format(hours=12)
     guess = await resident.next()
@@ -338,7 +338,7 @@ async def test_an_abandoned_draft_does_not_swallow_a_new_need(bot: BotHarness) -
 async def test_a_recent_draft_goes_on(bot: BotHarness) -> None:
     resident = bot.user(RESIDENT)
     await _to_extras(resident)
-    await _age_draft(bot, hours=store.DRAFT_TTL.total_seconds() / 3600 - 1)
+    await _age_draft(bot, hours=drafts.DRAFT_TTL.total_seconds() / 3600 - 1)
     await resident.send("13812345678")
     assert (await resident.next()).text.startswith("☎️")
     draft = _draft(bot)
