@@ -30,8 +30,9 @@ from sqlmodel import Session
 from bot.texts import STATUS_NAMES
 from bot.texts import summary as t
 from nlp.categories import Category, load_categories
+from storage.deadlines import Limits, resolve_due_at
 from storage.models import ACTIVE_STATUSES
-from storage.summary import IsoWeek, Limits, RawRequest, resolve_due_at, week_requests
+from storage.summary import IsoWeek, RawRequest, week_requests
 
 CategoryName = Callable[[str], str]
 

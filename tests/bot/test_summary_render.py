@@ -299,7 +299,7 @@ def test_chart_totals_are_the_weeks_totals(data: tuple[WeeklySummary, list[RawRe
 
     from matplotlib.figure import Figure
 
-    from bot.summary_render import _draw_trend
+    from bot.summary_render.chart import _draw_trend
 
     summary = replace(data[0], trend_totals=(11, 12, 13, 14))
     ax = Figure().add_subplot()

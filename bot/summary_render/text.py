@@ -1,0 +1,218 @@
+"""The summary as the admin's chat text: one HTML message that fits a phone screen."""
+
+from __future__ import annotations
+
+import re
+from html import escape, unescape
+
+from bot.summary_render.formatting import (
+    CategoryName,
+    as_of,
+    change,
+    duration,
+    pct,
+    period,
+    short_change,
+)
+from bot.texts import summary as t
+from storage.summary import WeeklySummary
+
+MAX_TEXT_CATEGORIES = 6
+MAX_TEXT_ORGANISATIONS = 4
+MAX_TEXT_CLUSTERS = 3
+MAX_TEXT_KEYWORD_ROWS = 3
+
+
+def render_text(summary: WeeklySummary, category_name: CategoryName) -> str:
+    """The summary as one HTML chat message that fits a phone screen."""
+    start, end = period(summary)
+    partial = "" if summary.complete else t.PARTIAL.format(as_of=as_of(summary))
+    lines = [t.TITLE.format(week=summary.week, start=start, end=end, partial=partial)]
+    lines.extend(_headline_lines(summary))
+    lines.extend(_category_lines(summary, category_name))
+    lines.extend(_hot_lines(summary))
+    lines.extend(_cluster_lines(summary))
+    lines.extend(_keyword_lines(summary, category_name))
+    lines.extend(_work_lines(summary))
+    lines.extend(_organisation_lines(summary))
+    lines.extend(_classifier_lines(summary, category_name))
+    return "\n".join(lines)
+
+
+def _headline_lines(summary: WeeklySummary) -> list[str]:
+    totals = summary.totals
+    if totals.filed == 0:
+        return [t.EMPTY_WEEK]
+    lines = [
+        t.HEADLINE.format(
+            needs=totals.needs,
+            change=change(totals.change, totals.change_pct),
+            residents=totals.residents,
+        )
+    ]
+    if totals.cancelled or totals.merged or totals.supported:
+        lines.append(
+            t.EXTRAS.format(
+                cancelled=totals.cancelled, merged=totals.merged, supported=totals.supported
+            )
+        )
+    return lines
+
+
+def _work_lines(summary: WeeklySummary) -> list[str]:
+    """The backlog at the end of the week, and the times to claim and to resolve."""
+    backlog = summary.backlog
+    lines = [
+        "",
+        t.BACKLOG.format(
+            as_of=as_of(summary),
+            total=backlog.total,
+            unclaimed=backlog.unclaimed,
+            in_work=backlog.in_work,
+            overdue=backlog.overdue,
+        ),
+    ]
+    if summary.claim_time.count or summary.resolve_time.count:
+        lines.append(
+            t.TIMES.format(
+                claim_median=duration(summary.claim_time.median_hours),
+                claim_p90=duration(summary.claim_time.p90_hours),
+                resolve_median=duration(summary.resolve_time.median_hours),
+                resolve_p90=duration(summary.resolve_time.p90_hours),
+            )
+        )
+    return lines
+
+
+_TAGS = re.compile(r"</?b>")
+
+
+def plain_text(html: str) -> str:
+    """The chat text for a terminal: tags dropped, entities decoded."""
+    return unescape(_TAGS.sub("", html))
+
+
+def _category_lines(summary: WeeklySummary, category_name: CategoryName) -> list[str]:
+    rows = [c for c in summary.categories if c.requests or c.residents]
+    if not rows:
+        return []
+    lines = ["", t.SECTION_CATEGORIES]
+    for row in rows[:MAX_TEXT_CATEGORIES]:
+        lines.append(
+            t.CATEGORY_ROW.format(
+                name=escape(category_name(row.category)),
+                requests=row.requests,
+                residents=row.residents,
+                change=short_change(row.change),
+            )
+        )
+    rest = rows[MAX_TEXT_CATEGORIES:]
+    if rest:
+        lines.append(
+            t.MORE_CATEGORIES.format(count=len(rest), requests=sum(r.requests for r in rest))
+        )
+    return lines
+
+
+def _hot_lines(summary: WeeklySummary) -> list[str]:
+    changes = {c.community: c.change for c in summary.communities}
+    hot = [h for h in summary.hot_communities if h.requests][:3]
+    if not hot and not summary.hot_buildings:
+        return []
+    lines = ["", t.SECTION_HOT]
+    for spot in hot:
+        lines.append(
+            t.HOT_COMMUNITY_ROW.format(
+                community=escape(spot.community or t.NO_VALUE),
+                requests=spot.requests,
+                residents=spot.residents,
+                change=short_change(changes.get(spot.community, 0)),
+            )
+        )
+    for spot in summary.hot_buildings[:2]:
+        lines.append(
+            t.HOT_BUILDING_ROW.format(
+                community=escape(spot.community),
+                building=escape(spot.building or ""),
+                requests=spot.requests,
+                residents=spot.residents,
+            )
+        )
+    return lines
+
+
+def _cluster_lines(summary: WeeklySummary) -> list[str]:
+    if not summary.clusters:
+        return []
+    lines = ["", t.SECTION_CLUSTERS]
+    for cluster in summary.clusters[:MAX_TEXT_CLUSTERS]:
+        place = " ".join(p for p in (cluster.community, cluster.building) if p)
+        lines.append(
+            t.CLUSTER_ROW.format(
+                number=cluster.request_id,
+                place=escape(place),
+                excerpt=escape(cluster.excerpt[:24]),
+                residents=cluster.residents,
+            )
+        )
+    return lines
+
+
+def _keyword_lines(summary: WeeklySummary, category_name: CategoryName) -> list[str]:
+    if not summary.keywords:
+        return []
+    lines = ["", t.SECTION_KEYWORDS]
+    for row in summary.keywords[:MAX_TEXT_KEYWORD_ROWS]:
+        words = t.KEYWORD_SEPARATOR.join(escape(word) for word, _ in row.keywords[:4])
+        lines.append(t.KEYWORD_ROW.format(name=escape(category_name(row.category)), words=words))
+    return lines
+
+
+def _organisation_lines(summary: WeeklySummary) -> list[str]:
+    if not summary.organisations:
+        return []
+    lines = ["", t.SECTION_ORGANISATIONS]
+    for org in summary.organisations[:MAX_TEXT_ORGANISATIONS]:
+        if org.mean_rating is None and org.solved_share is None:
+            satisfaction = t.NO_VALUE
+        else:
+            rating = t.NO_VALUE if org.mean_rating is None else f"{org.mean_rating:.1f}"
+            satisfaction = t.SATISFACTION.format(rating=rating, solved=pct(org.solved_share))
+        lines.append(
+            t.ORGANISATION_ROW.format(
+                name=escape(org.name),
+                claimed=org.claimed,
+                resolved=org.resolved,
+                response=pct(org.response_rate),
+                resolution=pct(org.resolution_rate),
+                satisfaction=satisfaction,
+                reopened=t.REOPENED.format(count=org.reopened) if org.reopened else "",
+            )
+        )
+    rest = len(summary.organisations) - MAX_TEXT_ORGANISATIONS
+    if rest > 0:
+        lines.append(t.MORE_ORGANISATIONS.format(count=rest))
+    return lines
+
+
+def _classifier_lines(summary: WeeklySummary, category_name: CategoryName) -> list[str]:
+    health = summary.classifier
+    if not health.predicted:
+        return []
+    line = t.CLASSIFIER.format(
+        residents=health.corrected_by_residents,
+        predicted=health.predicted,
+        rate=pct(health.resident_rate),
+        staff=health.corrected_by_staff,
+    )
+    if health.confusions:
+        pairs = "，".join(
+            t.CONFUSION_PAIR.format(
+                predicted=escape(category_name(c.predicted)),
+                corrected=escape(category_name(c.corrected)),
+                count=c.count,
+            )
+            for c in health.confusions[:2]
+        )
+        line += t.CLASSIFIER_CONFUSION.format(pairs=pairs)
+    return ["", line]
