@@ -27,7 +27,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import Context, Services
@@ -264,6 +264,12 @@ class KeyboardWords(filters.MessageFilter):
         if not text or len(text) > 4 * len(self._words) + 10:
             return False
         return _bare_words(text) == self._words
+
+
+def keyboard_button(label: str, callback: Callback) -> BaseHandler[Any, Any, Any]:
+    """A handler for a keyboard button: its words, pressed or typed by hand."""
+    words = filters.UpdateType.MESSAGE & filters.TEXT & KeyboardWords(label)
+    return MessageHandler(words, callback)
 
 
 class UserLocks:

@@ -135,13 +135,24 @@ async def take_need(
     if not has_content(normalised):
         await message.reply_text(texts.EMPTY_TEXT, reply_markup=main_keyboard())
         return
-    result = await asyncio.to_thread(services.classifier.classify, text)
     kept: dict[str, Any] = {}
     if draft is not None and draft.step == Step.CATEGORY:
         kept = need_of(draft).attachments()
     if photo is not None:
         kept["photo"] = photo
-    need = NeedDraft(
+    need = await _classify(services, text, normalised, kept)
+    saved = await save(services, telegram_id, draft, Step.CATEGORY, need)
+    if draft is not None:
+        await message.reply_text(texts.TEXT_REPLACED)
+    await send(message, guess_view(services, saved))
+
+
+async def _classify(
+    services: Services, text: str, normalised: str, kept: dict[str, Any]
+) -> NeedDraft:
+    """A new need: the description, its classification and urgency, and `kept` attachments."""
+    result = await asyncio.to_thread(services.classifier.classify, text)
+    return NeedDraft(
         text=text,
         normalised=normalised,
         predicted=result.label,
@@ -153,10 +164,6 @@ async def take_need(
         urgency=detect_urgency(normalised),
         **kept,
     )
-    saved = await save(services, telegram_id, draft, Step.CATEGORY, need)
-    if draft is not None:
-        await message.reply_text(texts.TEXT_REPLACED)
-    await send(message, guess_view(services, saved))
 
 
 async def take_place(

@@ -6,15 +6,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
 from bot.context import Services
 from bot.handlers.common import (
     BadArguments,
     Call,
-    KeyboardWords,
     command,
+    keyboard_button,
     main_keyboard,
     parse_number,
     reply_html,
@@ -87,9 +87,8 @@ async def cancel(call: Call, number: int | None) -> None:
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/my (and 我的需求, also typed by hand) and /cancel."""
-    typed = filters.UpdateType.MESSAGE & filters.TEXT
     return [
         CommandHandler("my", my_requests),
         CommandHandler("cancel", cancel),
-        MessageHandler(typed & KeyboardWords(texts.BTN_MY), my_requests),
+        keyboard_button(texts.BTN_MY, my_requests),
     ]

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import Services
-from bot.handlers.common import Call, KeyboardWords, command, main_keyboard, reply_html
+from bot.handlers.common import Call, command, keyboard_button, main_keyboard, reply_html
 from bot.handlers.draft_steps import (
     STEPS,
     Step,
@@ -163,64 +163,58 @@ async def _add_photo(
     )
 
 
+async def _draft_to_attach(call: Call, no_draft: str, markup: Any = None) -> Draft | None:
+    """The draft a location or contact goes to; None, the resident told, without one (or at
+    the duplicate step, where only its buttons move on)."""
+    draft = await current_draft(call.message, call.services, call.user.id)
+    if draft is None or draft.step not in STEPS:
+        await call.message.reply_text(no_draft, reply_markup=markup)
+        return None
+    return None if await _in_duplicate_step(call.message, draft) else draft
+
+
 @one_at_a_time
 @command()
 async def on_location(call: Call) -> None:
     """Attach a shared location; at the address step, still ask for the place in words."""
-    message, services, telegram_id = call.message, call.services, call.user.id
-    if message.location is None:
+    location = call.message.location
+    if location is None:
         return
-    draft = await current_draft(message, services, telegram_id)
-    if draft is None or draft.step not in STEPS:
-        await message.reply_text(texts.LOCATION_WITHOUT_DRAFT)
+    draft = await _draft_to_attach(call, texts.LOCATION_WITHOUT_DRAFT)
+    if draft is None:
         return
-    if await _in_duplicate_step(message, draft):
-        return
-    location = {"latitude": message.location.latitude, "longitude": message.location.longitude}
+    added = {"latitude": location.latitude, "longitude": location.longitude}
     await attach(
-        message,
-        services,
-        telegram_id,
-        draft,
-        location,
-        kept=texts.LOCATION_KEPT,
-        extras_note=texts.LOCATION_RECEIVED,
-    )
+        call.message, call.services, call.user.id, draft, added,
+        kept=texts.LOCATION_KEPT, extras_note=texts.LOCATION_RECEIVED,
+    )  # fmt: skip
 
 
 @one_at_a_time
 @command()
 async def on_contact(call: Call) -> None:
     """Take a shared contact's phone number as the draft's contact."""
-    message, services, telegram_id = call.message, call.services, call.user.id
-    if message.contact is None:
+    contact = call.message.contact
+    if contact is None:
         return
-    draft = await current_draft(message, services, telegram_id)
-    if draft is None or draft.step not in STEPS:
-        await message.reply_text(texts.UNSUPPORTED, reply_markup=main_keyboard())
+    draft = await _draft_to_attach(call, texts.UNSUPPORTED, main_keyboard())
+    if draft is None:
         return
-    if await _in_duplicate_step(message, draft):
-        return
-    phone = store.clean_contact(message.contact.phone_number)
+    phone = store.clean_contact(contact.phone_number)
+    added = {"contact": add_note(need_of(draft).contact, phone)}
     await attach(
-        message,
-        services,
-        telegram_id,
-        draft,
-        {"contact": add_note(need_of(draft).contact, phone)},
-        kept=texts.CONTACT_KEPT,
-        extras_note=texts.CONTACT_SHARED,
-    )
+        call.message, call.services, call.user.id, draft, added,
+        kept=texts.CONTACT_KEPT, extras_note=texts.CONTACT_SHARED,
+    )  # fmt: skip
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/start, /help and the keyboard's 提交需求 and 帮助 (also typed by hand)."""
-    typed = filters.UpdateType.MESSAGE & filters.TEXT
     return [
         CommandHandler("start", start),
         CommandHandler("help", help_command),
-        MessageHandler(typed & KeyboardWords(texts.BTN_NEW), new_request_button),
-        MessageHandler(typed & KeyboardWords(texts.BTN_HELP), help_command),
+        keyboard_button(texts.BTN_NEW, new_request_button),
+        keyboard_button(texts.BTN_HELP, help_command),
     ]
 
 
