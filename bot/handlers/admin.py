@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
 from bot.context import Services
+from bot.handlers.acting import as_admin
 from bot.handlers.admin_views import ADMIN, organisations_view
 from bot.handlers.arguments import (
     NumberAndText,
@@ -24,10 +25,9 @@ from bot.handlers.arguments import (
     text_argument,
 )
 from bot.handlers.common import BadArguments, Call, Press, button, command, edit_html, reply_html
-from bot.refusals import Scene, refusal_text
+from bot.refusals import Scene
 from bot.texts import staff as t
 from storage import lifecycle, organisations
-from storage.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,10 @@ def _invite(
 @command(text_argument(t.INVITE_USAGE), role=ADMIN)
 async def invite(call: Call, ref: str) -> None:
     """/invite <org>: a single-use code, valid 7 days, for one staff member to /join."""
-    services = call.services
-    try:
-        code, organisation = await services.db.run(
-            _invite, actor_id=call.user.id, admin_ids=services.settings.admin_ids, organisation=ref
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, ref=ref))
+    invited = await as_admin(call, _invite, organisation=ref)
+    if invited is None:
         return
+    code, organisation = invited
     created = t.INVITE_CREATED.format(
         organisation=texts.excerpt(organisation, 100), days=organisations.INVITE_DAYS, code=code
     )
@@ -89,17 +85,10 @@ async def blacklist(call: Call) -> None:
     if not ref or not reason:
         await reply_html(call.message, t.BLACKLIST_USAGE)
         return
-    try:
-        organisation, released = await services.db.run(
-            organisations.blacklist,
-            actor_id=call.user.id,
-            admin_ids=services.settings.admin_ids,
-            organisation=ref,
-            reason=reason,
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, ref=ref))
+    barred = await as_admin(call, organisations.blacklist, organisation=ref, reason=reason)
+    if barred is None:
         return
+    organisation, released = barred
     notifier.kick(call.context)
     numbers = "、".join(f"#{n}" for n in released)
     detail = t.BLACKLIST_RELEASED.format(numbers=numbers) if released else t.BLACKLIST_NONE_RELEASED
@@ -110,16 +99,8 @@ async def blacklist(call: Call) -> None:
 @command(text_argument(t.UNBLACKLIST_USAGE), role=ADMIN)
 async def unblacklist(call: Call, ref: str) -> None:
     """/unblacklist <org>: let it claim requests again."""
-    services = call.services
-    try:
-        organisation = await services.db.run(
-            organisations.unblacklist,
-            actor_id=call.user.id,
-            admin_ids=services.settings.admin_ids,
-            organisation=ref,
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, ref=ref))
+    organisation = await as_admin(call, organisations.unblacklist, organisation=ref)
+    if organisation is None:
         return
     notifier.kick(call.context)
     name = texts.excerpt(organisation.name, 100)
@@ -159,20 +140,15 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
     Admins for any request, staff for the requests their organisation holds (checked in
     lifecycle.reclassify).
     """
-    services, number = call.services, args.number
-    try:
-        old, new = await services.db.run(
-            lifecycle.reclassify,
-            actor_id=call.user.id,
-            admin_ids=services.settings.admin_ids,
-            number=number,
-            category=args.text,
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, scene=Scene.RECLASSIFY, number=number))
+    number = args.number
+    changed = await as_admin(
+        call, lifecycle.reclassify, scene=Scene.RECLASSIFY, number=number, category=args.text
+    )
+    if changed is None:
         return
+    old, new = changed
     notifier.kick(call.context)
-    name = services.category_name
+    name = call.services.category_name
     await reply_html(
         call.message, t.RECLASSIFIED.format(number=number, old=name(old), new=name(new))
     )
@@ -181,18 +157,11 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
 @command(number_and_text(t.ASSIGN_USAGE, count_first=True), role=ADMIN)
 async def assign(call: Call, args: NumberAndText) -> None:
     """/assign N <org>: give the request to an organisation (any scope)."""
-    services, number = call.services, args.number
-    try:
-        _view, organisation = await services.db.run(
-            lifecycle.assign,
-            actor_id=call.user.id,
-            admin_ids=services.settings.admin_ids,
-            number=number,
-            organisation=args.text,
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, number=number, ref=args.text))
+    number = args.number
+    assigned = await as_admin(call, lifecycle.assign, number=number, organisation=args.text)
+    if assigned is None:
         return
+    _view, organisation = assigned
     notifier.kick(call.context)
     name = texts.excerpt(organisation.name, 100)
     await reply_html(call.message, t.ASSIGNED.format(number=number, organisation=name))

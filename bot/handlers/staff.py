@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
+from bot.handlers.acting import as_staff, pressed_as_staff
 from bot.handlers.arguments import NumberAndText, number_and_text, page_argument
 from bot.handlers.common import (
     BadArguments,
@@ -67,16 +68,12 @@ class _AnyQueuePage:
 @command(_invite_code)
 async def join(call: Call, code: str) -> None:
     """Join an organisation with an invite code."""
-    user = call.user
-    try:
-        _staff, organisation = await call.services.db.run(
-            organisations.join, code=code, telegram_id=user.id, display_name=user.full_name
-        )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc))
+    joined = await as_staff(call, organisations.join, code=code, display_name=call.user.full_name)
+    if joined is None:
         return
-    joined = t.JOINED.format(organisation=texts.excerpt(organisation.name, 60))
-    await reply_html(call.message, joined)
+    _staff, organisation = joined
+    joined_text = t.JOINED.format(organisation=texts.excerpt(organisation.name, 60))
+    await reply_html(call.message, joined_text)
 
 
 # --- /queue and claiming --------------------------------------------------------------------
@@ -85,43 +82,32 @@ async def join(call: Call, code: str) -> None:
 @command(page_argument)
 async def queue(call: Call, page: int) -> None:
     """Show the first page (or page N) of open requests in the organisation's scope."""
-    services = call.services
-    try:
-        result = await services.db.run(lifecycle.queue, telegram_id=call.user.id, page=page)
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc))
-        return
-    await reply_html(call.message, *queue_view(result, services))
+    result = await as_staff(call, lifecycle.queue, page=page)
+    if result is not None:
+        await reply_html(call.message, *queue_view(result, call.services))
 
 
 @button(_AnyQueuePage, expired=t.BUTTON_EXPIRED)
 async def queue_page(press: Press, data: callbacks.QueuePage) -> None:
     """Turn the page of a /queue list (q:<page>), or open the queue from a digest (q:open)."""
-    services, query = press.services, press.query
-    try:
-        result = await services.db.run(lifecycle.queue, telegram_id=press.user.id, page=data.page)
-    except DomainError as exc:
-        await query.answer(refusal_text(exc), show_alert=True)
+    result = await pressed_as_staff(press, lifecycle.queue, page=data.page)
+    if result is None:
         return
-    await query.answer()
     if data.opens and press.message is not None:
-        await reply_html(press.message, *queue_view(result, services))  # below the digest
+        await reply_html(press.message, *queue_view(result, press.services))  # below the digest
     else:
-        await edit_html(query, *queue_view(result, services))
+        await edit_html(press.query, *queue_view(result, press.services))
 
 
 @command(number_argument(t.CLAIM_USAGE, t.BAD_NUMBER))
 async def claim(call: Call, number: int) -> None:
     """/claim N: claim a request for the organisation."""
-    services = call.services
-    try:
-        view = await services.db.run(lifecycle.claim, telegram_id=call.user.id, number=number)
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, number=number))
+    view = await as_staff(call, lifecycle.claim, number=number)
+    if view is None:
         return
     log.info("request #%s claimed through /claim", number)
     notifier.kick(call.context)
-    await reply_html(call.message, claimed_view(view, services))
+    await reply_html(call.message, claimed_view(view, call.services))
 
 
 @button(callbacks.Claim, expired=t.BUTTON_EXPIRED)
@@ -169,40 +155,27 @@ async def _refresh_queue(press: Press, page: int) -> None:
 @command(page_argument)
 async def mine(call: Call, page: int) -> None:
     """/mine [page]: the organisation's claimed, unresolved requests with their deadlines."""
-    services = call.services
-    try:
-        result = await services.db.run(lifecycle.mine, telegram_id=call.user.id, page=page)
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc))
-        return
-    await reply_html(call.message, *mine_view(result, services))
+    result = await as_staff(call, lifecycle.mine, page=page)
+    if result is not None:
+        await reply_html(call.message, *mine_view(result, call.services))
 
 
 @button(callbacks.MinePage, expired=t.BUTTON_EXPIRED)
 async def mine_page(press: Press, data: callbacks.MinePage) -> None:
     """Turn the page of a /mine list (m:<page>)."""
-    services = press.services
-    try:
-        result = await services.db.run(lifecycle.mine, telegram_id=press.user.id, page=data.page)
-    except DomainError as exc:
-        await press.query.answer(refusal_text(exc), show_alert=True)
-        return
-    await press.query.answer()
-    await edit_html(press.query, *mine_view(result, services))
+    result = await pressed_as_staff(press, lifecycle.mine, page=data.page)
+    if result is not None:
+        await edit_html(press.query, *mine_view(result, press.services))
 
 
 async def _held_command(
     call: Call, args: NumberAndText, action: Any, done: str, field: str
 ) -> None:
     """/done, /release, /note: one change to a request the organisation holds."""
-    db, number = call.services.db, args.number
-    try:
-        await db.run(action, telegram_id=call.user.id, number=number, **{field: args.text})
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc, number=number))
+    if await as_staff(call, action, number=args.number, **{field: args.text}) is None:
         return
     notifier.kick(call.context)
-    await reply_html(call.message, done.format(number=number))
+    await reply_html(call.message, done.format(number=args.number))
 
 
 @command(number_and_text(t.DONE_USAGE))
@@ -244,16 +217,11 @@ def _notify_choice(call: Call) -> NotifyChoice:
 @command(_notify_choice)
 async def notify(call: Call, choice: NotifyChoice) -> None:
     """/notify [即时|每日|关闭]: show or set how new requests reach this staff member."""
-    db, user = call.services.db, call.user
-    try:
-        if choice.mode is None:  # also refuses non-staff their usage text
-            mode = await db.run(organisations.notify_mode, telegram_id=user.id)
-        else:
-            mode = await db.run(
-                organisations.set_notify_mode, telegram_id=user.id, mode=choice.mode
-            )
-    except DomainError as exc:
-        await reply_html(call.message, refusal_text(exc))
+    if choice.mode is None:  # also refuses non-staff their usage text
+        mode = await as_staff(call, organisations.notify_mode)
+    else:
+        mode = await as_staff(call, organisations.set_notify_mode, mode=choice.mode)
+    if mode is None:
         return
     if not choice.given:
         current = t.NOTIFY_CURRENT.format(mode=t.NOTIFY_MODES[mode])
@@ -267,15 +235,9 @@ async def notify(call: Call, choice: NotifyChoice) -> None:
 @button(callbacks.Notify, expired=t.BUTTON_EXPIRED)
 async def notify_button(press: Press, data: callbacks.Notify) -> None:
     """A /notify choice (n:<mode>)."""
-    try:
-        mode = await press.services.db.run(
-            organisations.set_notify_mode, telegram_id=press.user.id, mode=data.mode
-        )
-    except DomainError as exc:
-        await press.query.answer(refusal_text(exc), show_alert=True)
-        return
-    await press.query.answer()
-    await edit_html(press.query, t.NOTIFY_SET.format(mode=t.NOTIFY_MODES[mode]))
+    mode = await pressed_as_staff(press, organisations.set_notify_mode, mode=data.mode)
+    if mode is not None:
+        await edit_html(press.query, t.NOTIFY_SET.format(mode=t.NOTIFY_MODES[mode]))
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
