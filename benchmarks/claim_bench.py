@@ -33,11 +33,11 @@ from sqlmodel import SQLModel, col, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import lifecycle as life  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
 from storage.errors import AlreadyClaimed  # noqa: E402
 from storage.models import RequestEvent, Resident, ServiceRequest, utcnow  # noqa: E402
+from storage.requests import claims  # noqa: E402
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 CATEGORIES = ["repairs", "elderly", "environment", "safety_disputes", "health", "hardship"]
@@ -150,7 +150,7 @@ def bench_claims(kind: str, args: argparse.Namespace) -> None:
                     continue
                 try:
                     with db.session() as s:
-                        life.claim(s, telegram_id=telegram_id, number=number)
+                        claims.claim(s, telegram_id=telegram_id, number=number)
                 except AlreadyClaimed:
                     lost += 1
                     with lock:
@@ -219,7 +219,7 @@ def bench_queue(kind: str, args: argparse.Namespace) -> None:
             for _ in range(args.repeat):
                 t0 = time.perf_counter()
                 with db.session() as s:
-                    result = life.queue(s, telegram_id=telegram_id, page=page)
+                    result = claims.queue(s, telegram_id=telegram_id, page=page)
                 timings.append((time.perf_counter() - t0) * 1000)
             print(
                 f"{kind:8s} queue: {label:38s} median {statistics.median(timings):7.1f} ms, "

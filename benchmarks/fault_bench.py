@@ -35,9 +35,9 @@ from bot import texts
 from bot.fakeapi import FakeBotAPI, FakeUser, FaultPlan
 from storage import drafts, outbox
 from storage import organisations as orgs
-from storage import requests as store
 from storage.db import Database, upgrade
 from storage.models import RequestStatus, ServiceRequest
+from storage.requests import filing
 
 POSTGRES = os.environ.get("LINLI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 ADMIN, STAFF, FIRST_RESIDENT = 900_000_001, 8_100_000_001, 8_200_000_000
@@ -53,7 +53,7 @@ def _draft_state(db: Database, telegram_id: int) -> tuple[str, int] | None:
 
 def _filed(db: Database, telegram_id: int) -> list[int]:
     with db.session() as s:
-        return [r.id for r in store.list_resident_requests(s, telegram_id=telegram_id) if r.id]
+        return [r.id for r in filing.list_resident_requests(s, telegram_id=telegram_id) if r.id]
 
 
 async def _changed(db: Database, user: FakeUser, before: object, steps: Counter[str]) -> None:

@@ -35,9 +35,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
 from bot.notices import render
-from storage import deadlines, outbox, reminders
+from storage import deadlines, leases, outbox
 from storage.db import Database
 from storage.models import NoticeKind, utcnow
+from storage.requests import reminders
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,7 @@ async def periodic_job(context: Context) -> None:
     job = context.job
     data = job.data if job is not None and isinstance(job.data, dict) else {}
     holder = str(data.get("holder", HOLDER))
-    if not await db.run(reminders.acquire_lease, name=PERIODIC_LEASE, holder=holder, ttl=LEASE_TTL):
+    if not await db.run(leases.acquire_lease, name=PERIODIC_LEASE, holder=holder, ttl=LEASE_TTL):
         return
     await db.run(
         reminders.check_deadlines,

@@ -16,7 +16,6 @@ from enum import StrEnum
 from bot import texts
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
-from storage import lifecycle
 from storage.errors import (
     AlreadyAnswered,
     AlreadyClaimed,
@@ -42,6 +41,7 @@ from storage.errors import (
     RequestNotFound,
 )
 from storage.models import RequestStatus
+from storage.requests import records
 
 
 class Scene(StrEnum):
@@ -120,7 +120,7 @@ def _shared(exc: DomainError, about: About) -> str:
         return t.NEWORG_NAME_TAKEN.format(name=texts.excerpt(ref, 100))
     if isinstance(exc, InvalidInput):
         if str(exc) == "too long":
-            limit = lifecycle.MAX_REASON if exc.field == "reason" else lifecycle.MAX_NOTE
+            limit = records.MAX_REASON if exc.field == "reason" else records.MAX_NOTE
             return t.TEXT_TOO_LONG.format(limit=limit)
         return t.TEXT_EMPTY
     return texts.ERROR

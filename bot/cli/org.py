@@ -24,6 +24,7 @@ from storage.errors import (
     OrganisationBlacklisted,
     OrganisationNotFound,
 )
+from storage.requests import blacklisting
 
 T = TypeVar("T")
 
@@ -155,7 +156,7 @@ def blacklist(
 ) -> None:
     """Bar an organisation; the requests it holds go back to the queue."""
     org, released = _as_operator(
-        organisations.blacklist, organisation, organisation=organisation, reason=reason
+        blacklisting.blacklist, organisation, organisation=organisation, reason=reason
     )
     back = ", ".join(f"#{n}" for n in released) or "none"
     typer.echo(f"blacklisted {org.name}; requests returned to the queue: {back}")
@@ -166,5 +167,5 @@ def unblacklist(
     organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
 ) -> None:
     """Restore a blacklisted organisation."""
-    org = _as_operator(organisations.unblacklist, organisation, organisation=organisation)
+    org = _as_operator(blacklisting.unblacklist, organisation, organisation=organisation)
     typer.echo(f"restored {org.name}")

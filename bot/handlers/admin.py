@@ -27,7 +27,8 @@ from bot.handlers.arguments import (
 from bot.handlers.common import BadArguments, Call, Press, button, command, edit_html, reply_html
 from bot.refusals import Scene
 from bot.texts import staff as t
-from storage import lifecycle, organisations
+from storage import organisations
+from storage.requests import blacklisting, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ async def blacklist(call: Call) -> None:
     if not ref or not reason:
         await reply_html(call.message, t.BLACKLIST_USAGE)
         return
-    barred = await as_admin(call, organisations.blacklist, organisation=ref, reason=reason)
+    barred = await as_admin(call, blacklisting.blacklist, organisation=ref, reason=reason)
     if barred is None:
         return
     organisation, released = barred
@@ -99,7 +100,7 @@ async def blacklist(call: Call) -> None:
 @command(text_argument(t.UNBLACKLIST_USAGE), role=ADMIN)
 async def unblacklist(call: Call, ref: str) -> None:
     """/unblacklist <org>: let it claim requests again."""
-    organisation = await as_admin(call, organisations.unblacklist, organisation=ref)
+    organisation = await as_admin(call, blacklisting.unblacklist, organisation=ref)
     if organisation is None:
         return
     notifier.kick(call.context)
@@ -138,11 +139,11 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
     """/reclassify N <category>: correct the category (kept as classifier training data).
 
     Admins for any request, staff for the requests their organisation holds (checked in
-    lifecycle.reclassify).
+    dispatch.reclassify).
     """
     number = args.number
     changed = await as_admin(
-        call, lifecycle.reclassify, scene=Scene.RECLASSIFY, number=number, category=args.text
+        call, dispatch.reclassify, scene=Scene.RECLASSIFY, number=number, category=args.text
     )
     if changed is None:
         return
@@ -158,7 +159,7 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
 async def assign(call: Call, args: NumberAndText) -> None:
     """/assign N <org>: give the request to an organisation (any scope)."""
     number = args.number
-    assigned = await as_admin(call, lifecycle.assign, number=number, organisation=args.text)
+    assigned = await as_admin(call, dispatch.assign, number=number, organisation=args.text)
     if assigned is None:
         return
     _view, organisation = assigned

@@ -37,11 +37,11 @@ from bot.handlers.draft_views import (
 )
 from bot.refusals import Scene, refusal_text
 from bot.texts import summary as dup_texts
-from storage import drafts, duplicates, lifecycle
-from storage import requests as store
+from storage import drafts
 from storage.drafts import need_of
 from storage.errors import DraftChanged, InvalidState, LimitReached, NotAllowed, NotFound
 from storage.models import Draft
+from storage.requests import duplicates, filing
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +157,10 @@ async def _support(press: Press, draft: Draft, data: DraftButton) -> None:
     await edit(press.query, (reply, None))
 
 
-def _new_request(draft: Draft) -> store.NewRequest:
+def _new_request(draft: Draft) -> filing.NewRequest:
     """The request the confirmed draft files."""
     need = need_of(draft)
-    return store.NewRequest(
+    return filing.NewRequest(
         original_text=need.text,
         normalised_text=need.normalised,
         predicted_category=need.predicted,
@@ -181,7 +181,7 @@ async def _submit(press: Press, draft: Draft, data: DraftButton) -> None:
     query, services = press.query, press.services
     try:
         request = await services.db.run(
-            lifecycle.file_and_announce,
+            filing.file_and_announce,
             telegram_id=press.user.id,
             display_name=press.user.full_name,
             new=_new_request(draft),

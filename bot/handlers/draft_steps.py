@@ -35,12 +35,12 @@ from bot.handlers.draft_views import (
 )
 from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
-from storage import drafts, duplicates
-from storage import requests as store
+from storage import drafts, places, residents
 from storage.drafts import NeedDraft, need_of
 from storage.errors import DraftChanged
 from storage.models import Draft
-from storage.requests import MAX_PLACE, split_place
+from storage.places import MAX_PLACE, split_place
+from storage.requests import duplicates
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def add_note(old: str | None, new: str) -> str:
         return new
     if new in old:
         return old
-    return f"{old}；{new}"[: store.MAX_CONTACT]
+    return f"{old}；{new}"[: places.MAX_CONTACT]
 
 
 async def current_draft(message: Message, services: Services, telegram_id: int) -> Draft | None:
@@ -115,7 +115,7 @@ async def current_draft(message: Message, services: Services, telegram_id: int) 
 
 async def last_place(services: Services, telegram_id: int) -> str | None:
     """The place of the resident's previous request, offered as 用上次的."""
-    resident = await services.db.run(store.find_resident, telegram_id=telegram_id)
+    resident = await services.db.run(residents.find_resident, telegram_id=telegram_id)
     if resident is None:
         return None
     return " ".join(p for p in (resident.community, resident.building) if p) or None
@@ -176,7 +176,7 @@ async def take_place(
     note: str = texts.ASK_EXTRAS,
 ) -> None:
     """Take the community and building, then offer a neighbour's same need or the extras."""
-    place = store.clean_place(raw)
+    place = places.clean_place(raw)
     if not has_content(place):
         await send(message, community_view(draft, await last_place(services, telegram_id)))
         return

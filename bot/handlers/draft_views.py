@@ -13,9 +13,9 @@ from bot.callbacks import DraftAction, DraftButton
 from bot.context import Services
 from bot.handlers.common import edit_html, inline, reply_html
 from bot.texts import summary as dup_texts
-from storage import duplicates
 from storage.drafts import need_of
 from storage.models import Draft
+from storage.requests import duplicates
 
 View = tuple[str, InlineKeyboardMarkup | None]
 

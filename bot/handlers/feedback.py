@@ -18,9 +18,9 @@ from bot.callbacks import Feedback
 from bot.handlers.common import Press, button, inline
 from bot.refusals import Scene, refusal_text
 from bot.texts import staff as t
-from storage import lifecycle
 from storage.errors import DomainError, NotYours
 from storage.models import RequestStatus, ServiceRequest
+from storage.requests import feedback
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,12 @@ async def _record(press: Press, data: Feedback) -> tuple[ServiceRequest, str]:
     db, number = press.services.db, data.number
     if data.rating is not None:
         request = await db.run(
-            lifecycle.rate, telegram_id=press.user.id, number=number, rating=data.rating
+            feedback.rate, telegram_id=press.user.id, number=number, rating=data.rating
         )
         return request, t.FEEDBACK_RATED.format(stars="⭐" * data.rating)
     solved = data.answer == "y"
     request = await db.run(
-        lifecycle.answer_solved, telegram_id=press.user.id, number=number, solved=solved
+        feedback.answer_solved, telegram_id=press.user.id, number=number, solved=solved
     )
     reply = t.FEEDBACK_SOLVED if solved else t.FEEDBACK_REOPENED.format(number=number)
     return request, reply

@@ -30,7 +30,7 @@ from bot import texts
 from bot.context import Context
 from bot.handlers.common import main_keyboard
 from bot.settings import Settings
-from storage import requests as store
+from storage import leases
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def group_message(update: Update, context: Context) -> None:
     if chat is None:
         raise ApplicationHandlerStop
     db = context.bot_data.services.db
-    if await db.run(store.mark_once, key=f"group-notice:{chat.id}"):
+    if await db.run(leases.mark_once, key=f"group-notice:{chat.id}"):
         await context.bot.send_message(chat.id, texts.GROUP_ONLY_PRIVATE)
     raise ApplicationHandlerStop
 

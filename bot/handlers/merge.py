@@ -16,8 +16,8 @@ from bot.handlers.common import BadArguments, Call, command, parse_number, reply
 from bot.notifier import kick
 from bot.refusals import Scene, refusal_text
 from bot.texts import summary as t
-from storage.duplicates import merge_and_notify
 from storage.errors import CannotMerge, NotAllowed, NotFound
+from storage.requests.duplicates import merge_and_notify
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.handlers.common import (
 from bot.handlers.draft_steps import one_at_a_time
 from bot.refusals import Scene, refusal_text
 from storage import drafts
-from storage import requests as store
 from storage.errors import InvalidState, NotFound
 from storage.models import ServiceRequest
+from storage.requests import filing
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _my_text(services: Services, rows: list[ServiceRequest]) -> str:
 @command()
 async def my_requests(call: Call) -> None:
     """List the resident's requests with number, category, status and date."""
-    rows = await call.services.db.run(store.list_resident_requests, telegram_id=call.user.id)
+    rows = await call.services.db.run(filing.list_resident_requests, telegram_id=call.user.id)
     if not rows:
         await call.message.reply_text(texts.MY_EMPTY, reply_markup=main_keyboard())
         return
@@ -77,7 +77,7 @@ async def cancel(call: Call, number: int | None) -> None:
         await message.reply_text(reply, reply_markup=main_keyboard())
         return
     try:
-        await db.run(store.cancel_request, telegram_id=call.user.id, number=number)
+        await db.run(filing.cancel_request, telegram_id=call.user.id, number=number)
     except (NotFound, InvalidState) as exc:
         await message.reply_text(refusal_text(exc, scene=Scene.CANCEL, number=number))
     else:

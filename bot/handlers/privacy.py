@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import texts
 from bot.callbacks import Forget
 from bot.handlers.common import Call, Press, button, command, inline, reply_html
-from storage import requests as store
+from storage import privacy
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _my_data_text(data: dict[str, Any]) -> str:
 @command()
 async def my_data(call: Call) -> None:
     """Show the resident everything stored about them."""
-    data = await call.services.db.run(store.resident_data, telegram_id=call.user.id)
+    data = await call.services.db.run(privacy.resident_data, telegram_id=call.user.id)
     if data is None:
         await call.message.reply_text(texts.MYDATA_NONE)
         return
@@ -64,7 +64,7 @@ async def forget_button(press: Press, data: Forget) -> None:
     if not data.confirmed:
         await press.query.edit_message_text(texts.FORGET_KEPT)
         return
-    count = await press.services.db.run(store.forget_resident, telegram_id=press.user.id)
+    count = await press.services.db.run(privacy.forget_resident, telegram_id=press.user.id)
     log.info("a resident erased their personal data (%s requests anonymised)", count)
     await press.query.edit_message_text(texts.FORGOTTEN.format(count=count))
 

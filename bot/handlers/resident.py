@@ -29,8 +29,7 @@ from bot.handlers.draft_steps import (
 from bot.handlers.draft_views import confirm_view, extras_view, send
 from bot.texts import summary as dup_texts
 from nlp.normalize import has_content, normalise
-from storage import drafts
-from storage import requests as store
+from storage import drafts, places, residents
 from storage.drafts import need_of
 from storage.models import Draft
 
@@ -42,7 +41,7 @@ from storage.models import Draft
 async def start(call: Call) -> None:
     """Greet the resident, show the main keyboard and drop any unfinished draft."""
     discarded = await call.services.db.run(
-        store.start_over, telegram_id=call.user.id, display_name=call.user.full_name
+        residents.start_over, telegram_id=call.user.id, display_name=call.user.full_name
     )
     welcome = texts.WELCOME.format(name=texts.excerpt(call.user.first_name, 20))
     await reply_html(
@@ -75,7 +74,7 @@ async def on_text(call: Call) -> None:
     message, services, telegram_id = call.message, call.services, call.user.id
     if message.text is None:
         return
-    text = store.clean_text(message.text)
+    text = places.clean_text(message.text)
     draft = await current_draft(message, services, telegram_id)
     step = draft.step if draft is not None else None
     if draft is not None and step == Step.COMMUNITY:
@@ -95,7 +94,7 @@ async def _take_contact(
     message: Message, services: Services, telegram_id: int, draft: Draft, text: str
 ) -> None:
     """Text at the extras step is a contact (or a note); anything else shows the step again."""
-    contact = store.clean_contact(text)
+    contact = places.clean_contact(text)
     if not contact:
         await send(message, extras_view(draft))
         return
@@ -121,7 +120,7 @@ async def on_photo(call: Call) -> None:
     if not message.photo:
         return
     photo = message.photo[-1].file_id
-    caption = store.clean_text(message.caption or "")
+    caption = places.clean_text(message.caption or "")
     described = has_content(normalise(caption))
     draft = await current_draft(message, services, telegram_id)
     if draft is None or draft.step not in STEPS or (draft.step == Step.CATEGORY and described):
@@ -146,8 +145,8 @@ async def _add_photo(
     step (taken with the photo kept)."""
     need = need_of(draft)
     added: dict[str, Any] = {"photo": photo}
-    if draft.step == Step.EXTRAS and store.clean_contact(caption):
-        added["contact"] = add_note(need.contact, store.clean_contact(caption))
+    if draft.step == Step.EXTRAS and places.clean_contact(caption):
+        added["contact"] = add_note(need.contact, places.clean_contact(caption))
     if draft.step == Step.COMMUNITY and described:
         draft = await save(services, telegram_id, draft, Step.COMMUNITY, need.but(**added))
         await take_place(message, services, telegram_id, draft, caption, note=texts.PHOTO_RECEIVED)
@@ -200,7 +199,7 @@ async def on_contact(call: Call) -> None:
     draft = await _draft_to_attach(call, texts.UNSUPPORTED, main_keyboard())
     if draft is None:
         return
-    phone = store.clean_contact(contact.phone_number)
+    phone = places.clean_contact(contact.phone_number)
     added = {"contact": add_note(need_of(draft).contact, phone)}
     await attach(
         call.message, call.services, call.user.id, draft, added,

@@ -31,7 +31,7 @@ from bot.handlers.common import (
 from bot.handlers.staff_views import claimed_view, mine_view, notify_markup, queue_view
 from bot.refusals import refusal_text
 from bot.texts import staff as t
-from storage import lifecycle, organisations
+from storage import organisations
 from storage.errors import (
     AlreadyClaimed,
     DomainError,
@@ -39,6 +39,7 @@ from storage.errors import (
     NotFound,
 )
 from storage.models import NotifyMode
+from storage.requests import claims
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ async def join(call: Call, code: str) -> None:
 @command(page_argument)
 async def queue(call: Call, page: int) -> None:
     """Show the first page (or page N) of open requests in the organisation's scope."""
-    result = await as_staff(call, lifecycle.queue, page=page)
+    result = await as_staff(call, claims.queue, page=page)
     if result is not None:
         await reply_html(call.message, *queue_view(result, call.services))
 
@@ -90,7 +91,7 @@ async def queue(call: Call, page: int) -> None:
 @button(_AnyQueuePage, expired=t.BUTTON_EXPIRED)
 async def queue_page(press: Press, data: callbacks.QueuePage) -> None:
     """Turn the page of a /queue list (q:<page>), or open the queue from a digest (q:open)."""
-    result = await pressed_as_staff(press, lifecycle.queue, page=data.page)
+    result = await pressed_as_staff(press, claims.queue, page=data.page)
     if result is None:
         return
     if data.opens and press.message is not None:
@@ -102,7 +103,7 @@ async def queue_page(press: Press, data: callbacks.QueuePage) -> None:
 @command(number_argument(t.CLAIM_USAGE, t.BAD_NUMBER))
 async def claim(call: Call, number: int) -> None:
     """/claim N: claim a request for the organisation."""
-    view = await as_staff(call, lifecycle.claim, number=number)
+    view = await as_staff(call, claims.claim, number=number)
     if view is None:
         return
     log.info("request #%s claimed through /claim", number)
@@ -115,7 +116,7 @@ async def claim_button(press: Press, data: callbacks.Claim) -> None:
     """The 认领 button of a card (c:N) or of a /queue list (c:N:page)."""
     services, query, number = press.services, press.query, data.number
     try:
-        view = await services.db.run(lifecycle.claim, telegram_id=press.user.id, number=number)
+        view = await services.db.run(claims.claim, telegram_id=press.user.id, number=number)
     except DomainError as exc:
         await query.answer(refusal_text(exc, number=number), show_alert=True)
         await _after_refused_claim(press, data, exc)
@@ -143,7 +144,7 @@ async def _after_refused_claim(press: Press, data: callbacks.Claim, exc: DomainE
 async def _refresh_queue(press: Press, page: int) -> None:
     services = press.services
     try:
-        result = await services.db.run(lifecycle.queue, telegram_id=press.user.id, page=page)
+        result = await services.db.run(claims.queue, telegram_id=press.user.id, page=page)
     except DomainError:
         return
     await edit_html(press.query, *queue_view(result, services))
@@ -155,7 +156,7 @@ async def _refresh_queue(press: Press, page: int) -> None:
 @command(page_argument)
 async def mine(call: Call, page: int) -> None:
     """/mine [page]: the organisation's claimed, unresolved requests with their deadlines."""
-    result = await as_staff(call, lifecycle.mine, page=page)
+    result = await as_staff(call, claims.mine, page=page)
     if result is not None:
         await reply_html(call.message, *mine_view(result, call.services))
 
@@ -163,7 +164,7 @@ async def mine(call: Call, page: int) -> None:
 @button(callbacks.MinePage, expired=t.BUTTON_EXPIRED)
 async def mine_page(press: Press, data: callbacks.MinePage) -> None:
     """Turn the page of a /mine list (m:<page>)."""
-    result = await pressed_as_staff(press, lifecycle.mine, page=data.page)
+    result = await pressed_as_staff(press, claims.mine, page=data.page)
     if result is not None:
         await edit_html(press.query, *mine_view(result, press.services))
 
@@ -181,19 +182,19 @@ async def _held_command(
 @command(number_and_text(t.DONE_USAGE))
 async def done(call: Call, args: NumberAndText) -> None:
     """/done N what was done: resolve; the resident is asked for feedback."""
-    await _held_command(call, args, lifecycle.resolve, t.DONE_OK, "note")
+    await _held_command(call, args, claims.resolve, t.DONE_OK, "note")
 
 
 @command(number_and_text(t.RELEASE_USAGE))
 async def release(call: Call, args: NumberAndText) -> None:
     """/release N reason: give the request back to the queue."""
-    await _held_command(call, args, lifecycle.release, t.RELEASE_OK, "reason")
+    await _held_command(call, args, claims.release, t.RELEASE_OK, "reason")
 
 
 @command(number_and_text(t.NOTE_USAGE))
 async def note(call: Call, args: NumberAndText) -> None:
     """/note N text: a progress note the resident sees."""
-    await _held_command(call, args, lifecycle.add_note, t.NOTE_OK, "note")
+    await _held_command(call, args, claims.add_note, t.NOTE_OK, "note")
 
 
 # --- /notify --------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from bot.context import Services
 from bot.handlers.common import inline
 from bot.texts import staff as t
 from bot.texts.summary import SUPPORTERS_BADGE
-from storage import deadlines, lifecycle
+from storage import deadlines
 from storage.models import NotifyMode, utcnow
+from storage.requests import claims, records
 
 View = tuple[str, Any]  # a message's text and its inline keyboard (or None)
 
@@ -48,11 +49,11 @@ def _age(moment: datetime, now: datetime) -> str:
     return t.AGE_DAYS.format(n=minutes // (24 * 60))
 
 
-def _place(view: lifecycle.RequestView) -> str:
+def _place(view: records.RequestView) -> str:
     return texts.excerpt(view.place, 40) if view.place else t.NO_PLACE
 
 
-def _queue_item(item: lifecycle.RequestView, services: Services, now: datetime) -> str:
+def _queue_item(item: records.RequestView, services: Services, now: datetime) -> str:
     return t.QUEUE_ITEM.format(
         number=item.number,
         urgent=t.URGENT_MARK if item.urgent else "",
@@ -66,7 +67,7 @@ def _queue_item(item: lifecycle.RequestView, services: Services, now: datetime) 
     )
 
 
-def queue_view(page: lifecycle.QueuePage, services: Services) -> View:
+def queue_view(page: claims.QueuePage, services: Services) -> View:
     """A page of the open requests in scope, a 认领 button under each."""
     if not page.total:
         return t.QUEUE_EMPTY, None
@@ -83,7 +84,7 @@ def queue_view(page: lifecycle.QueuePage, services: Services) -> View:
     return "\n".join(lines), inline(rows)
 
 
-def claimed_view(view: lifecycle.RequestView, services: Services) -> str:
+def claimed_view(view: records.RequestView, services: Services) -> str:
     """The whole request, once claimed, with its deadline."""
     due = deadlines.resolve_due_at(view.claimed_at or utcnow(), limits=_limits(services))
     return t.CLAIMED.format(
@@ -96,7 +97,7 @@ def claimed_view(view: lifecycle.RequestView, services: Services) -> str:
     )
 
 
-def _mine_item(item: lifecycle.RequestView, services: Services, now: datetime) -> str:
+def _mine_item(item: records.RequestView, services: Services, now: datetime) -> str:
     limits = _limits(services)
     due = deadlines.resolve_due_at(item.claimed_at or now, limits=limits)
     release = deadlines.stale_release_at(item.last_progress_at or item.claimed_at or now, limits)
@@ -114,7 +115,7 @@ def _mine_item(item: lifecycle.RequestView, services: Services, now: datetime) -
     )
 
 
-def mine_view(result: lifecycle.MinePage, services: Services) -> View:
+def mine_view(result: claims.MinePage, services: Services) -> View:
     """A page of the organisation's claimed, unresolved requests with their deadlines."""
     if not result.total:
         return t.MINE_EMPTY, None

@@ -26,11 +26,10 @@ from bot.handlers import summary as summary_handlers
 from bot.texts import staff as t
 from bot.texts import summary as ts
 from nlp.classifier import Classifier
-from storage import lifecycle as life
-from storage import organisations as orgs
 from storage import outbox
 from storage.db import Database
 from storage.models import NotifyMode
+from storage.requests import blacklisting, claims
 from tests.bot.conftest import ADMIN_ID, BotHarness, running_bot
 from tests.storage.staff_helpers import ADMINS, file, make_org, make_staff
 
@@ -69,16 +68,18 @@ def _setup(db: Database) -> Numbers:
         make_staff(s, ORG_A, STAFF_A)
         make_staff(s, ORG_B, STAFF_B)
         make_staff(s, ORG_C, STAFF_C)
-        orgs.blacklist(s, actor_id=ADMIN_ID, admin_ids=ADMINS, organisation=ORG_C, reason="逾期")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN_ID, admin_ids=ADMINS, organisation=ORG_C, reason="逾期"
+        )
         numbers = Numbers(
             open=file(s, resident=OWNER),
             held=file(s, resident=OWNER),
             resolved=file(s, resident=OWNER),
             other_open=file(s, resident=OWNER),
         )
-        life.claim(s, telegram_id=STAFF_A, number=numbers.held)
-        life.claim(s, telegram_id=STAFF_A, number=numbers.resolved)
-        life.resolve(s, telegram_id=STAFF_A, number=numbers.resolved, note="已修好")
+        claims.claim(s, telegram_id=STAFF_A, number=numbers.held)
+        claims.claim(s, telegram_id=STAFF_A, number=numbers.resolved)
+        claims.resolve(s, telegram_id=STAFF_A, number=numbers.resolved, note="已修好")
     return numbers
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot import texts
 from bot.fakeapi import FakeUser
-from storage import requests as store
+from storage import places
 from storage.models import ServiceRequest
 from tests.bot.conftest import BotHarness
 
@@ -89,7 +89,7 @@ async def test_hostile_text_is_filed_verbatim(bot: BotHarness, text: str) -> Non
     await resident.take(2)
     with bot.db.session() as s:
         request = s.exec(select(ServiceRequest)).one()
-        assert request.original_text == store.clean_text(text)  # no NUL or control characters
+        assert request.original_text == places.clean_text(text)  # no NUL or control characters
         assert request.building == "<1栋>"
 
 

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from bot.cli.org import org_app
 from bot.settings import get_settings
-from storage import lifecycle as life
 from storage import organisations as orgs
 from storage.db import Database
+from storage.requests import claims
 from tests.storage.staff_helpers import file
 
 runner = CliRunner()
@@ -64,7 +64,7 @@ def test_blacklist_and_unblacklist(cli_db: Database) -> None:
     with cli_db.session() as s:
         orgs.join(s, code=code, telegram_id=STAFF, display_name="小李")
         number = file(s)
-        life.claim(s, telegram_id=STAFF, number=number)
+        claims.claim(s, telegram_id=STAFF, number=number)
     result = runner.invoke(org_app, ["blacklist", "甲", "多次逾期"])
     assert result.exit_code == 0, result.output
     assert f"requests returned to the queue: #{number}" in result.stdout

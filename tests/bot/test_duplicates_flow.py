@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.texts import summary as dup_texts
-from storage import lifecycle as life
 from storage.models import RequestSupporter, ServiceRequest
+from storage.requests import claims
 from tests.bot.conftest import BotHarness
 from tests.bot.test_resident_flow import _describe, _file, _to_community
 from tests.bot.test_staff_flow import STAFF_1, _setup, _until
@@ -38,7 +38,7 @@ async def test_a_second_resident_says_me_too_and_hears_the_progress(bot: BotHarn
 
     # Staff claim it: both residents are told.
     with bot.db.session() as s:
-        life.claim(s, telegram_id=STAFF_1, number=number)
+        claims.claim(s, telegram_id=STAFF_1, number=number)
     for resident in (first, second):
         claimed = await _until(resident, lambda e: f"#{number}" in e.text)
         assert "玉林服务中心" in claimed.text

@@ -28,10 +28,10 @@ from sqlmodel import col, select
 from bot import texts
 from bot.fakeapi import FakeBotAPI, FakeUser, FaultPlan
 from nlp.classifier import Classifier
-from storage import lifecycle as life
 from storage import outbox
 from storage.db import Database, upgrade
 from storage.models import Notification, ServiceRequest
+from storage.requests import claims
 from tests.bot.conftest import BotHarness, harness_settings
 from tests.conftest import POSTGRES_URL, PostgresDatabases, skip_or_fail_without_postgres
 from tests.notices import text_notice
@@ -149,7 +149,7 @@ async def test_every_notification_is_delivered_exactly_once_under_send_faults(
     claimed = numbers[:3]
     with bot.db.session() as s:  # 3 claims: 6 card edits and 3 notices to residents
         for number in claimed:
-            life.claim(s, telegram_id=STAFF_1, number=number)
+            claims.claim(s, telegram_id=STAFF_1, number=number)
     await _wait_for(lambda: _undelivered(bot.db) == 0, what="the edits and notices")
     injected = dict(bot.fake.fault_counts)
     bot.fake.faults = None

@@ -7,7 +7,7 @@ import asyncio
 from sqlmodel import col, select
 
 from bot import texts
-from storage import requests as store
+from storage import privacy
 from storage.models import Notification, ServiceRequest
 from tests.bot.conftest import BotHarness
 from tests.bot.test_staff_flow import STAFF_1, STAFF_2, _file, _setup, _until
@@ -48,7 +48,7 @@ async def test_forgetme_erases_their_words_from_sent_and_queued_messages(bot: Bo
     assert "已删除" in (await resident.next()).text
 
     with bot.db.session() as s:
-        assert s.exec(select(ServiceRequest)).one().original_text == store.ERASED
+        assert s.exec(select(ServiceRequest)).one().original_text == privacy.ERASED
         rows = [worded(r) for r in s.exec(select(Notification)).all()]
         assert not [r for r in rows if r.chat_id == RESIDENT]
         assert not [r for r in rows if "楼道灯" in r.text or "5678" in r.text]

@@ -17,11 +17,10 @@ from sqlmodel import col, select
 from bot import notifier
 from bot.fakeapi import FakeUser, FaultPlan
 from bot.texts import staff as t
-from storage import lifecycle as life
 from storage import organisations as orgs
-from storage import requests as store
 from storage.db import Database
 from storage.models import Notification, RequestEvent, ServiceRequest, utcnow
+from storage.requests import cards, claims, dispatch, filing, records
 from tests.bot.conftest import ADMIN_ID, BotHarness
 
 RESIDENT = 5_100_000_001
@@ -289,7 +288,7 @@ async def test_release_returns_it_to_the_queue_and_tells_the_resident(
     _setup(staff_bot.db)
     with staff_bot.db.session() as s:
         number = _file_directly(s)
-        life.claim(s, telegram_id=STAFF_1, number=number)
+        claims.claim(s, telegram_id=STAFF_1, number=number)
     resident, member = staff_bot.user(RESIDENT), staff_bot.user(STAFF_1)
     await _until(resident, lambda e: "签收" in (e.text or ""))
     await member.send(f"/release {number}")
@@ -303,7 +302,7 @@ async def test_release_returns_it_to_the_queue_and_tells_the_resident(
     await member.send("/mine")
     assert (await _until(member, lambda e: "/queue" in (e.text or ""))).text == t.MINE_EMPTY
     with staff_bot.db.session() as s:
-        assert [e.kind for e in store.request_events(s, number=number)][-1] == "released"
+        assert [e.kind for e in records.request_events(s, number=number)][-1] == "released"
 
 
 async def test_a_dead_card_button_and_a_stranger_on_feedback(staff_bot: StaffHarness) -> None:
@@ -314,12 +313,12 @@ async def test_a_dead_card_button_and_a_stranger_on_feedback(staff_bot: StaffHar
     card = await first.next()
     await second.next()
     with staff_bot.db.session() as s:
-        life.claim(s, telegram_id=STAFF_2, number=number)
+        claims.claim(s, telegram_id=STAFF_2, number=number)
     # Tapping before the edit arrives: told who has it, and the dead button goes at once.
     await first.press_data(card.message_id, f"c:{number}")
     assert await first.expect_answer() == t.ALREADY_CLAIMED_BY_US.format(number=number)
     with staff_bot.db.session() as s:
-        life.resolve(s, telegram_id=STAFF_2, number=number, note="好了")
+        claims.resolve(s, telegram_id=STAFF_2, number=number, note="好了")
     resolved = await _until(resident, lambda e: "已办结" in (e.text or ""))
     stranger = staff_bot.user(RESIDENT + 1)
     # A stranger cannot press the resident's buttons (forged data from their own chat).
@@ -338,11 +337,11 @@ async def test_a_dead_card_button_and_a_stranger_on_feedback(staff_bot: StaffHar
 
 
 def _file_directly(session: Any, category: str = "repairs") -> int:
-    request = store.file_request(
+    request = filing.file_request(
         session,
         telegram_id=RESIDENT,
         display_name="王阿姨",
-        new=store.NewRequest(
+        new=filing.NewRequest(
             original_text="路灯坏了，电话13812345678",
             normalised_text="路灯坏了，电话13812345678",
             predicted_category=category,
@@ -351,7 +350,7 @@ def _file_directly(session: Any, category: str = "repairs") -> int:
             community="玉林社区",
         ),
     )
-    life.announce_new_request(session, request=request)
+    cards.announce_new_request(session, request=request)
     assert request.id is not None
     return request.id
 
@@ -427,7 +426,7 @@ async def test_admin_lists_reclassifies_assigns_and_restores(staff_bot: StaffHar
     await boss.send("/unblacklist 玉林服务中心")
     assert "已恢复" in (await boss.next()).text
     with staff_bot.db.session() as s:
-        events = [e.kind for e in store.request_events(s, number=number)]
+        events = [e.kind for e in records.request_events(s, number=number)]
         assert events == ["submitted", "reclassified", "assigned", "blacklist_released"]
 
 
@@ -470,7 +469,7 @@ async def test_notifications_survive_a_stopped_bot(staff_bot: StaffHarness) -> N
     await staff_bot.stop()
     with staff_bot.db.session() as s:
         number = _file_directly(s)
-        life.claim(s, telegram_id=STAFF_1, number=number)
+        claims.claim(s, telegram_id=STAFF_1, number=number)
     resident = staff_bot.user(RESIDENT)
     await staff_bot.start()
     told = await _until(resident, lambda e: "签收" in (e.text or ""))
@@ -496,7 +495,7 @@ async def test_flood_limit_and_blocked_users(staff_bot: StaffHarness) -> None:
     staff_bot.fake.faults = FaultPlan(rate=1.0, kinds=("429",), methods=frozenset({"sendMessage"}))
     with staff_bot.db.session() as s:
         number = _file_directly(s)
-        life.claim(s, telegram_id=STAFF_1, number=number)
+        claims.claim(s, telegram_id=STAFF_1, number=number)
     refused = await _notification(staff_bot.db, "claimed", lambda row: row.attempts >= 1)
     assert refused.sent_at is None and refused.last_error == "RetryAfter"
     assert refused.send_after > refused.created_at  # waits for Telegram's retry_after
@@ -508,7 +507,7 @@ async def test_flood_limit_and_blocked_users(staff_bot: StaffHarness) -> None:
 
     resident.block_bot()
     with staff_bot.db.session() as s:
-        life.add_note(s, telegram_id=STAFF_1, number=number, note="进行中")
+        claims.add_note(s, telegram_id=STAFF_1, number=number, note="进行中")
     row = await _notification(staff_bot.db, "note", lambda row: row.failed_at is not None)
     assert row.attempts == 1 and "Forbidden" in (row.last_error or "") and row.sent_at is None
 
@@ -533,8 +532,8 @@ async def test_a_second_resolution_is_asked_and_rated_afresh(staff_bot: StaffHar
     _setup(staff_bot.db)
     with staff_bot.db.session() as s:
         number = _file_directly(s)
-        life.claim(s, telegram_id=STAFF_1, number=number)
-        life.resolve(s, telegram_id=STAFF_1, number=number, note="换了灯泡")
+        claims.claim(s, telegram_id=STAFF_1, number=number)
+        claims.resolve(s, telegram_id=STAFF_1, number=number, note="换了灯泡")
     resident = staff_bot.user(RESIDENT)
     first = await _until(resident, lambda e: "换了灯泡" in (e.text or ""))
     await resident.press("5⭐", message_id=first.message_id)
@@ -547,10 +546,10 @@ async def test_a_second_resolution_is_asked_and_rated_afresh(staff_bot: StaffHar
     await resident.press_data(first.message_id, f"f:{number}:r1")
     assert await resident.expect_answer() == t.FEEDBACK_NOT_NOW
     with staff_bot.db.session() as s:
-        life.assign(
+        dispatch.assign(
             s, actor_id=ADMIN_ID, admin_ids=ADMINS, number=number, organisation="芳草社工站"
         )
-        life.resolve(s, telegram_id=OTHER_STAFF, number=number, note="换了整条线路")
+        claims.resolve(s, telegram_id=OTHER_STAFF, number=number, note="换了整条线路")
     second = await _until(resident, lambda e: "换了整条线路" in (e.text or ""))
     assert "5⭐" in second.buttons and "解决了" in second.buttons[0]
     await resident.press("4⭐", message_id=second.message_id)
@@ -577,9 +576,9 @@ async def test_supporters_get_a_short_status_without_buttons(staff_bot: StaffHar
     with staff_bot.db.session() as s:
         number = _file_directly(s)
         support_request(s, request_id=number, telegram_id=neighbour.id, display_name="陈叔")
-        life.claim(s, telegram_id=STAFF_1, number=number)
-        life.add_note(s, telegram_id=STAFF_1, number=number, note="请王阿姨13912345678开门")
-        life.resolve(s, telegram_id=STAFF_1, number=number, note="已修好，王阿姨确认")
+        claims.claim(s, telegram_id=STAFF_1, number=number)
+        claims.add_note(s, telegram_id=STAFF_1, number=number, note="请王阿姨13912345678开门")
+        claims.resolve(s, telegram_id=STAFF_1, number=number, note="已修好，王阿姨确认")
     told = [await _until(neighbour, lambda e: e.kind == "message") for _ in range(3)]
     assert ["签收" in told[0].text, "进展" in told[1].text, "办结" in told[2].text] == [True] * 3
     assert "139****5678" in told[1].text and "13912345678" not in told[1].text

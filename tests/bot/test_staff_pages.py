@@ -12,9 +12,8 @@ from bot import texts
 from bot.fakeapi import MAX_TEXT_LENGTH as TELEGRAM_LIMIT
 from bot.fakeapi import FakeUser
 from bot.texts import staff as t
-from storage import lifecycle as life
 from storage import organisations as orgs
-from storage import requests as store
+from storage.requests import blacklisting, claims, filing
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.storage.staff_helpers import ADMINS, make_org, make_staff
 
@@ -29,11 +28,11 @@ def _file_long(session: object, index: int) -> int:
 
     assert isinstance(session, Session)
     text = f"{index}号楼电梯坏了" + "，电梯门关不上还一直响<警报>" * 80
-    request = store.file_request(
+    request = filing.file_request(
         session,
         telegram_id=RESIDENT,
         display_name="王阿姨",
-        new=store.NewRequest(
+        new=filing.NewRequest(
             original_text=text,
             normalised_text=text,
             predicted_category="repairs",
@@ -55,7 +54,7 @@ async def test_mine_is_paged_under_telegrams_limit_with_the_true_total(bot: BotH
         orgs.set_notify_mode(s, telegram_id=STAFF, mode="off")
         numbers = [_file_long(s, i) for i in range(20)]
         for number in numbers:
-            life.claim(s, telegram_id=STAFF, number=number)
+            claims.claim(s, telegram_id=STAFF, number=number)
     member = bot.user(STAFF)
     await member.settle(quiet=0.3)
     await member.send("/mine")
@@ -92,7 +91,7 @@ async def test_orgs_is_paged_under_telegrams_limit(bot: BotHarness) -> None:
                 communities=communities,
             )
             if i % 2:
-                orgs.blacklist(
+                blacklisting.blacklist(
                     s, actor_id=ADMIN_ID, admin_ids=ADMINS, organisation=name, reason="因" * 500
                 )
     boss = bot.admin

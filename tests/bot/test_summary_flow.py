@@ -18,8 +18,8 @@ from bot.handlers import summary as handler
 from bot.notifier import drain
 from bot.settings import load_settings
 from bot.texts import summary as t
-from storage import requests as store
 from storage.models import Notification, Organisation, ServiceRequest
+from storage.requests import filing
 from storage.summary import IsoWeek
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.storage.staff_helpers import make_org, make_staff
@@ -106,7 +106,7 @@ async def test_summary_refuses_residents_and_bad_weeks(summary_bot: BotHarness) 
 
 
 def _file(bot: BotHarness, telegram_id: int, text: str) -> int:
-    new = store.NewRequest(
+    new = filing.NewRequest(
         original_text=text,
         normalised_text=text,
         predicted_category="repairs",
@@ -116,7 +116,7 @@ def _file(bot: BotHarness, telegram_id: int, text: str) -> int:
         building="3栋",
     )
     with bot.db.session() as s:
-        number = store.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
+        number = filing.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
     assert number is not None
     return number
 
@@ -320,7 +320,7 @@ async def test_summary_of_rows_with_control_characters_and_formulas(
 
 
 def _file_in(bot: BotHarness, telegram_id: int, text: str, community: str) -> int:
-    new = store.NewRequest(
+    new = filing.NewRequest(
         original_text=text,
         normalised_text=text,
         predicted_category="repairs",
@@ -330,7 +330,7 @@ def _file_in(bot: BotHarness, telegram_id: int, text: str, community: str) -> in
         building=None,
     )
     with bot.db.session() as s:
-        number = store.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
+        number = filing.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
     assert number is not None
     return number
 

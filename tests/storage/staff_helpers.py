@@ -6,10 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage import lifecycle as life
 from storage import organisations as orgs
-from storage import requests as store
 from storage.models import Notification, Organisation, RequestEvent, ServiceRequest
+from storage.requests import cards, filing
 from tests.notices import WordedRow, worded
 
 ADMIN = 900_000_001
@@ -55,11 +54,11 @@ def file(
     announce: bool = True,
 ) -> int:
     """File a request as the bot does: file_request, then announce_new_request."""
-    request = store.file_request(
+    request = filing.file_request(
         session,
         telegram_id=resident,
         display_name="王阿姨",
-        new=store.NewRequest(
+        new=filing.NewRequest(
             original_text=text,
             normalised_text=text,
             predicted_category=category,
@@ -75,7 +74,7 @@ def file(
         session.add(request)
     session.flush()
     if announce:
-        life.announce_new_request(session, request=request)
+        cards.announce_new_request(session, request=request)
     assert request.id is not None
     return request.id
 

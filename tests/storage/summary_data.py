@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage.duplicates import merge_requests, support_request
 from storage.models import (
     ActorKind,
     Correction,
@@ -45,6 +44,7 @@ from storage.models import (
     Resident,
     ServiceRequest,
 )
+from storage.requests.duplicates import merge_requests, support_request
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W47"

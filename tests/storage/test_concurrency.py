@@ -11,13 +11,12 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, col, select
 
-from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import outbox
-from storage import requests as store
 from storage.db import Database
 from storage.errors import AlreadyAnswered, AlreadyClaimed, DomainError, OrganisationBlacklisted
 from storage.models import NoticeKind, Notification, RequestEvent, RequestStatus, ServiceRequest
+from storage.requests import blacklisting, claims, dispatch, feedback, records
 from tests.notices import worded
 from tests.storage.staff_helpers import ADMIN, ADMINS, RESIDENT, file, make_org, make_staff
 
@@ -67,7 +66,7 @@ def test_simultaneous_claims_succeed_exactly_once(db: Database) -> None:
             for number in order:
                 try:
                     with db.session() as s:
-                        life.claim(s, telegram_id=telegram_id, number=number)
+                        claims.claim(s, telegram_id=telegram_id, number=number)
                 except AlreadyClaimed as exc:
                     with lock:
                         losses.append((number, exc.organisation_name))
@@ -118,7 +117,7 @@ def test_blacklisting_during_claims_leaves_nothing_with_the_barred_organisation(
             for number in numbers:
                 try:
                     with db.session() as s:
-                        life.claim(s, telegram_id=telegram_id, number=number)
+                        claims.claim(s, telegram_id=telegram_id, number=number)
                 except DomainError:
                     pass
 
@@ -126,7 +125,9 @@ def test_blacklisting_during_claims_leaves_nothing_with_the_barred_organisation(
 
     def barrer() -> None:
         with db.session() as s:
-            orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="违规")
+            blacklisting.blacklist(
+                s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="违规"
+            )
 
     _run_together([claimer(telegram_id) for telegram_id in members] + [barrer])
     with db.session() as s:
@@ -143,14 +144,14 @@ def test_a_double_tap_on_not_solved_reopens_once(db: Database) -> None:
         make_org(s, "甲")
         make_staff(s, "甲", 4_200_000_001)
         number = file(s, announce=False)
-        life.claim(s, telegram_id=4_200_000_001, number=number)
-        life.resolve(s, telegram_id=4_200_000_001, number=number, note="好了")
+        claims.claim(s, telegram_id=4_200_000_001, number=number)
+        claims.resolve(s, telegram_id=4_200_000_001, number=number, note="好了")
     outcomes: list[str] = []
 
     def tap() -> None:
         try:
             with db.session() as s:
-                life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+                feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
             outcomes.append("reopened")
         except AlreadyAnswered:
             outcomes.append("refused")
@@ -179,7 +180,7 @@ def test_a_card_marked_sent_while_it_is_claimed_is_edited(db: Database) -> None:
         card = next(item for item in outbox.claim_due(s) if item.chat_id == second)
     claiming = db.session()
     session = claiming.__enter__()
-    life.claim(session, telegram_id=first, number=number)
+    claims.claim(session, telegram_id=first, number=number)
     marked = threading.Event()
 
     def mark() -> None:
@@ -213,20 +214,22 @@ def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_orga
         make_org(s, "甲")
         number = file(s, announce=False)
     checked = threading.Event()
-    real_get_request = store.get_request  # what lifecycle imported
+    real_get_request = records.get_request  # what lifecycle imported
 
     def slow_get_request(session: Session, *, number: int) -> ServiceRequest:
         checked.set()
         time.sleep(0.5)  # the blacklisting runs now
         return real_get_request(session, number=number)
 
-    monkeypatch.setattr(life, "get_request", slow_get_request)
+    monkeypatch.setattr(claims, "get_request", slow_get_request)
     outcome: list[str] = []
 
     def assigner() -> None:
         try:
             with db.session() as s:
-                life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="甲")
+                dispatch.assign(
+                    s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="甲"
+                )
             outcome.append("assigned")
         except OrganisationBlacklisted:
             outcome.append("refused")
@@ -235,7 +238,9 @@ def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_orga
     thread.start()
     assert checked.wait(timeout=10)
     with db.session() as s:
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="违规")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="违规"
+        )
     thread.join(timeout=30)
     assert outcome in (["assigned"], ["refused"])
     with db.session() as s:

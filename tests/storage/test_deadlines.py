@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import deadlines as dl
-from storage import lifecycle as life
+from storage import leases, outbox
 from storage import organisations as orgs
-from storage import outbox
-from storage import reminders as rem
 from storage.db import Database
 from storage.models import NoticeKind, ServiceRequest, utcnow
+from storage.requests import blacklisting, claims, dispatch, reminders
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -115,9 +114,9 @@ def world(db: Database) -> Database:
     return db
 
 
-def _check(db: Database, now: datetime) -> rem.CheckReport:
+def _check(db: Database, now: datetime) -> reminders.CheckReport:
     with db.session() as s:
-        return rem.check_deadlines(s, limits=LIMITS, admin_ids=ADMINS, now=now)
+        return reminders.check_deadlines(s, limits=LIMITS, admin_ids=ADMINS, now=now)
 
 
 def test_claim_reminder_goes_once_to_staff_in_scope(world: Database) -> None:
@@ -163,8 +162,8 @@ def test_a_requeued_request_starts_a_new_clock(world: Database) -> None:
         number = file(s, created_at=local(2025, 6, 10, 9, 0))
     _check(world, local(2025, 6, 11, 10, 0))  # overdue notice, first round
     with world.session() as s:
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 11, 0))
-        life.release(
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 11, 0))
+        claims.release(
             s, telegram_id=A1, number=number, reason="人手不够", now=local(2025, 6, 11, 12, 0)
         )
     assert _check(world, local(2025, 6, 12, 8, 0)).reminders == 1
@@ -174,10 +173,10 @@ def test_a_requeued_request_starts_a_new_clock(world: Database) -> None:
 def test_resolve_reminder_and_overdue(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
         # Notes keep the claim alive: it is not released as stale.
         for day in (11, 12, 13, 16, 17):
-            life.add_note(
+            claims.add_note(
                 s, telegram_id=A1, number=number, note="进行中", now=local(2025, 6, day, 9)
             )
     assert _check(world, local(2025, 6, 17, 4, 59)).reminders == 0
@@ -192,7 +191,7 @@ def test_resolve_reminder_and_overdue(world: Database) -> None:
 def test_a_claim_without_progress_for_three_working_days_is_released(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))  # Thursday
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))  # Thursday
     assert _check(world, local(2025, 6, 17, 14, 59)).released == []
     assert _check(world, local(2025, 6, 17, 15, 0)).released == [number]
     assert _check(world, local(2025, 6, 17, 15, 5)).released == []
@@ -207,8 +206,8 @@ def test_a_claim_without_progress_for_three_working_days_is_released(world: Data
 def test_a_note_keeps_the_claim(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
-        life.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 16, 9))
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
+        claims.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 16, 9))
     assert _check(world, local(2025, 6, 17, 15, 0)).released == []
     assert _check(world, local(2025, 6, 19, 9, 0)).released == [number]
 
@@ -224,21 +223,21 @@ def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
         file(s, category="repairs")
     morning = local(2025, 6, 10, 8, 29)
     with world.session() as s:
-        assert rem.queue_digests(s, tz=TZ, now=morning, at=time(8, 30)) == 0
-        assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(minutes=1)) == 1
+        assert reminders.queue_digests(s, tz=TZ, now=morning, at=time(8, 30)) == 0
+        assert reminders.queue_digests(s, tz=TZ, now=morning + timedelta(minutes=1)) == 1
     with world.session() as s:
-        assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(hours=3)) == 0
+        assert reminders.queue_digests(s, tz=TZ, now=morning + timedelta(hours=3)) == 0
         (digest,) = notifications(s, kind=NoticeKind.DIGEST)
         assert digest.chat_id == B1 and "12" in digest.text and "还有 2 条" in digest.text
         assert digest.buttons == [[["📋 查看待受理需求", "q:open"]]]
-        assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 0
-        assert rem.queue_digests(s, tz=TZ, now=morning + timedelta(days=1, minutes=1)) == 1
+        assert reminders.queue_digests(s, tz=TZ, now=morning + timedelta(days=1)) == 0
+        assert reminders.queue_digests(s, tz=TZ, now=morning + timedelta(days=1, minutes=1)) == 1
 
 
 def test_no_digest_for_an_empty_queue(world: Database) -> None:
     with world.session() as s:
         orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
-        assert rem.queue_digests(s, tz=TZ, now=local(2025, 6, 10, 9, 0)) == 0
+        assert reminders.queue_digests(s, tz=TZ, now=local(2025, 6, 10, 9, 0)) == 0
 
 
 # --- leases ---------------------------------------------------------------------------------
@@ -248,16 +247,16 @@ def test_lease(db: Database) -> None:
     now = datetime(2025, 6, 10, tzinfo=UTC)
     ttl = timedelta(minutes=10)
     with db.session() as s:
-        assert rem.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now)
+        assert leases.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now)
     with db.session() as s:
-        assert not rem.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now)
-        assert rem.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl / 2)
-        assert rem.acquire_lease(s, name="other", holder="b", ttl=ttl, now=now)
+        assert not leases.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now)
+        assert leases.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl / 2)
+        assert leases.acquire_lease(s, name="other", holder="b", ttl=ttl, now=now)
     with db.session() as s:
-        assert not rem.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl)
-        assert rem.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl * 2)
+        assert not leases.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl)
+        assert leases.acquire_lease(s, name="deadlines", holder="b", ttl=ttl, now=now + ttl * 2)
     with db.session() as s:
-        assert not rem.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl * 2)
+        assert not leases.acquire_lease(s, name="deadlines", holder="a", ttl=ttl, now=now + ttl * 2)
 
 
 # --- stale claims are warned of first -------------------------------------------------------
@@ -267,7 +266,7 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
     with world.session() as s:
         number = file(s)
         # Thursday 15:00: back in the queue on Tuesday 17th at 15:00, warned at 11:00.
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 12, 15, 0))
     assert _check(world, local(2025, 6, 17, 10, 59)).stale_warnings == 0
     assert _check(world, local(2025, 6, 17, 11, 0)).stale_warnings == 2  # A1, and A2 (off)
     assert _check(world, local(2025, 6, 17, 11, 3)).stale_warnings == 0  # once
@@ -281,7 +280,7 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
         assert dl.stale_release_at(local(2025, 6, 12, 15, 0), LIMITS) == local(2025, 6, 17, 15)
     # A note starts a new round: the first warning is obsolete, a new one comes later.
     with world.session() as s:
-        life.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 17, 12))
+        claims.add_note(s, telegram_id=A1, number=number, note="等配件", now=local(2025, 6, 17, 12))
     with world.session() as s:
         leased = outbox.claim_due(s, now=local(2025, 6, 17, 12, 1))
         assert NoticeKind.REMIND_STALE not in {item.kind for item in leased}
@@ -296,8 +295,8 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
 def test_no_stale_warning_once_released_or_resolved(world: Database) -> None:
     with world.session() as s:
         resolved = file(s)
-        life.claim(s, telegram_id=A1, number=resolved, now=local(2025, 6, 12, 15, 0))
-        life.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 13, 9))
+        claims.claim(s, telegram_id=A1, number=resolved, now=local(2025, 6, 12, 15, 0))
+        claims.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 13, 9))
     assert _check(world, local(2025, 6, 17, 11, 0)).stale_warnings == 0
 
 
@@ -331,7 +330,7 @@ def test_claim_reminders_and_notices_are_dropped_once_claimed_or_withdrawn(
     report = _check(world, local(2025, 6, 11, 5, 0))
     assert (report.reminders, report.overdue_notices) == (2, 1)  # A1 twice; ADMIN once
     with world.session() as s:
-        life.claim(s, telegram_id=A1, number=claimed, now=local(2025, 6, 11, 5, 30))
+        claims.claim(s, telegram_id=A1, number=claimed, now=local(2025, 6, 11, 5, 30))
         cancel_request(s, telegram_id=RESIDENT, number=withdrawn)
     sent = _sendable(world, local(2025, 6, 11, 6, 0))
     assert (NoticeKind.REMIND_CLAIM, A1) in sent  # the one about `waiting`, still open
@@ -348,8 +347,8 @@ def test_a_reminder_of_an_earlier_round_is_dropped(world: Database) -> None:
         number = file(s, created_at=local(2025, 6, 10, 9, 0), announce=False)
     assert _check(world, local(2025, 6, 11, 5, 0)).reminders == 1
     with world.session() as s:  # claimed and given back: open again, a new clock
-        life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 5, 10))
-        life.release(
+        claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 11, 5, 10))
+        claims.release(
             s, telegram_id=A1, number=number, reason="人手不够", now=local(2025, 6, 11, 5, 20)
         )
     assert NoticeKind.REMIND_CLAIM not in {k for k, _ in _sendable(world, local(2025, 6, 11, 6))}
@@ -360,16 +359,16 @@ def test_resolve_reminders_are_dropped_once_resolved_or_reassigned(world: Databa
     with world.session() as s:
         resolved, reassigned = file(s, announce=False), file(s, announce=False)
         for number in (resolved, reassigned):
-            life.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
+            claims.claim(s, telegram_id=A1, number=number, now=local(2025, 6, 10, 9, 0))
             for day in (11, 12, 13, 16):
-                life.add_note(
+                claims.add_note(
                     s, telegram_id=A1, number=number, note="在办", now=local(2025, 6, day)
                 )
     report = _check(world, local(2025, 6, 17, 5, 0))
     assert report.reminders == 4  # A1 and A2, for each
     with world.session() as s:
-        life.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 17, 6))
-        life.assign(
+        claims.resolve(s, telegram_id=A1, number=resolved, note="好了", now=local(2025, 6, 17, 6))
+        dispatch.assign(
             s, actor_id=ADMIN, admin_ids=ADMINS, number=reassigned, organisation="乙",
             now=local(2025, 6, 17, 6),
         )  # fmt: skip
@@ -387,9 +386,13 @@ def test_staff_of_a_blacklisted_organisation_get_no_cards_or_reminders(world: Da
         file(s, category="elderly")  # for B1's digest
     _check(world, local(2025, 6, 11, 5, 0))  # 催办 to A1
     with world.session() as s:
-        rem.queue_digests(s, tz=TZ, now=local(2025, 6, 11, 9, 0))
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙", reason="整改")
+        reminders.queue_digests(s, tz=TZ, now=local(2025, 6, 11, 9, 0))
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改"
+        )
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙", reason="整改"
+        )
     sent = _sendable(world, utcnow() + timedelta(seconds=1))
     assert {kind for kind, _ in sent} == {"org_blacklisted"}
     for kind in (NoticeKind.CARD, NoticeKind.REMIND_CLAIM, NoticeKind.DIGEST):
@@ -427,8 +430,8 @@ def test_without_admins_overdue_requests_are_not_read_at_every_tick(
         old = file(s, created_at=local(2025, 6, 2, 9, 0))  # long overdue
         fresh = file(s, created_at=local(2025, 6, 10, 9, 0))  # reminded from Wed 05:00
         held = file(s)
-        life.claim(s, telegram_id=A1, number=held, now=local(2025, 6, 2, 9, 0))  # due 9th
-        life.add_note(s, telegram_id=A1, number=held, note="在办", now=local(2025, 6, 10, 8))
+        claims.claim(s, telegram_id=A1, number=held, now=local(2025, 6, 2, 9, 0))  # due 9th
+        claims.add_note(s, telegram_id=A1, number=held, note="在办", now=local(2025, 6, 10, 8))
     read: list[int] = []
     for name in ("claim_deadline", "resolve_deadline"):
         real = getattr(dl, name)
@@ -437,10 +440,10 @@ def test_without_admins_overdue_requests_are_not_read_at_every_tick(
             read.append(request.id or 0)
             return real(request, limits)  # type: ignore[operator, no-any-return]
 
-        monkeypatch.setattr(rem, name, spy)
+        monkeypatch.setattr(reminders, name, spy)
     now = local(2025, 6, 11, 5, 0)
     with world.session() as s:
-        report = rem.check_deadlines(s, limits=LIMITS, admin_ids=frozenset(), now=now)
+        report = reminders.check_deadlines(s, limits=LIMITS, admin_ids=frozenset(), now=now)
     assert (report.reminders, report.overdue_notices) == (1, 0)  # fresh, to A1
     assert read == [fresh]
     # With admins, the overdue ones are read, told once, and then left alone too.

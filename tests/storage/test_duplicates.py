@@ -7,15 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from storage import requests as store
 from storage.db import Database
-from storage.duplicates import (
-    find_duplicate,
-    find_duplicates,
-    follower_chat_ids,
-    merge_requests,
-    support_request,
-)
 from storage.errors import (
     CannotMerge,
     InvalidState,
@@ -34,6 +26,14 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
+from storage.requests import filing, records
+from storage.requests.duplicates import (
+    find_duplicate,
+    find_duplicates,
+    merge_requests,
+    support_request,
+)
+from storage.requests.records import follower_chat_ids
 
 WANG, LI, ZHANG, CHEN = 2_000_000_001, 2_000_000_002, 2_000_000_003, 2_000_000_004
 
@@ -47,7 +47,7 @@ def _file(
     building: str | None = "3栋",
     category: str = "repairs",
 ) -> int:
-    new = store.NewRequest(
+    new = filing.NewRequest(
         original_text=text,
         normalised_text=text,
         predicted_category=category,
@@ -57,20 +57,20 @@ def _file(
         building=building,
     )
     with db.session() as s:
-        number = store.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
+        number = filing.file_request(s, telegram_id=telegram_id, display_name="居民", new=new).id
     assert number is not None
     return number
 
 
 def _request(db: Database, number: int) -> ServiceRequest:
     with db.session() as s:
-        return store.get_request(s, number=number)
+        return records.get_request(s, number=number)
 
 
 def _events(db: Database, number: int) -> list[tuple[str, str | None, str | None]]:
     with db.session() as s:
         return [
-            (e.kind, e.from_status, e.to_status) for e in store.request_events(s, number=number)
+            (e.kind, e.from_status, e.to_status) for e in records.request_events(s, number=number)
         ]
 
 
@@ -120,10 +120,10 @@ def test_only_active_and_recent_requests_are_candidates(db: Database) -> None:
     old = _file(db, WANG, "3栋电梯又坏了")
     closed = _file(db, LI, "3栋电梯坏了好几天")
     with db.session() as s:
-        request = store.get_request(s, number=old)
+        request = records.get_request(s, number=old)
         request.created_at = utcnow() - timedelta(days=15)
         s.add(request)
-        store.cancel_request(s, telegram_id=LI, number=closed)
+        filing.cancel_request(s, telegram_id=LI, number=closed)
     with db.session() as s:
         assert find_duplicates(s, text="3栋电梯坏了", community="玉林社区") == []
         found = find_duplicates(
@@ -158,7 +158,7 @@ def test_cannot_support_own_or_closed_or_missing_request(db: Database) -> None:
     with db.session() as s, pytest.raises(NotAllowed):
         support_request(s, request_id=number, telegram_id=WANG, display_name="王")
     with db.session() as s:
-        store.cancel_request(s, telegram_id=WANG, number=number)
+        filing.cancel_request(s, telegram_id=WANG, number=number)
     with db.session() as s, pytest.raises(InvalidState):
         support_request(s, request_id=number, telegram_id=LI, display_name="李")
     with db.session() as s, pytest.raises(NotFound):
@@ -246,9 +246,9 @@ def test_merge_refusals(db: Database, case: str) -> None:
     b = _file(db, LI, "3栋电梯坏了")
     with db.session() as s:
         if case == "merge_closed":
-            store.cancel_request(s, telegram_id=LI, number=b)
+            filing.cancel_request(s, telegram_id=LI, number=b)
         if case == "keep_closed":
-            store.cancel_request(s, telegram_id=WANG, number=a)
+            filing.cancel_request(s, telegram_id=WANG, number=a)
     keep, merge = (a, a) if case == "same" else (a, b)
     with db.session() as s, pytest.raises(CannotMerge) as info:
         merge_requests(s, keep=keep, merge=merge, actor_kind=ActorKind.ADMIN, actor_id=9)
@@ -265,7 +265,7 @@ def test_staff_merge_only_within_their_organisation(db: Database) -> None:
         outside = Organisation(name="只管望江", communities=["望江社区"])
         s.add_all([mine, other, outside])
         s.flush()
-        request = store.get_request(s, number=b)
+        request = records.get_request(s, number=b)
         request.organisation_id, request.status = other.id, RequestStatus.CLAIMED.value
         s.add(request)
         ids = (mine.id, outside.id)
@@ -280,7 +280,7 @@ def test_staff_merge_only_within_their_organisation(db: Database) -> None:
                 organisation_id=organisation_id,
             )
     with db.session() as s:
-        request = store.get_request(s, number=b)
+        request = records.get_request(s, number=b)
         request.organisation_id = ids[0]
         s.add(request)
     with db.session() as s:

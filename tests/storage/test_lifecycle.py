@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from storage import lifecycle as life
 from storage import organisations as orgs
 from storage import outbox
 from storage.corrections import list_corrections
@@ -27,6 +26,8 @@ from storage.errors import (
     OutOfScope,
 )
 from storage.models import NoticeKind, RequestCard, RequestStatus, utcnow
+from storage.requests import blacklisting, claims, dispatch, feedback, filing
+from storage.requests import cards as card_rules
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -71,19 +72,19 @@ def test_queue_is_scoped_ordered_paginated_and_masked(world: Database) -> None:
         file(s, community="芳草社区")  # outside 甲's communities
         file(s, community=None)  # no community: only for organisations serving all
     with world.session() as s:
-        page = life.queue(s, telegram_id=A1)
+        page = claims.queue(s, telegram_id=A1)
         assert [item.number for item in page.items] == [urgent, old, new]
         assert (page.total, page.page, page.pages) == (3, 0, 1)
         assert "13812345678" not in page.items[0].text
         assert "138****5678" in page.items[0].text
-        assert life.queue(s, telegram_id=B1).total == 6
-        first = life.queue(s, telegram_id=B1, page=0, page_size=4)
-        second = life.queue(s, telegram_id=B1, page=1, page_size=4)
+        assert claims.queue(s, telegram_id=B1).total == 6
+        first = claims.queue(s, telegram_id=B1, page=0, page_size=4)
+        second = claims.queue(s, telegram_id=B1, page=1, page_size=4)
         assert (first.pages, len(first.items), len(second.items)) == (2, 4, 2)
         assert not {i.number for i in first.items} & {i.number for i in second.items}
         # Out-of-range pages are clamped rather than empty.
-        assert life.queue(s, telegram_id=B1, page=99, page_size=4).page == 1
-        assert life.queue(s, telegram_id=B1, page=-3, page_size=4).page == 0
+        assert claims.queue(s, telegram_id=B1, page=99, page_size=4).page == 1
+        assert claims.queue(s, telegram_id=B1, page=-3, page_size=4).page == 0
 
 
 def test_queue_pages_cross_from_urgent_to_the_rest(world: Database) -> None:
@@ -92,7 +93,7 @@ def test_queue_pages_cross_from_urgent_to_the_rest(world: Database) -> None:
         urgent = [file(s, urgent=True, created_at=now - timedelta(hours=h)) for h in (3, 2, 1)]
         normal = [file(s, created_at=now - timedelta(days=d)) for d in (4, 3, 2, 1)]
     with world.session() as s:
-        pages = [life.queue(s, telegram_id=A1, page=p, page_size=2) for p in range(4)]
+        pages = [claims.queue(s, telegram_id=A1, page=p, page_size=2) for p in range(4)]
     assert [[i.number for i in page.items] for page in pages] == [
         urgent[:2],
         [urgent[2], normal[0]],
@@ -106,14 +107,14 @@ def test_queue_excludes_requests_no_longer_open(world: Database) -> None:
     with world.session() as s:
         taken = file(s)
         waiting = file(s)
-        life.claim(s, telegram_id=B1, number=taken)
+        claims.claim(s, telegram_id=B1, number=taken)
     with world.session() as s:
-        assert [i.number for i in life.queue(s, telegram_id=A1).items] == [waiting]
+        assert [i.number for i in claims.queue(s, telegram_id=A1).items] == [waiting]
 
 
 def test_queue_refuses_non_staff(world: Database) -> None:
     with world.session() as s, pytest.raises(NotStaff):
-        life.queue(s, telegram_id=RESIDENT)
+        claims.queue(s, telegram_id=RESIDENT)
 
 
 # --- claim ----------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_claim_records_event_tells_resident_and_closes_cards(world: Database) ->
             assert card.id is not None
             outbox.mark_sent(s, notification_id=card.id, message_id=500 + chat % 100)
     with world.session() as s:
-        view = life.claim(s, telegram_id=A1, number=number)
+        view = claims.claim(s, telegram_id=A1, number=number)
         assert view.text == "3栋电梯坏了，电话13812345678"  # unmasked for the holder
         assert view.organisation_name == "甲"
     with world.session() as s:
@@ -154,31 +155,31 @@ def test_claim_refusals(world: Database) -> None:
         elsewhere = file(s, community="芳草社区")
         taken = file(s)
         cancelled = file(s)
-        life.claim(s, telegram_id=B1, number=taken)
+        claims.claim(s, telegram_id=B1, number=taken)
     with world.session() as s:
         from storage.requests import cancel_request
 
         cancel_request(s, telegram_id=RESIDENT, number=cancelled)
     with world.session() as s:
         with pytest.raises(NotStaff):
-            life.claim(s, telegram_id=RESIDENT, number=taken)
+            claims.claim(s, telegram_id=RESIDENT, number=taken)
         with pytest.raises(OutOfScope):
-            life.claim(s, telegram_id=A1, number=health)
+            claims.claim(s, telegram_id=A1, number=health)
         with pytest.raises(OutOfScope):
-            life.claim(s, telegram_id=A1, number=elsewhere)
+            claims.claim(s, telegram_id=A1, number=elsewhere)
         with pytest.raises(AlreadyClaimed) as caught:
-            life.claim(s, telegram_id=A1, number=taken)
+            claims.claim(s, telegram_id=A1, number=taken)
         assert caught.value.organisation_name == "乙"
         assert not isinstance(caught.value, ClaimedByYou)
         with pytest.raises(ClaimedByYou) as again:
-            life.claim(s, telegram_id=B1, number=taken)
+            claims.claim(s, telegram_id=B1, number=taken)
         assert again.value.organisation_name == "乙"
         with pytest.raises(InvalidState) as state:
-            life.claim(s, telegram_id=B1, number=cancelled)
+            claims.claim(s, telegram_id=B1, number=cancelled)
         assert state.value.status == "cancelled"
         for number in (99999, 0, -1, 2**40):
             with pytest.raises(NotFound):
-                life.claim(s, telegram_id=B1, number=number)
+                claims.claim(s, telegram_id=B1, number=number)
     with world.session() as s:
         assert request(s, taken).organisation_id == orgs.find_organisation(s, ref="乙").id
         assert [e[0] for e in events(s, taken)].count("claimed") == 1
@@ -187,10 +188,10 @@ def test_claim_refusals(world: Database) -> None:
 def test_a_refused_claim_leaves_no_trace(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=B1, number=number)
+        claims.claim(s, telegram_id=B1, number=number)
         before = len(notifications(s))
     with world.session() as s, pytest.raises(AlreadyClaimed):
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
         assert len(notifications(s)) == before
         assert len(events(s, number)) == 2
@@ -201,7 +202,7 @@ def test_status_change_and_notifications_share_one_transaction(world: Database) 
         number = file(s)
         before = len(notifications(s))
     with pytest.raises(RuntimeError), world.session() as s:
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
         raise RuntimeError("crash after the claim, before commit")
     with world.session() as s:
         assert request(s, number).status == RequestStatus.OPEN
@@ -215,48 +216,48 @@ def test_status_change_and_notifications_share_one_transaction(world: Database) 
 def test_mine_lists_the_organisations_held_requests(world: Database) -> None:
     with world.session() as s:
         first, second, other, done = (file(s) for _ in range(4))
-        life.claim(s, telegram_id=A1, number=first)
-        life.claim(s, telegram_id=A2, number=second)
-        life.claim(s, telegram_id=B1, number=other)
-        life.claim(s, telegram_id=A1, number=done)
-        life.resolve(s, telegram_id=A1, number=done, note="好了")
+        claims.claim(s, telegram_id=A1, number=first)
+        claims.claim(s, telegram_id=A2, number=second)
+        claims.claim(s, telegram_id=B1, number=other)
+        claims.claim(s, telegram_id=A1, number=done)
+        claims.resolve(s, telegram_id=A1, number=done, note="好了")
     with world.session() as s:
-        page = life.mine(s, telegram_id=A2)
+        page = claims.mine(s, telegram_id=A2)
         assert page.organisation == "甲"
         assert [i.number for i in page.items] == [first, second]
         assert (page.total, page.page, page.pages) == (2, 0, 1)
         assert page.items[0].text.endswith("13812345678")
         with pytest.raises(NotStaff):
-            life.mine(s, telegram_id=RESIDENT)
+            claims.mine(s, telegram_id=RESIDENT)
 
 
 def test_mine_is_paged_and_counts_everything_held(world: Database) -> None:
     with world.session() as s:
         numbers = [file(s) for _ in range(12)]
         for number in numbers:
-            life.claim(s, telegram_id=A1, number=number)
+            claims.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
-        pages = [life.mine(s, telegram_id=A2, page=p, page_size=5) for p in range(3)]
+        pages = [claims.mine(s, telegram_id=A2, page=p, page_size=5) for p in range(3)]
         assert [[i.number for i in page.items] for page in pages] == [
             numbers[:5],
             numbers[5:10],
             numbers[10:],
         ]
         assert {(page.total, page.pages) for page in pages} == {(12, 3)}
-        assert life.mine(s, telegram_id=A2, page=99, page_size=5).page == 2
-        assert life.mine(s, telegram_id=A2, page=-1, page_size=5).page == 0
-        assert life.mine(s, telegram_id=A2).total == 12  # the default page size: 5
-        assert len(life.mine(s, telegram_id=A2).items) == life.MINE_PAGE_SIZE
+        assert claims.mine(s, telegram_id=A2, page=99, page_size=5).page == 2
+        assert claims.mine(s, telegram_id=A2, page=-1, page_size=5).page == 0
+        assert claims.mine(s, telegram_id=A2).total == 12  # the default page size: 5
+        assert len(claims.mine(s, telegram_id=A2).items) == claims.MINE_PAGE_SIZE
 
 
 def test_note_moves_to_in_progress_and_reaches_the_resident(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
     later = utcnow() + timedelta(hours=1)
     with world.session() as s:
-        life.add_note(s, telegram_id=A2, number=number, note="已联系物业<明天>维修", now=later)
-        life.add_note(s, telegram_id=A1, number=number, note="师傅\x00已上门\x1b", now=later)
+        claims.add_note(s, telegram_id=A2, number=number, note="已联系物业<明天>维修", now=later)
+        claims.add_note(s, telegram_id=A1, number=number, note="师傅\x00已上门\x1b", now=later)
     with world.session() as s:
         row = request(s, number)
         assert row.status == RequestStatus.IN_PROGRESS
@@ -278,10 +279,10 @@ def test_held_request_refusals(world: Database) -> None:
         ours = file(s)
         theirs = file(s)
         waiting = file(s)
-        life.claim(s, telegram_id=A1, number=ours)
-        life.claim(s, telegram_id=B1, number=theirs)
+        claims.claim(s, telegram_id=A1, number=ours)
+        claims.claim(s, telegram_id=B1, number=theirs)
     with world.session() as s:
-        for action in (life.add_note, life.resolve):
+        for action in (claims.add_note, claims.resolve):
             with pytest.raises(NotYours):
                 action(s, telegram_id=A1, number=theirs, note="x")
             with pytest.raises(InvalidState) as state:
@@ -294,20 +295,20 @@ def test_held_request_refusals(world: Database) -> None:
             with pytest.raises(InvalidInput):
                 action(s, telegram_id=A1, number=ours, note="长" * 1001)
         with pytest.raises(NotYours):
-            life.release(s, telegram_id=A1, number=theirs, reason="x")
+            claims.release(s, telegram_id=A1, number=theirs, reason="x")
         with pytest.raises(InvalidInput):
-            life.release(s, telegram_id=A1, number=ours, reason="")
+            claims.release(s, telegram_id=A1, number=ours, reason="")
         with pytest.raises(NotFound):
-            life.resolve(s, telegram_id=A1, number=424242, note="x")
+            claims.resolve(s, telegram_id=A1, number=424242, note="x")
 
 
 def test_resolve_asks_the_resident_for_feedback(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number)
-        life.add_note(s, telegram_id=A1, number=number, note="在修")
+        claims.claim(s, telegram_id=A1, number=number)
+        claims.add_note(s, telegram_id=A1, number=number, note="在修")
     with world.session() as s:
-        life.resolve(s, telegram_id=A2, number=number, note="已更换电梯按钮")
+        claims.resolve(s, telegram_id=A2, number=number, note="已更换电梯按钮")
     with world.session() as s:
         row = request(s, number)
         assert row.status == RequestStatus.RESOLVED and row.resolved_at is not None
@@ -320,16 +321,16 @@ def test_resolve_asks_the_resident_for_feedback(world: Database) -> None:
             f"f:{number}:r{i}" for i in range(1, 6)
         ]
         with pytest.raises(InvalidState) as state:
-            life.resolve(s, telegram_id=A1, number=number, note="again")
+            claims.resolve(s, telegram_id=A1, number=number, note="again")
         assert state.value.status == "resolved"
         with pytest.raises(InvalidState):
-            life.add_note(s, telegram_id=A1, number=number, note="late")
+            claims.add_note(s, telegram_id=A1, number=number, note="late")
 
 
 def test_release_refuses_a_resolved_request(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s, pytest.raises(InvalidState) as state:
-        life.release(s, telegram_id=A2, number=number, reason="不想做了")
+        claims.release(s, telegram_id=A2, number=number, reason="不想做了")
     assert state.value.status == "resolved"
     with world.session() as s:
         assert request(s, number).status == "resolved"
@@ -339,25 +340,27 @@ def test_release_refuses_a_resolved_request(world: Database) -> None:
 def test_a_blacklisted_organisation_is_refused_everything(world: Database) -> None:
     with world.session() as s:
         held, noted, waiting = file(s), file(s), file(s)
-        life.claim(s, telegram_id=A1, number=held)
-        life.claim(s, telegram_id=A1, number=noted)
-        life.add_note(s, telegram_id=A1, number=noted, note="在办")
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+        claims.claim(s, telegram_id=A1, number=held)
+        claims.claim(s, telegram_id=A1, number=noted)
+        claims.add_note(s, telegram_id=A1, number=noted, note="在办")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改"
+        )
         before = len(notifications(s))
     with world.session() as s:
         with pytest.raises(OrganisationBlacklisted):
-            life.mine(s, telegram_id=A2)
+            claims.mine(s, telegram_id=A2)
         with pytest.raises(OrganisationBlacklisted):
-            life.queue(s, telegram_id=A2)
+            claims.queue(s, telegram_id=A2)
         with pytest.raises(OrganisationBlacklisted):
-            life.claim(s, telegram_id=A2, number=waiting)
+            claims.claim(s, telegram_id=A2, number=waiting)
         for number in (held, noted):
             with pytest.raises(OrganisationBlacklisted):
-                life.add_note(s, telegram_id=A1, number=number, note="还在办")
+                claims.add_note(s, telegram_id=A1, number=number, note="还在办")
             with pytest.raises(OrganisationBlacklisted):
-                life.resolve(s, telegram_id=A1, number=number, note="办好了")
+                claims.resolve(s, telegram_id=A1, number=number, note="办好了")
             with pytest.raises(OrganisationBlacklisted):
-                life.release(s, telegram_id=A1, number=number, reason="不做了")
+                claims.release(s, telegram_id=A1, number=number, reason="不做了")
     with world.session() as s:
         assert {request(s, n).status for n in (held, noted, waiting)} == {"open"}
         assert len(notifications(s)) == before
@@ -365,6 +368,7 @@ def test_a_blacklisted_organisation_is_refused_everything(world: Database) -> No
 
 def test_supporters_hear_the_status_only(world: Database) -> None:
     from storage.duplicates import merge_requests, support_request
+
     from storage.models import ActorKind
 
     merged_resident = 2_000_000_003
@@ -374,9 +378,9 @@ def test_supporters_hear_the_status_only(world: Database) -> None:
         merged = file(s, resident=merged_resident, text="电梯坏了")
         merge_requests(s, keep=number, merge=merged, actor_kind=ActorKind.ADMIN, actor_id=ADMIN)
     with world.session() as s:
-        life.claim(s, telegram_id=A1, number=number)
-        life.add_note(s, telegram_id=A1, number=number, note="师傅13912345678明天上门<修>")
-        life.resolve(s, telegram_id=A1, number=number, note="已更换控制板，住户王阿姨已确认")
+        claims.claim(s, telegram_id=A1, number=number)
+        claims.add_note(s, telegram_id=A1, number=number, note="师傅13912345678明天上门<修>")
+        claims.resolve(s, telegram_id=A1, number=number, note="已更换控制板，住户王阿姨已确认")
     with world.session() as s:
         for supporter in (OTHER_RESIDENT, merged_resident):
             told = {
@@ -401,9 +405,9 @@ def test_supporters_hear_the_status_only(world: Database) -> None:
 def test_release_returns_the_request_to_the_queue(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
-        life.release(s, telegram_id=A2, number=number, reason="超出服务能力")
+        claims.release(s, telegram_id=A2, number=number, reason="超出服务能力")
     with world.session() as s:
         row = request(s, number)
         assert (row.status, row.organisation_id, row.claimed_by, row.claimed_at) == (
@@ -417,11 +421,11 @@ def test_release_returns_the_request_to_the_queue(world: Database) -> None:
         # New cards go to other organisations in scope, not to the one that gave it back.
         new_cards = [n.chat_id for n in notifications(s, kind="card") if n.failed_at is None]
         assert new_cards == [B1]
-        assert [i.number for i in life.queue(s, telegram_id=A1).items] == [number]
+        assert [i.number for i in claims.queue(s, telegram_id=A1).items] == [number]
     with world.session() as s:
-        life.claim(s, telegram_id=B1, number=number)
+        claims.claim(s, telegram_id=B1, number=number)
         with pytest.raises(NotYours):
-            life.release(s, telegram_id=A1, number=number, reason="x")
+            claims.release(s, telegram_id=A1, number=number, reason="x")
 
 
 # --- the resident's feedback ----------------------------------------------------------------
@@ -430,27 +434,27 @@ def test_release_returns_the_request_to_the_queue(world: Database) -> None:
 def _resolved(db: Database) -> int:
     with db.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number)
-        life.resolve(s, telegram_id=A1, number=number, note="好了")
+        claims.claim(s, telegram_id=A1, number=number)
+        claims.resolve(s, telegram_id=A1, number=number, note="好了")
     return number
 
 
 def test_solved_yes_is_recorded_once(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
     with world.session() as s:
         row = request(s, number)
         assert (row.status, row.solved) == ("resolved", True)
         assert events(s, number)[-1] == ("feedback", "resolved", "resolved")
         with pytest.raises(AlreadyAnswered):
-            life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+            feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
 
 
 def test_solved_no_reopens_the_request(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     with world.session() as s:
         row = request(s, number)
         assert (row.status, row.solved, row.reopened_count) == ("open", None, 1)
@@ -459,14 +463,14 @@ def test_solved_no_reopens_the_request(world: Database) -> None:
         assert notifications(s, chat_id=A1, kind="reopened")
         assert notifications(s, chat_id=A2, kind="reopened")
         with pytest.raises(AlreadyAnswered):
-            life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+            feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     # Claimed and resolved again, the resident is asked again.
     with world.session() as s:
-        life.claim(s, telegram_id=B1, number=number)
-        life.resolve(s, telegram_id=B1, number=number, note="这次彻底修好了")
+        claims.claim(s, telegram_id=B1, number=number)
+        claims.resolve(s, telegram_id=B1, number=number, note="这次彻底修好了")
     with world.session() as s:
         assert request(s, number).solved is None
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
 
 
 def test_feedback_refusals(world: Database) -> None:
@@ -474,27 +478,27 @@ def test_feedback_refusals(world: Database) -> None:
     with world.session() as s:
         waiting = file(s)
         with pytest.raises(NotYours):
-            life.answer_solved(s, telegram_id=OTHER_RESIDENT, number=number, solved=True)
+            feedback.answer_solved(s, telegram_id=OTHER_RESIDENT, number=number, solved=True)
         with pytest.raises(NotYours):
-            life.rate(s, telegram_id=OTHER_RESIDENT, number=number, rating=5)
+            feedback.rate(s, telegram_id=OTHER_RESIDENT, number=number, rating=5)
         with pytest.raises(InvalidState):
-            life.answer_solved(s, telegram_id=RESIDENT, number=waiting, solved=True)
+            feedback.answer_solved(s, telegram_id=RESIDENT, number=waiting, solved=True)
         with pytest.raises(InvalidState):
-            life.rate(s, telegram_id=RESIDENT, number=waiting, rating=5)
+            feedback.rate(s, telegram_id=RESIDENT, number=waiting, rating=5)
         for bad in (0, 6, -1):
             with pytest.raises(InvalidInput):
-                life.rate(s, telegram_id=RESIDENT, number=number, rating=bad)
+                feedback.rate(s, telegram_id=RESIDENT, number=number, rating=bad)
 
 
 def test_rating_is_stored_once(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
-        life.rate(s, telegram_id=RESIDENT, number=number, rating=4)
+        feedback.rate(s, telegram_id=RESIDENT, number=number, rating=4)
     with world.session() as s:
         assert request(s, number).rating == 4
         assert events(s, number)[-1] == ("rated", "resolved", "resolved")
         with pytest.raises(AlreadyRated):
-            life.rate(s, telegram_id=RESIDENT, number=number, rating=1)
+            feedback.rate(s, telegram_id=RESIDENT, number=number, rating=1)
     with world.session() as s:
         assert request(s, number).rating == 4
 
@@ -519,9 +523,9 @@ def _rated_events(s: object, number: int) -> list[tuple[str, int | None, str | N
 def test_no_rating_once_reopened(world: Database) -> None:
     number = _resolved(world)
     with world.session() as s:
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     with world.session() as s, pytest.raises(InvalidState) as refused:
-        life.rate(s, telegram_id=RESIDENT, number=number, rating=2)
+        feedback.rate(s, telegram_id=RESIDENT, number=number, rating=2)
     assert not isinstance(refused.value, AlreadyRated)
     with world.session() as s:
         assert request(s, number).rating is None
@@ -533,24 +537,24 @@ def test_feedback_is_per_resolution_and_credited_to_the_resolver(world: Database
     with world.session() as s:
         jia = orgs.find_organisation(s, ref="甲").id
         yi = orgs.find_organisation(s, ref="乙").id
-        life.rate(s, telegram_id=RESIDENT, number=number, rating=2)
+        feedback.rate(s, telegram_id=RESIDENT, number=number, rating=2)
     with world.session() as s:
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=False)
     with world.session() as s:
         row = request(s, number)
         # Reopened: the next resolution starts unanswered and unrated.
         assert (row.status, row.solved, row.rating) == ("open", None, None)
-        life.claim(s, telegram_id=B1, number=number)
-        life.resolve(s, telegram_id=B1, number=number, note="这次彻底修好了")
+        claims.claim(s, telegram_id=B1, number=number)
+        claims.resolve(s, telegram_id=B1, number=number, note="这次彻底修好了")
     with world.session() as s:
         asked = notifications(s, chat_id=RESIDENT, kind="resolved")[-1]
         assert asked.buttons is not None
         assert [b[1] for b in asked.buttons[-1]] == [f"f:{number}:r{i}" for i in range(1, 6)]
-        life.rate(s, telegram_id=RESIDENT, number=number, rating=5)
+        feedback.rate(s, telegram_id=RESIDENT, number=number, rating=5)
     with world.session() as s:
-        life.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
+        feedback.answer_solved(s, telegram_id=RESIDENT, number=number, solved=True)
         with pytest.raises(AlreadyRated):
-            life.rate(s, telegram_id=RESIDENT, number=number, rating=1)
+            feedback.rate(s, telegram_id=RESIDENT, number=number, rating=1)
     with world.session() as s:
         row = request(s, number)
         assert (row.status, row.solved, row.rating, row.organisation_id) == (
@@ -575,7 +579,7 @@ def test_reclassify_records_a_correction_and_reaches_new_staff(world: Database) 
         number = file(s, category="health")
         assert {n.chat_id for n in notifications(s, kind="card")} == {B1}
     with world.session() as s:
-        old, new = life.reclassify(
+        old, new = dispatch.reclassify(
             s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="elderly"
         )
         assert (old, new) == ("health", "elderly")
@@ -594,9 +598,9 @@ def test_reclassify_records_a_correction_and_reaches_new_staff(world: Database) 
 def test_staff_reclassify_what_their_organisation_holds(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
-        old, new = life.reclassify(
+        old, new = dispatch.reclassify(
             s, actor_id=A2, admin_ids=ADMINS, number=number, category="elderly"
         )
         assert (old, new) == ("repairs", "elderly")
@@ -613,9 +617,9 @@ def test_staff_reclassify_what_their_organisation_holds(world: Database) -> None
             A2,
         )
         with pytest.raises(NotYours):  # another organisation's request
-            life.reclassify(s, actor_id=B1, admin_ids=ADMINS, number=number, category="health")
+            dispatch.reclassify(s, actor_id=B1, admin_ids=ADMINS, number=number, category="health")
         with pytest.raises(NotStaff):  # a resident
-            life.reclassify(
+            dispatch.reclassify(
                 s, actor_id=RESIDENT, admin_ids=ADMINS, number=number, category="health"
             )
 
@@ -624,19 +628,21 @@ def test_reclassify_refusals(world: Database) -> None:
     with world.session() as s:
         number = file(s)
         with pytest.raises(InvalidState):  # staff correct what they hold: claim it first
-            life.reclassify(s, actor_id=A1, admin_ids=ADMINS, number=number, category="elderly")
+            dispatch.reclassify(s, actor_id=A1, admin_ids=ADMINS, number=number, category="elderly")
         with pytest.raises(InvalidInput):
-            life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="nope")
+            dispatch.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="nope")
         with pytest.raises(InvalidInput):
-            life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="repairs")
+            dispatch.reclassify(
+                s, actor_id=ADMIN, admin_ids=ADMINS, number=number, category="repairs"
+            )
         with pytest.raises(NotFound):
-            life.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=777, category="elderly")
+            dispatch.reclassify(s, actor_id=ADMIN, admin_ids=ADMINS, number=777, category="elderly")
 
 
 def test_assign_open_and_reassign(world: Database) -> None:
     with world.session() as s:
         number = file(s, category="health")  # outside 丙's scope: an admin may still assign
-        view, org = life.assign(
+        view, org = dispatch.assign(
             s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="丙"
         )
         assert (view.status, view.organisation_name, org.name) == ("claimed", "丙", "丙")
@@ -644,9 +650,9 @@ def test_assign_open_and_reassign(world: Database) -> None:
         assert events(s, number)[-1] == ("assigned", "open", "claimed")
         assert notifications(s, chat_id=C1, kind="assigned")
         assert "丙" in notifications(s, chat_id=RESIDENT, kind="claimed")[0].text
-        life.add_note(s, telegram_id=C1, number=number, note="在办")
+        claims.add_note(s, telegram_id=C1, number=number, note="在办")
     with world.session() as s:
-        life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
+        dispatch.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
     with world.session() as s:
         row = request(s, number)
         assert (row.status, row.organisation_id) == (
@@ -656,26 +662,30 @@ def test_assign_open_and_reassign(world: Database) -> None:
         assert events(s, number)[-1] == ("assigned", "in_progress", "claimed")
         assert notifications(s, chat_id=C1, kind="assigned_away")
         with pytest.raises(NotYours):
-            life.add_note(s, telegram_id=C1, number=number, note="x")
+            claims.add_note(s, telegram_id=C1, number=number, note="x")
 
 
 def test_assign_refusals(world: Database) -> None:
     with world.session() as s:
         number = file(s)
-        life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
+        dispatch.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
         resolved = _resolved_in(s)
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="丙", reason="整改")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="丙", reason="整改"
+        )
     with world.session() as s:
         with pytest.raises(NotAdmin):
-            life.assign(s, actor_id=B1, admin_ids=ADMINS, number=number, organisation="乙")
+            dispatch.assign(s, actor_id=B1, admin_ids=ADMINS, number=number, organisation="乙")
         with pytest.raises(AlreadyClaimed):
-            life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
+            dispatch.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="乙")
         with pytest.raises(OrganisationBlacklisted):
-            life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="丙")
+            dispatch.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="丙")
         with pytest.raises(InvalidState):
-            life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=resolved, organisation="甲")
+            dispatch.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=resolved, organisation="甲")
         with pytest.raises(NotFound):
-            life.assign(s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="无此组织")
+            dispatch.assign(
+                s, actor_id=ADMIN, admin_ids=ADMINS, number=number, organisation="无此组织"
+            )
 
 
 def _resolved_in(s: object) -> int:
@@ -683,8 +693,8 @@ def _resolved_in(s: object) -> int:
 
     assert isinstance(s, Session)
     number = file(s)
-    life.claim(s, telegram_id=A1, number=number)
-    life.resolve(s, telegram_id=A1, number=number, note="好了")
+    claims.claim(s, telegram_id=A1, number=number)
+    claims.resolve(s, telegram_id=A1, number=number, note="好了")
     return number
 
 
@@ -695,7 +705,7 @@ def test_file_and_announce_files_and_pushes_cards(world: Database) -> None:
     from storage import requests as store
 
     with world.session() as s:
-        request = life.file_and_announce(
+        request = filing.file_and_announce(
             s,
             telegram_id=RESIDENT,
             display_name="王阿姨",
@@ -718,8 +728,8 @@ def test_cards_go_to_immediate_staff_in_scope_once(world: Database) -> None:
         orgs.set_notify_mode(s, telegram_id=A2, mode="digest")
         number = file(s, announce=False)
         row = request(s, number)
-        assert life.announce_new_request(s, request=row) == 2
-        assert life.announce_new_request(s, request=row) == 0  # same opening: no new cards
+        assert card_rules.announce_new_request(s, request=row) == 2
+        assert card_rules.announce_new_request(s, request=row) == 0  # same opening: no new cards
         cards = notifications(s, kind="card")
         assert sorted(c.chat_id for c in cards) == sorted([A1, B1])
         assert cards[0].buttons == [[["✋ 认领", f"c:{number}"]]]
@@ -732,7 +742,7 @@ def test_a_card_delivered_after_the_claim_is_edited_too(world: Database) -> None
         leased = outbox.claim_due(s)
         in_flight = next(n for n in leased if n.chat_id == A2)
     with world.session() as s:
-        life.claim(s, telegram_id=A1, number=number)
+        claims.claim(s, telegram_id=A1, number=number)
     with world.session() as s:
         assert not [n for n in notifications(s, kind=NoticeKind.CARD_EDIT) if n.chat_id == A2]
         outbox.mark_sent(s, notification_id=in_flight.id, message_id=77)

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import lifecycle as life
 from storage import organisations as orgs
-from storage import requests as store
+from storage import places
 from storage.db import Database
 from storage.errors import (
     AlreadyMember,
@@ -22,6 +21,7 @@ from storage.errors import (
     OrganisationBlacklisted,
 )
 from storage.models import NotifyMode, RequestStatus, utcnow
+from storage.requests import blacklisting, claims
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -59,7 +59,7 @@ def test_scope_communities_are_stored_as_residents_places_are(db: Database) -> N
     with db.session() as s:
         found = orgs.find_organisation(s, ref=str(org.id))
         assert found.communities == ["玉林社区", "望江社区", "AB社区"]
-        community, _building = store.parse_place("玉林社區 3棟")
+        community, _building = places.parse_place("玉林社區 3棟")
         assert orgs.in_scope(found, category="repairs", community=community)
 
 
@@ -104,9 +104,11 @@ def test_only_admins_manage_organisations(db: Database) -> None:
         with pytest.raises(NotAdmin):
             orgs.create_invite(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
         with pytest.raises(NotAdmin):
-            orgs.blacklist(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲", reason="x")
+            blacklisting.blacklist(
+                s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲", reason="x"
+            )
         with pytest.raises(NotAdmin):
-            orgs.unblacklist(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
+            blacklisting.unblacklist(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
     with db.session() as s:
         # The CLI acts without a Telegram id (actor None): trusted by whoever runs the shell.
         orgs.create_organisation(s, actor_id=None, admin_ids=frozenset(), name="丙")
@@ -219,11 +221,11 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
         claimed, noted, resolved, still_open = (file(s) for _ in range(4))
     with db.session() as s:
         for number in (claimed, noted, resolved):
-            life.claim(s, telegram_id=STAFF_A, number=number)
-        life.add_note(s, telegram_id=STAFF_A, number=noted, note="已联系物业")
-        life.resolve(s, telegram_id=STAFF_A, number=resolved, note="修好了")
+            claims.claim(s, telegram_id=STAFF_A, number=number)
+        claims.add_note(s, telegram_id=STAFF_A, number=noted, note="已联系物业")
+        claims.resolve(s, telegram_id=STAFF_A, number=resolved, note="修好了")
     with db.session() as s:
-        org, released = orgs.blacklist(
+        org, released = blacklisting.blacklist(
             s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="多次逾期"
         )
         assert released == [claimed, noted]
@@ -244,27 +246,31 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
         assert len(notifications(s, chat_id=RESIDENT, kind="requeued")) == 2
     with db.session() as s:
         with pytest.raises(OrganisationBlacklisted):
-            life.queue(s, telegram_id=STAFF_A)
+            claims.queue(s, telegram_id=STAFF_A)
         with pytest.raises(OrganisationBlacklisted):
-            life.claim(s, telegram_id=STAFF_A, number=still_open)
+            claims.claim(s, telegram_id=STAFF_A, number=still_open)
         with pytest.raises(OrganisationBlacklisted):
             orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         with pytest.raises(InvalidState):
-            orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="again")
+            blacklisting.blacklist(
+                s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="again"
+            )
 
 
 def test_blacklist_needs_a_reason_of_at_most_500_characters(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
         with pytest.raises(InvalidInput) as empty:
-            orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="  ")
+            blacklisting.blacklist(
+                s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="  "
+            )
         assert (empty.value.field, str(empty.value)) == ("reason", "empty")
         with pytest.raises(InvalidInput) as long:
-            orgs.blacklist(
+            blacklisting.blacklist(
                 s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="长" * 501
             )
         assert (long.value.field, str(long.value)) == ("reason", "too long")
-        org, _ = orgs.blacklist(
+        org, _ = blacklisting.blacklist(
             s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="长" * 500
         )
         assert org.blacklisted
@@ -274,12 +280,14 @@ def test_an_invite_issued_before_the_blacklisting_cannot_be_used(db: Database) -
     with db.session() as s:
         make_org(s, "甲")
         invite, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改"
+        )
     with db.session() as s, pytest.raises(OrganisationBlacklisted):
         orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
     with db.session() as s:
         assert orgs.find_staff(s, telegram_id=STAFF_A) is None
-        orgs.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+        blacklisting.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
     with db.session() as s:
         # The refusal did not use the invite up: once restored, it works.
         _staff, org = orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
@@ -304,7 +312,7 @@ def test_organisation_names_with_spaces(db: Database) -> None:
         assert split(s, text="  ") == ("", "")
         assert orgs.find_organisation(s, ref="玉林  社工站").id == spaced.id
         assert orgs.find_organisation(s, ref="「玉林 社工站 二分站」").id == longer.id
-        org, _ = orgs.blacklist(
+        org, _ = blacklisting.blacklist(
             s,
             actor_id=ADMIN,
             admin_ids=ADMINS,
@@ -338,15 +346,17 @@ def test_unblacklist_restores_the_organisation(db: Database) -> None:
         make_org(s, "甲")
         make_staff(s, "甲", STAFF_A)
         number = file(s)
-        orgs.blacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改")
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改"
+        )
     with db.session() as s:
-        org = orgs.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+        org = blacklisting.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         assert org.blacklisted is False
         assert org.blacklist_reason == "整改"  # kept as the organisation's record
     with db.session() as s:
-        life.claim(s, telegram_id=STAFF_A, number=number)
+        claims.claim(s, telegram_id=STAFF_A, number=number)
         with pytest.raises(InvalidState):
-            orgs.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+            blacklisting.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
 
 
 def test_list_organisations_counts_staff_and_work(db: Database) -> None:
@@ -356,7 +366,7 @@ def test_list_organisations_counts_staff_and_work(db: Database) -> None:
         make_staff(s, "甲", STAFF_A)
         make_staff(s, "甲", STAFF_B)
         number = file(s)
-        life.claim(s, telegram_id=STAFF_A, number=number)
+        claims.claim(s, telegram_id=STAFF_A, number=number)
     with db.session() as s:
         listed = {info.name: info for info in orgs.list_organisations(s)}
         assert (listed["甲"].staff, listed["甲"].active_requests) == (2, 1)

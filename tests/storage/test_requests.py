@@ -8,13 +8,12 @@ from datetime import UTC
 import pytest
 from sqlmodel import col, select
 
-from storage import drafts, outbox
-from storage import lifecycle as life
-from storage import requests as store
+from storage import drafts, outbox, places, privacy, residents
 from storage.corrections import list_corrections, load_corrections
 from storage.db import Database
 from storage.errors import InvalidState, LimitReached, NotFound
 from storage.models import NoticeKind, Notification, RequestStatus
+from storage.requests import claims, filing, records
 from tests.notices import worded
 from tests.storage.staff_helpers import OTHER_RESIDENT, RESIDENT, file, make_org, make_staff
 
@@ -23,8 +22,8 @@ ALICE = 2_000_000_001  # above 2**31: Telegram ids need BIGINT
 
 def _new(
     category: str = "repairs", predicted: str = "repairs", **extra: object
-) -> store.NewRequest:
-    return store.NewRequest(
+) -> filing.NewRequest:
+    return filing.NewRequest(
         original_text="電梯又壞了三天了",
         normalised_text="电梯又坏了三天了",
         predicted_category=predicted,
@@ -38,17 +37,17 @@ def _new(
 
 def test_file_request_records_everything(db: Database) -> None:
     with db.session() as s:
-        request = store.file_request(s, telegram_id=ALICE, display_name="王阿姨", new=_new())
+        request = filing.file_request(s, telegram_id=ALICE, display_name="王阿姨", new=_new())
         number = request.id
     with db.session() as s:
-        stored = store.get_request(s, number=number or 0)
+        stored = records.get_request(s, number=number or 0)
         assert stored.original_text == "電梯又壞了三天了"
         assert stored.normalised_text == "电梯又坏了三天了"
         assert stored.status == RequestStatus.OPEN
         assert stored.created_at.tzinfo is not None
-        events = store.request_events(s, number=stored.id or 0)
+        events = records.request_events(s, number=stored.id or 0)
         assert [(e.kind, e.to_status, e.actor_id) for e in events] == [("submitted", "open", ALICE)]
-        resident = store.find_resident(s, telegram_id=ALICE)
+        resident = residents.find_resident(s, telegram_id=ALICE)
         assert resident is not None
         assert (resident.community, resident.building) == ("玉林社区", "3栋")
         assert list_corrections(s) == []
@@ -56,7 +55,7 @@ def test_file_request_records_everything(db: Database) -> None:
 
 def test_a_chosen_category_is_stored_as_a_correction(db: Database, database_url: str) -> None:
     with db.session() as s:
-        store.file_request(
+        filing.file_request(
             s,
             telegram_id=ALICE,
             display_name="王",
@@ -70,41 +69,41 @@ def test_draft_is_consumed_once(db: Database) -> None:
         draft = drafts.save_draft(s, telegram_id=ALICE, step="confirm", data={"a": 1})
         version = draft.version
     with db.session() as s:
-        store.file_request(
+        filing.file_request(
             s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version
         )
     with db.session() as s, pytest.raises(NotFound):
-        store.file_request(
+        filing.file_request(
             s, telegram_id=ALICE, display_name="王", new=_new(), draft_version=version
         )
     with db.session() as s:
-        assert len(store.list_resident_requests(s, telegram_id=ALICE)) == 1
+        assert len(filing.list_resident_requests(s, telegram_id=ALICE)) == 1
         assert drafts.load_draft(s, telegram_id=ALICE) is None
 
 
 def test_daily_limit(db: Database) -> None:
     for _ in range(2):
         with db.session() as s:
-            store.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), daily_limit=2)
+            filing.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), daily_limit=2)
     with db.session() as s, pytest.raises(LimitReached):
-        store.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), daily_limit=2)
+        filing.file_request(s, telegram_id=ALICE, display_name="王", new=_new(), daily_limit=2)
     with db.session() as s:
-        assert len(store.list_resident_requests(s, telegram_id=ALICE)) == 2
+        assert len(filing.list_resident_requests(s, telegram_id=ALICE)) == 2
 
 
 def test_cancel_own_open_request_only(db: Database) -> None:
     with db.session() as s:
-        number = store.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id or 0
+        number = filing.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id or 0
     with db.session() as s, pytest.raises(NotFound):
-        store.cancel_request(s, telegram_id=ALICE + 1, number=number)
+        filing.cancel_request(s, telegram_id=ALICE + 1, number=number)
     with db.session() as s:
-        cancelled = store.cancel_request(s, telegram_id=ALICE, number=number)
+        cancelled = filing.cancel_request(s, telegram_id=ALICE, number=number)
         assert cancelled.status == RequestStatus.CANCELLED
     with db.session() as s, pytest.raises(InvalidState) as info:
-        store.cancel_request(s, telegram_id=ALICE, number=number)
+        filing.cancel_request(s, telegram_id=ALICE, number=number)
     assert info.value.status == "cancelled"
     with db.session() as s:
-        events = store.request_events(s, number=number)
+        events = records.request_events(s, number=number)
         assert [(e.from_status, e.to_status) for e in events] == [
             (None, "open"),
             ("open", "cancelled"),
@@ -114,16 +113,16 @@ def test_cancel_own_open_request_only(db: Database) -> None:
 @pytest.mark.parametrize("number", [0, -1, 2**31, 10**18])
 def test_absurd_numbers_are_not_found(db: Database, number: int) -> None:
     with db.session() as s, pytest.raises(NotFound):
-        store.get_request(s, number=number)
+        records.get_request(s, number=number)
 
 
 def test_resident_list_is_newest_first_and_private(db: Database) -> None:
     with db.session() as s:
-        a = store.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id
-        store.file_request(s, telegram_id=ALICE + 1, display_name="李", new=_new())
-        b = store.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id
+        a = filing.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id
+        filing.file_request(s, telegram_id=ALICE + 1, display_name="李", new=_new())
+        b = filing.file_request(s, telegram_id=ALICE, display_name="王", new=_new()).id
     with db.session() as s:
-        rows = store.list_resident_requests(s, telegram_id=ALICE)
+        rows = filing.list_resident_requests(s, telegram_id=ALICE)
         assert [r.id for r in rows] == [b, a]
         assert all(r.created_at.tzinfo == UTC for r in rows)
 
@@ -132,12 +131,12 @@ def test_resident_list_is_newest_first_and_private(db: Database) -> None:
 
 
 def test_clean_text_keeps_newlines_and_tabs_only() -> None:
-    assert store.clean_text("\x00\x07电梯\x1b[31m坏了\x7f\x85\x9f\r\n三天\t了") == (
+    assert places.clean_text("\x00\x07电梯\x1b[31m坏了\x7f\x85\x9f\r\n三天\t了") == (
         "电梯[31m坏了\n三天\t了"
     )
-    assert store.clean_text("\u202e楼道灯\u200b") == "\u202e楼道灯\u200b"  # need text: C0/C1 only
-    assert store.clean_contact(" 138\x001234\n5678 ") == "1381234 5678"
-    assert len(store.clean_contact("1" * 500)) == store.MAX_CONTACT
+    assert places.clean_text("\u202e楼道灯\u200b") == "\u202e楼道灯\u200b"  # need text: C0/C1 only
+    assert places.clean_contact(" 138\x001234\n5678 ") == "1381234 5678"
+    assert len(places.clean_contact("1" * 500)) == places.MAX_CONTACT
 
 
 @pytest.mark.parametrize(
@@ -151,7 +150,7 @@ def test_clean_text_keeps_newlines_and_tabs_only() -> None:
     ],
 )
 def test_places_are_normalised_before_splitting(typed: str) -> None:
-    assert store.parse_place(typed) == ("玉林社区", "3栋")
+    assert places.parse_place(typed) == ("玉林社区", "3栋")
 
 
 # --- /forgetme and the outbox -----------------------------------------------------------------
@@ -170,7 +169,7 @@ def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> Non
         card = next(n for n in outbox.claim_due(s) if n.request_id == sent)
         outbox.mark_sent(s, notification_id=card.id, message_id=10)
         outbox.unclaim(s, notification_ids=[n.id for n in outbox.claim_due(s)])
-        life.claim(s, telegram_id=staff, number=sent)  # tells the resident; edits the card
+        claims.claim(s, telegram_id=staff, number=sent)  # tells the resident; edits the card
     with db.session() as s:
         for item in outbox.claim_due(s):
             outbox.mark_sent(s, notification_id=item.id, message_id=11)
@@ -178,7 +177,7 @@ def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> Non
         assert any(r.chat_id == RESIDENT for r in rows)
         assert any("3栋电梯坏了" in r.text for r in rows)
     with db.session() as s:
-        assert store.forget_resident(s, telegram_id=RESIDENT) == 2
+        assert privacy.forget_resident(s, telegram_id=RESIDENT) == 2
     with db.session() as s:
         rows = [worded(r) for r in s.exec(select(Notification).order_by(col(Notification.id)))]
         assert not [r for r in rows if r.chat_id == RESIDENT]
@@ -187,7 +186,7 @@ def test_forget_resident_erases_their_words_from_the_outbox(db: Database) -> Non
         assert not [p for p in stored if "电梯" in p or "5678" in p or "3栋" in p]
         cards = [r for r in rows if r.kind == NoticeKind.CARD]
         assert {r.request_id for r in cards} == {sent, waiting}
-        assert all(store.ERASED in r.text and "玉林社区" in r.text for r in cards)
+        assert all(privacy.ERASED in r.text and "玉林社区" in r.text for r in cards)
         unsent = next(r for r in cards if r.request_id == waiting)
         assert unsent.sent_at is None and unsent.buttons  # still goes out, without their words
 
@@ -199,7 +198,7 @@ def test_forget_resident_keeps_the_work_of_a_resident_who_is_also_staff(db: Data
         own = file(s, text="我家楼道灯坏了")
         neighbours = file(s, text="邻居家的水管爆了", resident=OTHER_RESIDENT)
     with db.session() as s:
-        store.forget_resident(s, telegram_id=RESIDENT)
+        privacy.forget_resident(s, telegram_id=RESIDENT)
     with db.session() as s:
         mine = s.exec(select(Notification).where(Notification.chat_id == RESIDENT)).all()
         # The card of their own request goes; the card of a neighbour's request is their work.

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from storage.deadlines import (
     REMIND_LEAD,
@@ -25,8 +25,8 @@ from storage.deadlines import (
     stale_release_at,
     surely_elapsed_before,
 )
-from storage.lifecycle import HELD, open_in_scope, requeue
 from storage.models import (
+    HELD_STATUSES,
     ActorKind,
     NoticeAction,
     NoticeKind,
@@ -42,15 +42,15 @@ from storage.models import (
 from storage.notices import Notice, moment, request_brief
 from storage.organisations import in_scope
 from storage.outbox import enqueue, queued_keys
-from storage.sql import insert_if_absent, rowcount
+from storage.requests.claims import open_in_scope, requeue
 
 log = logging.getLogger(__name__)
 
+
 DIGEST_TIME = time(8, 30)
+
+
 DIGEST_LINES = 10
-
-
-# --- the periodic check ---------------------------------------------------------------------
 
 
 @dataclass
@@ -100,7 +100,7 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
     rows = session.exec(
         select(ServiceRequest)
         .where(
-            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.status).in_(HELD_STATUSES),
             col(ServiceRequest.last_progress_at) <= cutoff,
         )
         .order_by(col(ServiceRequest.id))
@@ -159,7 +159,7 @@ def check_deadlines(
         _not_yet_noticed(NoticeKind.OVERDUE_CLAIM, start),
     ]
     held_filters = [
-        col(ServiceRequest.status).in_(HELD),
+        col(ServiceRequest.status).in_(HELD_STATUSES),
         col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
         _not_yet_noticed(NoticeKind.OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
     ]
@@ -241,7 +241,7 @@ def check_deadlines(
     stale_rows = session.exec(
         select(ServiceRequest)
         .where(
-            col(ServiceRequest.status).in_(HELD),
+            col(ServiceRequest.status).in_(HELD_STATUSES),
             col(ServiceRequest.last_progress_at)
             <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
             _not_yet_noticed(NoticeKind.REMIND_STALE, col(ServiceRequest.last_progress_at)),
@@ -279,9 +279,6 @@ def check_deadlines(
             len(report.released),
         )
     return report
-
-
-# --- the daily digest -----------------------------------------------------------------------
 
 
 def queue_digests(
@@ -327,30 +324,3 @@ def queue_digests(
         )
         queued += enqueue(session, notice, dedupe_key=key, now=now)
     return queued
-
-
-# --- leases ---------------------------------------------------------------------------------
-
-
-def acquire_lease(
-    session: Session, *, name: str, holder: str, ttl: timedelta, now: datetime | None = None
-) -> bool:
-    """Take or renew the named lease; False while another holder's lease is still valid.
-
-    Several bot processes may run the same periodic job; the one holding the lease does the
-    work, and another takes over once the holder stops renewing it.
-    """
-    now = now or utcnow()
-    leases = SQLModel.metadata.tables["leases"]
-    renewed = session.execute(
-        sa.update(leases)
-        .where(
-            leases.c.name == name,
-            sa.or_(leases.c.holder == holder, leases.c.expires_at < now),
-        )
-        .values(holder=holder, expires_at=now + ttl)
-    )
-    if rowcount(renewed):
-        return True
-    values = {"name": name, "holder": holder, "expires_at": now + ttl}
-    return insert_if_absent(session, leases, values, unless=leases.c.name == name)

@@ -6,6 +6,9 @@ rows of the request that stays, dated when they raised it (see storage.summary).
 `requests.supporters` is kept equal to 1 (the filer) + the number of supporter rows. Only a
 press of 我也遇到了 writes a 'supported' event: the summary counts presses from those, not
 from the supporter rows, which merges create too.
+
+Neighbours who said 我也遇到了 and the residents of merged requests follow the surviving request
+(storage.requests.records.follower_chat_ids): they hear its status.
 """
 
 from __future__ import annotations
@@ -42,13 +45,20 @@ from storage.models import (
 from storage.notices import Notice
 from storage.organisations import Role, active_staff_organisation, in_scope, role_of
 from storage.outbox import enqueue
-from storage.requests import get_or_create_resident, get_request, record_event
+from storage.requests.records import follower_chat_ids, get_request, record_event
+from storage.residents import get_or_create_resident
 from storage.sql import insert_if_absent
 
 DUPLICATE_WINDOW = timedelta(days=14)
+
+
 # Enough for a busy community's fortnight; similarity runs in Python over these only.
 MAX_CANDIDATES = 300
+
+
 _ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
+
+
 _MAX_MERGE_HOPS = 10
 
 
@@ -377,46 +387,6 @@ def merge_requests(
     return MergeResult(
         keep=kept.id, merged=gone.id, supporters=supporters, moved_residents=moved_residents
     )
-
-
-def follower_chat_ids(session: Session, request_id: int) -> list[int]:
-    """Telegram ids to tell about this request: its resident, then its supporters.
-
-    Residents who asked to be forgotten are left out.
-    """
-    request = get_request(session, number=request_id)
-    owner = session.get(Resident, request.resident_id)
-    ids: list[int] = []
-    if owner is not None and owner.forgotten_at is None:
-        ids.append(owner.telegram_id)
-    query = (
-        select(Resident.telegram_id)
-        .join(RequestSupporter, col(RequestSupporter.resident_id) == col(Resident.id))
-        .where(RequestSupporter.request_id == request_id, col(Resident.forgotten_at).is_(None))
-        .order_by(col(RequestSupporter.created_at), col(RequestSupporter.id))
-    )
-    for telegram_id in session.exec(query).all():
-        if telegram_id not in ids:
-            ids.append(telegram_id)
-    return ids
-
-
-__all__ = [
-    "DUPLICATE_WINDOW",
-    "CannotMerge",
-    "DuplicateMatch",
-    "MergeNotAllowed",
-    "MergeResult",
-    "NotFound",
-    "RequestNotFound",
-    "SupportResult",
-    "existing_request",
-    "find_duplicate",
-    "find_duplicates",
-    "follower_chat_ids",
-    "merge_requests",
-    "support_request",
-]
 
 
 def merge_and_notify(

@@ -1,0 +1,178 @@
+"""A resident files a request, lists their own and withdraws one nobody has taken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.errors import InvalidState, LimitReached, NotFound
+from storage.models import (
+    ActorKind,
+    Draft,
+    Priority,
+    RequestStatus,
+    Resident,
+    ServiceRequest,
+    utcnow,
+)
+from storage.requests.cards import announce_new_request, close_cards
+from storage.requests.records import get_request, record_correction, record_event
+from storage.residents import find_resident, get_or_create_resident
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """Everything the resident confirmed, ready to be filed."""
+
+    original_text: str
+    normalised_text: str
+    predicted_category: str
+    predicted_confidence: float
+    category: str
+    community: str | None = None
+    building: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_file_id: str | None = None
+    contact: str | None = None
+    urgency_reason: str | None = None
+
+
+def requests_filed_since(session: Session, *, resident_id: int, since: datetime) -> int:
+    query = (
+        select(sa.func.count())
+        .select_from(ServiceRequest)
+        .where(ServiceRequest.resident_id == resident_id, col(ServiceRequest.created_at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def file_request(
+    session: Session,
+    *,
+    telegram_id: int,
+    display_name: str,
+    new: NewRequest,
+    draft_version: int | None = None,
+    daily_limit: int | None = None,
+) -> ServiceRequest:
+    """File a confirmed request, record its first event and forget the draft.
+
+    With `draft_version`, the draft is consumed atomically: a second press of 提交 on the same
+    draft finds nothing to consume and raises `NotFound`, so one request is filed.
+    """
+    resident = get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
+    assert resident.id is not None
+    if draft_version is not None:
+        consumed = session.execute(
+            sa.delete(Draft).where(
+                col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft_version
+            )
+        )
+        if not consumed.rowcount:  # type: ignore[attr-defined]
+            raise NotFound("draft already submitted or changed")
+    if daily_limit is not None:
+        since = utcnow() - timedelta(days=1)
+        if requests_filed_since(session, resident_id=resident.id, since=since) >= daily_limit:
+            raise LimitReached(daily_limit)
+    request = ServiceRequest(
+        resident_id=resident.id,
+        original_text=new.original_text,
+        normalised_text=new.normalised_text,
+        predicted_category=new.predicted_category,
+        predicted_confidence=new.predicted_confidence,
+        category=new.category,
+        community=new.community,
+        building=new.building,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        photo_file_id=new.photo_file_id,
+        contact=new.contact,
+        priority=(Priority.URGENT if new.urgency_reason else Priority.NORMAL).value,
+        urgency_reason=new.urgency_reason,
+    )
+    session.add(request)
+    if new.community:
+        resident.community = new.community
+        resident.building = new.building
+        session.add(resident)
+    session.flush()
+    record_event(
+        session,
+        request=request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        to_status=RequestStatus.OPEN.value,
+        kind="submitted",
+    )
+    if new.category != new.predicted_category:
+        record_correction(
+            session,
+            request_id=request.id,
+            text=new.normalised_text,
+            predicted=new.predicted_category,
+            corrected=new.category,
+            source=ActorKind.RESIDENT,
+        )
+    return request
+
+
+def list_resident_requests(
+    session: Session, *, telegram_id: int, limit: int = 20
+) -> list[ServiceRequest]:
+    """The resident's requests, newest first."""
+    query = (
+        select(ServiceRequest)
+        .join(Resident, col(Resident.id) == col(ServiceRequest.resident_id))
+        .where(Resident.telegram_id == telegram_id)
+        .order_by(col(ServiceRequest.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def cancel_request(session: Session, *, telegram_id: int, number: int) -> ServiceRequest:
+    """Cancel one of the resident's own requests while nobody has claimed it yet."""
+    request = get_request(session, number=number)
+    resident = find_resident(session, telegram_id=telegram_id)
+    if resident is None or request.resident_id != resident.id:
+        # Someone else's request is reported as not found: no information leaks.
+        raise NotFound(f"request #{number}")
+    updated = session.execute(
+        sa.update(ServiceRequest)
+        .where(
+            col(ServiceRequest.id) == number,
+            col(ServiceRequest.status) == RequestStatus.OPEN.value,
+        )
+        .values(status=RequestStatus.CANCELLED.value, updated_at=utcnow())
+    )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.refresh(request)
+        raise InvalidState(request.status)
+    event = record_event(
+        session,
+        request=request,
+        actor_kind=ActorKind.RESIDENT,
+        actor_id=telegram_id,
+        from_status=RequestStatus.OPEN.value,
+        to_status=RequestStatus.CANCELLED.value,
+    )
+    session.flush()
+    session.refresh(request)
+    # Staff cards of a withdrawn request lose their 认领 button.
+    close_cards(session, request=request, key=f"cancel:{event.id}")
+    return request
+
+
+def file_and_announce(session: Session, **kwargs: Any) -> ServiceRequest:
+    """file_request, then announce_new_request, in one transaction.
+
+    What the resident's 提交 button runs, so that staff get their cards with the filing.
+    """
+    request = file_request(session, **kwargs)
+    announce_new_request(session, request=request)
+    return request
