@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -26,6 +26,7 @@ from sqlmodel import Session, create_engine
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -136,12 +137,21 @@ class Database:
                 session.rollback()
                 raise
 
-    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    def call(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(session, *args, **kwargs)` inside one transaction (CLI, tests)."""
         with self.session() as session:
             return fn(session, *args, **kwargs)
 
-    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run `fn(session, *args, **kwargs)` in a worker thread inside one transaction."""
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(session, *args, **kwargs)` in a worker thread inside one transaction.
+
+        Typed with ParamSpec: mypy checks every handler's arguments against the domain
+        function it calls.
+        """
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, functools.partial(self.call, fn, *args, **kwargs)

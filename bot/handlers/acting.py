@@ -1,22 +1,26 @@
 """One domain call made as the staff member or admin who sent a command or pressed a button.
 
-`as_staff(call, fn, **kwargs)` runs `fn(telegram_id=<sender>, **kwargs)`, `as_admin` runs
-`fn(actor_id=<sender>, admin_ids=ADMIN_IDS, **kwargs)`, `pressed_as_staff` is `as_staff` for a
-button (and answers the press). Each returns what `fn` returns (never None), or None once the
-refusal is answered: worded by bot.refusals, about the `number` and the `organisation` among
-the arguments.
+`as_staff(call, fn, **kwargs)` runs `fn(session, **kwargs)` (the caller names the sender:
+`telegram_id=call.user.id`, or `actor_id=...` and `admin_ids=...` for `as_admin`);
+`pressed_as_staff` is `as_staff` for a button (and answers the press). They are typed with
+ParamSpec, so mypy checks the arguments against the domain function. Each returns what `fn`
+returns (never None), or None once the refusal is answered: worded by bot.refusals, about the
+`number` and the `organisation` among the arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlmodel import Session
 
 from bot.handlers.common import Call, Press, reply_html
 from bot.refusals import Scene, refusal_text
 from storage.errors import DomainError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 async def _attempt(
@@ -33,16 +37,20 @@ async def _attempt(
         return None
 
 
-async def as_staff(call: Call, fn: Callable[..., T], /, **kwargs: Any) -> T | None:
-    """`fn(telegram_id=<sender>, **kwargs)`; None after replying with its refusal."""
-    run = call.services.db.run(fn, telegram_id=call.user.id, **kwargs)
+async def as_staff(
+    call: Call, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """`fn(session, *args, **kwargs)` for the sender; None after replying with its refusal."""
+    run = call.services.db.run(fn, *args, **kwargs)
     return await _attempt(run, lambda text: reply_html(call.message, text), kwargs)
 
 
-async def pressed_as_staff(press: Press, fn: Callable[..., T], /, **kwargs: Any) -> T | None:
-    """`fn(telegram_id=<presser>, **kwargs)`, the press answered; None after an alert with
-    its refusal."""
-    run = press.services.db.run(fn, telegram_id=press.user.id, **kwargs)
+async def pressed_as_staff(
+    press: Press, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """`fn(session, *args, **kwargs)` for the presser, the press answered; None after an alert
+    with its refusal."""
+    run = press.services.db.run(fn, *args, **kwargs)
     result = await _attempt(run, lambda text: press.query.answer(text, show_alert=True), kwargs)
     if result is not None:
         await press.query.answer()
@@ -50,9 +58,20 @@ async def pressed_as_staff(press: Press, fn: Callable[..., T], /, **kwargs: Any)
 
 
 async def as_admin(
-    call: Call, fn: Callable[..., T], /, *, scene: Scene = Scene.STAFF, **kwargs: Any
+    call: Call, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
 ) -> T | None:
-    """`fn(actor_id=<sender>, admin_ids=ADMIN_IDS, **kwargs)`; None after its refusal."""
-    admin_ids = call.services.settings.admin_ids
-    run = call.services.db.run(fn, actor_id=call.user.id, admin_ids=admin_ids, **kwargs)
+    """`fn(session, *args, **kwargs)` for an admin's command; None after its refusal."""
+    return await as_admin_in(call, Scene.STAFF, fn, *args, **kwargs)
+
+
+async def as_admin_in(
+    call: Call,
+    scene: Scene,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | None:
+    """`as_admin`, its refusals worded for `scene`."""
+    run = call.services.db.run(fn, *args, **kwargs)
     return await _attempt(run, lambda text: reply_html(call.message, text), kwargs, scene)

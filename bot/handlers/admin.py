@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
 from bot.context import Services
-from bot.handlers.acting import as_admin
+from bot.handlers.acting import as_admin, as_admin_in
 from bot.handlers.admin_views import ADMIN, organisations_view
 from bot.handlers.arguments import (
     NumberAndText,
@@ -63,7 +63,13 @@ def _invite(
 @command(text_argument(t.INVITE_USAGE), role=ADMIN)
 async def invite(call: Call, ref: str) -> None:
     """/invite <org>: a single-use code, valid 7 days, for one staff member to /join."""
-    invited = await as_admin(call, _invite, organisation=ref)
+    invited = await as_admin(
+        call,
+        _invite,
+        actor_id=call.user.id,
+        admin_ids=call.services.settings.admin_ids,
+        organisation=ref,
+    )
     if invited is None:
         return
     code, organisation = invited
@@ -86,7 +92,14 @@ async def blacklist(call: Call) -> None:
     if not ref or not reason:
         await reply_html(call.message, t.BLACKLIST_USAGE)
         return
-    barred = await as_admin(call, blacklisting.blacklist, organisation=ref, reason=reason)
+    barred = await as_admin(
+        call,
+        blacklisting.blacklist,
+        actor_id=call.user.id,
+        admin_ids=call.services.settings.admin_ids,
+        organisation=ref,
+        reason=reason,
+    )
     if barred is None:
         return
     organisation, released = barred
@@ -100,7 +113,13 @@ async def blacklist(call: Call) -> None:
 @command(text_argument(t.UNBLACKLIST_USAGE), role=ADMIN)
 async def unblacklist(call: Call, ref: str) -> None:
     """/unblacklist <org>: let it claim requests again."""
-    organisation = await as_admin(call, blacklisting.unblacklist, organisation=ref)
+    organisation = await as_admin(
+        call,
+        blacklisting.unblacklist,
+        actor_id=call.user.id,
+        admin_ids=call.services.settings.admin_ids,
+        organisation=ref,
+    )
     if organisation is None:
         return
     notifier.kick(call.context)
@@ -142,8 +161,14 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
     dispatch.reclassify).
     """
     number = args.number
-    changed = await as_admin(
-        call, dispatch.reclassify, scene=Scene.RECLASSIFY, number=number, category=args.text
+    changed = await as_admin_in(
+        call,
+        Scene.RECLASSIFY,
+        dispatch.reclassify,
+        actor_id=call.user.id,
+        admin_ids=call.services.settings.admin_ids,
+        number=number,
+        category=args.text,
     )
     if changed is None:
         return
@@ -159,7 +184,14 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
 async def assign(call: Call, args: NumberAndText) -> None:
     """/assign N <org>: give the request to an organisation (any scope)."""
     number = args.number
-    assigned = await as_admin(call, dispatch.assign, number=number, organisation=args.text)
+    assigned = await as_admin(
+        call,
+        dispatch.assign,
+        actor_id=call.user.id,
+        admin_ids=call.services.settings.admin_ids,
+        number=number,
+        organisation=args.text,
+    )
     if assigned is None:
         return
     _view, organisation = assigned

@@ -40,6 +40,7 @@ from storage.errors import (
 )
 from storage.models import NotifyMode
 from storage.requests import claims
+from storage.requests.records import RequestView
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,13 @@ class _AnyQueuePage:
 @command(_invite_code)
 async def join(call: Call, code: str) -> None:
     """Join an organisation with an invite code."""
-    joined = await as_staff(call, organisations.join, code=code, display_name=call.user.full_name)
+    joined = await as_staff(
+        call,
+        organisations.join,
+        telegram_id=call.user.id,
+        code=code,
+        display_name=call.user.full_name,
+    )
     if joined is None:
         return
     _staff, organisation = joined
@@ -83,7 +90,7 @@ async def join(call: Call, code: str) -> None:
 @command(page_argument)
 async def queue(call: Call, page: int) -> None:
     """Show the first page (or page N) of open requests in the organisation's scope."""
-    result = await as_staff(call, claims.queue, page=page)
+    result = await as_staff(call, claims.queue, telegram_id=call.user.id, page=page)
     if result is not None:
         await reply_html(call.message, *queue_view(result, call.services))
 
@@ -91,7 +98,7 @@ async def queue(call: Call, page: int) -> None:
 @button(_AnyQueuePage, expired=t.BUTTON_EXPIRED)
 async def queue_page(press: Press, data: callbacks.QueuePage) -> None:
     """Turn the page of a /queue list (q:<page>), or open the queue from a digest (q:open)."""
-    result = await pressed_as_staff(press, claims.queue, page=data.page)
+    result = await pressed_as_staff(press, claims.queue, telegram_id=press.user.id, page=data.page)
     if result is None:
         return
     if data.opens and press.message is not None:
@@ -103,7 +110,7 @@ async def queue_page(press: Press, data: callbacks.QueuePage) -> None:
 @command(number_argument(t.CLAIM_USAGE, t.BAD_NUMBER))
 async def claim(call: Call, number: int) -> None:
     """/claim N: claim a request for the organisation."""
-    view = await as_staff(call, claims.claim, number=number)
+    view = await as_staff(call, claims.claim, telegram_id=call.user.id, number=number)
     if view is None:
         return
     log.info("request #%s claimed through /claim", number)
@@ -156,7 +163,7 @@ async def _refresh_queue(press: Press, page: int) -> None:
 @command(page_argument)
 async def mine(call: Call, page: int) -> None:
     """/mine [page]: the organisation's claimed, unresolved requests with their deadlines."""
-    result = await as_staff(call, claims.mine, page=page)
+    result = await as_staff(call, claims.mine, telegram_id=call.user.id, page=page)
     if result is not None:
         await reply_html(call.message, *mine_view(result, call.services))
 
@@ -164,37 +171,41 @@ async def mine(call: Call, page: int) -> None:
 @button(callbacks.MinePage, expired=t.BUTTON_EXPIRED)
 async def mine_page(press: Press, data: callbacks.MinePage) -> None:
     """Turn the page of a /mine list (m:<page>)."""
-    result = await pressed_as_staff(press, claims.mine, page=data.page)
+    result = await pressed_as_staff(press, claims.mine, telegram_id=press.user.id, page=data.page)
     if result is not None:
         await edit_html(press.query, *mine_view(result, press.services))
 
 
-async def _held_command(
-    call: Call, args: NumberAndText, action: Any, done: str, field: str
-) -> None:
-    """/done, /release, /note: one change to a request the organisation holds."""
-    if await as_staff(call, action, number=args.number, **{field: args.text}) is None:
+async def _held_changed(call: Call, changed: RequestView | None, done: str, number: int) -> None:
+    """After /done, /release or /note: the resident's notice goes out, staff hear it is done."""
+    if changed is None:
         return
     notifier.kick(call.context)
-    await reply_html(call.message, done.format(number=args.number))
+    await reply_html(call.message, done.format(number=number))
 
 
 @command(number_and_text(t.DONE_USAGE))
 async def done(call: Call, args: NumberAndText) -> None:
     """/done N what was done: resolve; the resident is asked for feedback."""
-    await _held_command(call, args, claims.resolve, t.DONE_OK, "note")
+    me, number = call.user.id, args.number
+    view = await as_staff(call, claims.resolve, telegram_id=me, number=number, note=args.text)
+    await _held_changed(call, view, t.DONE_OK, number)
 
 
 @command(number_and_text(t.RELEASE_USAGE))
 async def release(call: Call, args: NumberAndText) -> None:
     """/release N reason: give the request back to the queue."""
-    await _held_command(call, args, claims.release, t.RELEASE_OK, "reason")
+    me, number = call.user.id, args.number
+    view = await as_staff(call, claims.release, telegram_id=me, number=number, reason=args.text)
+    await _held_changed(call, view, t.RELEASE_OK, number)
 
 
 @command(number_and_text(t.NOTE_USAGE))
 async def note(call: Call, args: NumberAndText) -> None:
     """/note N text: a progress note the resident sees."""
-    await _held_command(call, args, claims.add_note, t.NOTE_OK, "note")
+    me, number = call.user.id, args.number
+    view = await as_staff(call, claims.add_note, telegram_id=me, number=number, note=args.text)
+    await _held_changed(call, view, t.NOTE_OK, number)
 
 
 # --- /notify --------------------------------------------------------------------------------
@@ -219,9 +230,11 @@ def _notify_choice(call: Call) -> NotifyChoice:
 async def notify(call: Call, choice: NotifyChoice) -> None:
     """/notify [即时|每日|关闭]: show or set how new requests reach this staff member."""
     if choice.mode is None:  # also refuses non-staff their usage text
-        mode = await as_staff(call, organisations.notify_mode)
+        mode = await as_staff(call, organisations.notify_mode, telegram_id=call.user.id)
     else:
-        mode = await as_staff(call, organisations.set_notify_mode, mode=choice.mode)
+        mode = await as_staff(
+            call, organisations.set_notify_mode, telegram_id=call.user.id, mode=choice.mode
+        )
     if mode is None:
         return
     if not choice.given:
@@ -236,7 +249,9 @@ async def notify(call: Call, choice: NotifyChoice) -> None:
 @button(callbacks.Notify, expired=t.BUTTON_EXPIRED)
 async def notify_button(press: Press, data: callbacks.Notify) -> None:
     """A /notify choice (n:<mode>)."""
-    mode = await pressed_as_staff(press, organisations.set_notify_mode, mode=data.mode)
+    mode = await pressed_as_staff(
+        press, organisations.set_notify_mode, telegram_id=press.user.id, mode=data.mode
+    )
     if mode is not None:
         await edit_html(press.query, t.NOTIFY_SET.format(mode=t.NOTIFY_MODES[mode]))
 

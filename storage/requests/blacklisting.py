@@ -15,6 +15,7 @@ from storage.errors import (
 )
 from storage.models import (
     ActorKind,
+    EventKind,
     NoticeKind,
     Organisation,
     RequestStatus,
@@ -78,7 +79,7 @@ def blacklist(
             request=request,
             actor_kind=ActorKind.ADMIN,
             actor_id=actor_id,
-            kind="blacklist_released",
+            kind=EventKind.BLACKLIST_RELEASED,
             note=reason,
             now=now,
         ):

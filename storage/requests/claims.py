@@ -26,9 +26,11 @@ from storage.errors import (
 from storage.models import (
     HELD_STATUSES,
     ActorKind,
+    EventKind,
     NoticeKind,
     Organisation,
     Priority,
+    RequestEvent,
     RequestStatus,
     ServiceRequest,
     utcnow,
@@ -193,14 +195,12 @@ def claim(
         request,
         actor_kind=ActorKind.STAFF,
         actor_id=telegram_id,
-        kind="claimed",
+        kind=EventKind.CLAIMED,
         from_status=RequestStatus.OPEN.value,
         to_status=RequestStatus.CLAIMED.value,
         organisation_id=organisation.id,
     )
-    said = {"number": number, "organisation": organisation.name}
-    notify_resident(session, request, NoticeKind.CLAIMED, said, now=now, supporter_params=said)
-    close_cards(session, request=request, key=str(event.id), now=now)
+    announce_taken(session, request, organisation, event=event, now=now)
     log.info("request #%s claimed by organisation %s", number, organisation.id)
     return view_of(request, organisation=organisation, masked=False)
 
@@ -285,30 +285,50 @@ def held_transition(
     raise InvalidState(request.status)
 
 
-def add_note(
-    session: Session, *, telegram_id: int, number: int, note: str, now: datetime | None = None
-) -> RequestView:
-    """A progress note the resident sees; the first one moves claimed -> in_progress."""
-    now = now or utcnow()
+def _staff_step(
+    session: Session,
+    *,
+    telegram_id: int,
+    number: int,
+    note: str,
+    kind: EventKind,
+    to_status: RequestStatus,
+    values: dict[str, Any],
+) -> tuple[Organisation, ServiceRequest, str]:
+    """A step staff take on a request their organisation holds, with their words for it.
+
+    Returns the organisation, the request and the words as they are kept (cleaned).
+    """
     note = clean_staff_text(note, field="note")
     organisation, request = held_request(session, telegram_id=telegram_id, number=number)
-    seen = held_transition(
-        session,
-        request,
-        organisation,
-        values={"last_progress_at": now, "updated_at": now},
-        to_status=RequestStatus.IN_PROGRESS.value,
-    )
+    seen = held_transition(session, request, organisation, values=values, to_status=to_status)
     log_event(
         session,
         request,
         actor_kind=ActorKind.STAFF,
         actor_id=telegram_id,
-        kind="note",
+        kind=kind,
         from_status=seen,
-        to_status=RequestStatus.IN_PROGRESS.value,
+        to_status=to_status,
         note=note,
         organisation_id=organisation.id,
+    )
+    return organisation, request, note
+
+
+def add_note(
+    session: Session, *, telegram_id: int, number: int, note: str, now: datetime | None = None
+) -> RequestView:
+    """A progress note the resident sees; the first one moves claimed -> in_progress."""
+    now = now or utcnow()
+    organisation, request, note = _staff_step(
+        session,
+        telegram_id=telegram_id,
+        number=number,
+        note=note,
+        kind=EventKind.NOTE,
+        to_status=RequestStatus.IN_PROGRESS,
+        values={"last_progress_at": now, "updated_at": now},
     )
     said = {"number": number, "organisation": organisation.name}
     notify_resident(
@@ -328,12 +348,13 @@ def resolve(
 ) -> RequestView:
     """Mark a held request resolved with what was done; the resident is asked for feedback."""
     now = now or utcnow()
-    note = clean_staff_text(note, field="note")
-    organisation, request = held_request(session, telegram_id=telegram_id, number=number)
-    seen = held_transition(
+    organisation, request, note = _staff_step(
         session,
-        request,
-        organisation,
+        telegram_id=telegram_id,
+        number=number,
+        note=note,
+        kind=EventKind.RESOLVED,
+        to_status=RequestStatus.RESOLVED,
         # Feedback is per resolution: this one starts unanswered and unrated.
         values={
             "resolved_at": now,
@@ -342,18 +363,6 @@ def resolve(
             "solved": None,
             "rating": None,
         },
-        to_status=RequestStatus.RESOLVED.value,
-    )
-    log_event(
-        session,
-        request,
-        actor_kind=ActorKind.STAFF,
-        actor_id=telegram_id,
-        kind="resolved",
-        from_status=seen,
-        to_status=RequestStatus.RESOLVED.value,
-        note=note,
-        organisation_id=organisation.id,
     )
     said = {"number": number, "organisation": organisation.name}
     notify_resident(
@@ -369,13 +378,27 @@ def resolve(
     return view_of(request, organisation=organisation, masked=False)
 
 
+def announce_taken(
+    session: Session,
+    request: ServiceRequest,
+    organisation: Organisation,
+    *,
+    event: RequestEvent,
+    now: datetime,
+) -> None:
+    """An organisation took the request: the resident and supporters hear who; cards close."""
+    said = {"number": request.id, "organisation": organisation.name}
+    notify_resident(session, request, NoticeKind.CLAIMED, said, now=now, supporter_params=said)
+    close_cards(session, request=request, key=str(event.id), now=now)
+
+
 def requeue(
     session: Session,
     *,
     request: ServiceRequest,
     actor_kind: ActorKind,
     actor_id: int | None,
-    kind: str,
+    kind: EventKind,
     note: str | None,
     now: datetime,
     staff_notice: tuple[NoticeKind, dict[str, Any]] | None = None,
@@ -446,7 +469,7 @@ def release(
             request=request,
             actor_kind=ActorKind.STAFF,
             actor_id=telegram_id,
-            kind="released",
+            kind=EventKind.RELEASED,
             note=reason,
             now=now,
         ):

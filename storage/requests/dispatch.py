@@ -17,6 +17,7 @@ from storage.errors import (
 from storage.models import (
     HELD_STATUSES,
     ActorKind,
+    EventKind,
     NoticeKind,
     Organisation,
     RequestStatus,
@@ -27,13 +28,12 @@ from storage.organisations import (
     find_organisation,
     require_admin,
 )
-from storage.requests.cards import announce_new_request, close_cards
-from storage.requests.claims import held_request
+from storage.requests.cards import announce_new_request
+from storage.requests.claims import announce_taken, held_request
 from storage.requests.records import (
     RequestView,
     get_request,
     log_event,
-    notify_resident,
     notify_staff,
     record_correction,
     transition,
@@ -87,7 +87,7 @@ def reclassify(
         request,
         actor_kind=actor_kind,
         actor_id=actor_id,
-        kind="reclassified",
+        kind=EventKind.RECLASSIFIED,
         from_status=request.status,
         to_status=request.status,
         note=f"{old} -> {category}",
@@ -144,14 +144,13 @@ def assign(
         request,
         actor_kind=ActorKind.ADMIN,
         actor_id=actor_id,
-        kind="assigned",
+        kind=EventKind.ASSIGNED,
         from_status=seen,
         to_status=RequestStatus.CLAIMED.value,
         organisation_id=org.id,
         note=f"from organisation {previous}" if previous else None,
     )
-    said = {"number": number, "organisation": org.name}
-    notify_resident(session, request, NoticeKind.CLAIMED, said, now=now, supporter_params=said)
+    announce_taken(session, request, org, event=event, now=now)
     notify_staff(
         session,
         org.id,
@@ -171,6 +170,5 @@ def assign(
             now=now,
             key=f"assigned-away:{event.id}",
         )
-    close_cards(session, request=request, key=str(event.id), now=now)
     log.info("request #%s assigned to organisation %s", number, org.id)
     return view_of(request, organisation=org, masked=False), org

@@ -34,6 +34,7 @@ from storage.errors import (
 from storage.models import (
     ACTIVE_STATUSES,
     ActorKind,
+    EventKind,
     NoticeKind,
     Organisation,
     RequestStatus,
@@ -283,7 +284,7 @@ def support_request(
             actor_kind=ActorKind.RESIDENT,
             actor_id=telegram_id,
             to_status=None,
-            kind="supported",
+            kind=EventKind.SUPPORTED,
         )
         event.at = now
         session.flush()
@@ -364,7 +365,7 @@ def merge_requests(
             actor_id=actor_id,
             from_status=from_status,
             to_status=RequestStatus.MERGED.value,
-            kind="merged",
+            kind=EventKind.MERGED,
             note=f"#{kept.id}",
             organisation_id=organisation_id,
         ),
@@ -374,7 +375,7 @@ def merge_requests(
             actor_kind=actor_kind,
             actor_id=actor_id,
             to_status=None,
-            kind="merged_in",
+            kind=EventKind.MERGED_IN,
             note=f"#{gone.id}",
             organisation_id=organisation_id,
         ),

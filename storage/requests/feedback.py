@@ -18,6 +18,7 @@ from storage.errors import (
 )
 from storage.models import (
     ActorKind,
+    EventKind,
     NoticeAction,
     NoticeKind,
     RequestStatus,
@@ -90,7 +91,7 @@ def answer_solved(
         request,
         actor_kind=ActorKind.RESIDENT,
         actor_id=telegram_id,
-        kind="feedback" if solved else "reopened",
+        kind=EventKind.FEEDBACK if solved else EventKind.REOPENED,
         from_status=RequestStatus.RESOLVED.value,
         to_status=request.status,
         note="solved" if solved else "not solved",
@@ -148,7 +149,7 @@ def rate(
         request,
         actor_kind=ActorKind.RESIDENT,
         actor_id=telegram_id,
-        kind="rated",
+        kind=EventKind.RATED,
         from_status=request.status,
         to_status=request.status,
         note=str(rating),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -13,6 +12,7 @@ from storage.errors import InvalidState, LimitReached, NotFound
 from storage.models import (
     ActorKind,
     Draft,
+    EventKind,
     Priority,
     RequestStatus,
     Resident,
@@ -107,7 +107,7 @@ def file_request(
         actor_kind=ActorKind.RESIDENT,
         actor_id=telegram_id,
         to_status=RequestStatus.OPEN.value,
-        kind="submitted",
+        kind=EventKind.SUBMITTED,
     )
     if new.category != new.predicted_category:
         record_correction(
@@ -168,11 +168,26 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
     return request
 
 
-def file_and_announce(session: Session, **kwargs: Any) -> ServiceRequest:
+def file_and_announce(
+    session: Session,
+    *,
+    telegram_id: int,
+    display_name: str,
+    new: NewRequest,
+    draft_version: int | None = None,
+    daily_limit: int | None = None,
+) -> ServiceRequest:
     """file_request, then announce_new_request, in one transaction.
 
     What the resident's 提交 button runs, so that staff get their cards with the filing.
     """
-    request = file_request(session, **kwargs)
+    request = file_request(
+        session,
+        telegram_id=telegram_id,
+        display_name=display_name,
+        new=new,
+        draft_version=draft_version,
+        daily_limit=daily_limit,
+    )
     announce_new_request(session, request=request)
     return request

@@ -25,6 +25,7 @@ from storage.errors import (
 from storage.models import (
     ActorKind,
     Correction,
+    EventKind,
     NoticeAction,
     NoticeKind,
     NotifyMode,
@@ -170,7 +171,7 @@ def log_event(
     *,
     actor_kind: ActorKind,
     actor_id: int | None,
-    kind: str,
+    kind: EventKind,
     from_status: str | None,
     to_status: str | None,
     note: str | None = None,
@@ -243,7 +244,7 @@ def record_event(
     actor_id: int | None,
     to_status: str | None,
     from_status: str | None = None,
-    kind: str = "status",
+    kind: EventKind = EventKind.STATUS,
     note: str | None = None,
     organisation_id: int | None = None,
 ) -> RequestEvent:

@@ -28,6 +28,7 @@ from storage.deadlines import (
 from storage.models import (
     HELD_STATUSES,
     ActorKind,
+    EventKind,
     NoticeAction,
     NoticeKind,
     Notification,
@@ -68,7 +69,7 @@ def _epoch(moment: datetime) -> int:
 
 
 def _not_yet_noticed(
-    kind: str, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
+    kind: NoticeKind, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
 ) -> sa.ColumnElement[bool]:
     """No `kind` notice about this request since its clock started (nothing left to do)."""
     return ~(
@@ -115,7 +116,7 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
             request=request,
             actor_kind=ActorKind.SYSTEM,
             actor_id=None,
-            kind="stale_released",
+            kind=EventKind.STALE_RELEASED,
             note=f"no progress for {limits.stale_days} working days",
             now=now,
             staff_notice=(
