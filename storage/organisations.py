@@ -20,17 +20,20 @@ from sqlmodel import Session, SQLModel, col, select
 
 from nlp.categories import load_categories
 from nlp.normalize import normalise
+from storage.drafts import load_draft
 from storage.errors import (
     AlreadyMember,
     InvalidInput,
     InviteInvalid,
     NameTaken,
     NotAdmin,
+    NotFound,
     NotStaff,
     OrganisationBlacklisted,
     OrganisationNotFound,
 )
 from storage.models import (
+    Draft,
     Invite,
     NotifyMode,
     Organisation,
@@ -46,7 +49,6 @@ log = logging.getLogger(__name__)
 INVITE_DAYS = 7
 MAX_NAME = 100
 MAX_CONTACT = 200
-MAX_REASON = 500
 MAX_COMMUNITY = 100
 ORGS_PAGE_SIZE = 5  # /orgs: a page stays under Telegram's 4096 characters
 
@@ -468,3 +470,49 @@ def notify_mode(session: Session, *, telegram_id: int) -> NotifyMode:
 
 
 # --- blacklist ------------------------------------------------------------------------------
+
+
+# --- from the /neworg dialogue -----------------------------------------------------------
+
+
+def create_from_draft(
+    session: Session,
+    *,
+    telegram_id: int,
+    admin_ids: Collection[int],
+    version: int,
+    step: str,
+    name: str,
+) -> tuple[Organisation, bool]:
+    """Consume an admin's confirmed /neworg draft (at `step`, `version`) and create the
+    organisation it describes, in one transaction.
+
+    Returns (organisation, True), or (the organisation named `name`, False) when the draft was
+    consumed already (a double tap on 创建); NotFound when it is gone otherwise.
+    """
+    draft = load_draft(session, telegram_id=telegram_id)
+    consumed = session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id,
+            col(Draft.version) == version,
+            col(Draft.step) == step,
+        )
+    )
+    if draft is None or not rowcount(consumed):
+        # Of two taps, one deletes the draft (PostgreSQL: the other waits for it, then finds
+        # nothing to delete): that one creates, the other finds what it created.
+        created = organisation_named(session, name=name)
+        if created is None:
+            raise NotFound("draft")
+        return created, False
+    data = dict(draft.data)
+    organisation = create_organisation(
+        session,
+        actor_id=telegram_id,
+        admin_ids=admin_ids,
+        name=data["name"],
+        contact=data.get("contact") or "",
+        categories=data.get("categories"),
+        communities=data.get("communities"),
+    )
+    return organisation, True

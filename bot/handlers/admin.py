@@ -7,10 +7,8 @@ is in bot.handlers.neworg. Button data: g:<page> for the /orgs list (bot.callbac
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import Any
 
-from sqlmodel import Session
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
@@ -51,21 +49,12 @@ async def organisations_page(press: Press, data: callbacks.OrgsPage) -> None:
     await edit_html(press.query, *organisations_view(result, press.services))
 
 
-def _invite(
-    session: Session, *, actor_id: int, admin_ids: Collection[int], organisation: str
-) -> tuple[str, str]:
-    created, org = organisations.create_invite(
-        session, actor_id=actor_id, admin_ids=admin_ids, organisation=organisation
-    )
-    return created.code, org.name
-
-
 @command(text_argument(t.INVITE_USAGE), role=ADMIN)
 async def invite(call: Call, ref: str) -> None:
     """/invite <org>: a single-use code, valid 7 days, for one staff member to /join."""
     invited = await as_admin(
         call,
-        _invite,
+        organisations.create_invite,
         actor_id=call.user.id,
         admin_ids=call.services.settings.admin_ids,
         organisation=ref,
@@ -74,7 +63,9 @@ async def invite(call: Call, ref: str) -> None:
         return
     code, organisation = invited
     created = t.INVITE_CREATED.format(
-        organisation=texts.excerpt(organisation, 100), days=organisations.INVITE_DAYS, code=code
+        organisation=texts.excerpt(organisation.name, 100),
+        days=organisations.INVITE_DAYS,
+        code=code.code,
     )
     await reply_html(call.message, created)
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -29,8 +27,7 @@ from bot.texts import staff as t
 from storage import drafts as store
 from storage import organisations
 from storage.errors import DomainError, NameTaken, NotFound
-from storage.models import Draft, Organisation
-from storage.sql import rowcount
+from storage.models import Draft
 
 log = logging.getLogger(__name__)
 
@@ -264,50 +261,15 @@ async def _skip_contact(press: Press, draft: Draft, arg: str) -> None:
     await _send_view(press, _confirm_view(press.services, draft))
 
 
-def _create_from_draft(
-    session: Session, *, telegram_id: int, admin_ids: Collection[int], version: int, name: str
-) -> tuple[Organisation, bool]:
-    """Consume the confirmed draft and create the organisation, in one transaction.
-
-    Returns (organisation, True), or (the organisation named `name`, False) when the draft was
-    consumed already (a double tap on 创建); NotFound when it is gone otherwise.
-    """
-    draft = store.load_draft(session, telegram_id=telegram_id)
-    consumed = session.execute(
-        sa.delete(Draft).where(
-            col(Draft.telegram_id) == telegram_id,
-            col(Draft.version) == version,
-            col(Draft.step) == STEP_CONFIRM,
-        )
-    )
-    if draft is None or not rowcount(consumed):
-        # Of two taps, one deletes the draft (PostgreSQL: the other waits for it, then finds
-        # nothing to delete): that one creates, the other finds what it created.
-        created = organisations.organisation_named(session, name=name)
-        if created is None:
-            raise NotFound("draft")
-        return created, False
-    data = dict(draft.data)
-    organisation = organisations.create_organisation(
-        session,
-        actor_id=telegram_id,
-        admin_ids=admin_ids,
-        name=data["name"],
-        contact=data.get("contact") or "",
-        categories=data.get("categories"),
-        communities=data.get("communities"),
-    )
-    return organisation, True
-
-
 async def _create(press: Press, draft: Draft, arg: str) -> None:
     services, query, name = press.services, press.query, draft.data["name"]
     try:
         organisation, created = await services.db.run(
-            _create_from_draft,
+            organisations.create_from_draft,
             telegram_id=press.user.id,
             admin_ids=services.settings.admin_ids,
             version=draft.version,
+            step=STEP_CONFIRM,
             name=name,
         )
     except DomainError as exc:

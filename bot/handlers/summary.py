@@ -162,7 +162,8 @@ async def summary_command(update: Update, context: Context) -> None:
         await message.reply_text(t.SUMMARY_USAGE)
         return
     try:
-        week = parse_week(args[0] if args else None, _today(services.settings))
+        asked = t.WEEK_WORDS.get(args[0].strip(), args[0]) if args else None
+        week = parse_week(asked, _today(services.settings))
     except FutureWeek as exc:
         await message.reply_text(t.SUMMARY_FUTURE_WEEK.format(week=exc.week, current=exc.current))
         return

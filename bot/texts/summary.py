@@ -271,3 +271,6 @@ SUPPORT_OWN = "需求 #{number} 是您自己提交的，有进展会通知您。
 SUPPORT_CLOSED = "需求 #{number} 已经{status}了。如果问题还在，请直接发文字重新提交。"
 SUPPORTERS_BADGE = "👥 {count}人反映"
 PRESS_DUPLICATE_BUTTON = "请点上面消息里的按钮：是同一件事点「我也遇到了」，不是就点「继续提交」。"
+
+# Words an admin may give /summary for a week, and what they mean to storage.summary.parse_week.
+WEEK_WORDS = {"本周": "this", "上周": "last"}

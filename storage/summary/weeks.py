@@ -109,9 +109,9 @@ def parse_week(value: str | IsoWeek | None, today: date) -> IsoWeek:
         week = value.check_range()
     else:
         text = (value or "").strip().lower()
-        if text in ("", "this", "本周"):
+        if text in ("", "this"):
             return current
-        if text in ("last", "上周"):
+        if text == "last":
             return current.shift(-1)
         week = IsoWeek.parse(text)
     if week > current:

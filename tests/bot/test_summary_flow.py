@@ -92,6 +92,13 @@ async def test_summary_of_this_week_on_an_empty_database(summary_bot: BotHarness
     assert (photo.kind, document.kind) == ("photo", "document")
 
 
+async def test_summary_of_last_week_in_chinese(summary_bot: BotHarness) -> None:
+    await summary_bot.admin.send("/summary 上周")
+    text, _photo, _document = await _three(summary_bot.admin)
+    last_week = IsoWeek.of(datetime.now(summary_bot.settings.tz).date()).shift(-1)
+    assert text.text is not None and str(last_week) in text.text
+
+
 async def test_summary_refuses_residents_and_bad_weeks(summary_bot: BotHarness) -> None:
     resident = summary_bot.user(RESIDENT, "王阿姨")
     await resident.send("/summary")
