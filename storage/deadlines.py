@@ -1,6 +1,6 @@
 """The one working-day calendar and the time limits built on it.
 
-Reminders (storage.reminders), the staff views and the weekly summary all ask this module
+Reminders (storage.requests.reminders), the staff views and the weekly summary all ask this module
 when a request is due, so they cannot disagree.
 
 Working days come from `chinese_calendar` (public holidays and the 调休 make-up working days,

@@ -114,8 +114,8 @@ class NoticeKind(enum.StrEnum):
     CARD = "card"
     # Edit the cards of a request held in one chat: it was taken or closed.
     CARD_EDIT = "card_edit"
-    # Reminders (催办) and overdue notices of storage.reminders, and the daily digest: each is
-    # about a state of its request that may have passed by the time it is sent, and is then
+    # Reminders (催办) and overdue notices of storage.requests.reminders, and the daily digest:
+    # each is about a state of its request that may have passed by the time it is sent, and is then
     # dropped (outbox.claim_due).
     REMIND_CLAIM = "remind_claim"  # to staff in scope: claim it before the limit
     OVERDUE_CLAIM = "overdue_claim"  # to admins: nobody claimed it in time

@@ -1,7 +1,7 @@
 """/merge <keep> <merge>: staff or an admin folds a duplicate request into another.
 
-storage.duplicates.merge_and_notify checks who may merge what and tells the merged request's
-residents where it went; a refusal is worded by bot.refusals (Scene.MERGE).
+storage.requests.duplicates.merge_and_notify checks who may merge what and tells the merged
+request's residents where it went; a refusal is worded by bot.refusals (Scene.MERGE).
 """
 
 from __future__ import annotations

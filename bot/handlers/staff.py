@@ -1,7 +1,7 @@
 """Organisation staff: join, queue, claim, their requests, notes, resolution, notify mode.
 
 Each handler parses (bot.handlers.common's `command`/`button`), calls one domain function
-(storage.lifecycle / storage.organisations, which check the role and the organisation
+(storage.requests / storage.organisations, which check the role and the organisation
 themselves), and renders the answer (bot.handlers.staff_views); a refusal becomes polite
 Chinese through bot.refusals. Button data: bot.callbacks (Claim, QueuePage, MinePage, Notify).
 """

@@ -1,6 +1,6 @@
 """What staff see: the /queue and /mine lists, a claimed request, the /notify choices.
 
-Pure rendering (text and buttons) of what storage.lifecycle returns; the handlers in
+Pure rendering (text and buttons) of what storage.requests.claims returns; the handlers in
 bot.handlers.staff (and the /orgs list of bot.handlers.admin, for its page row) call these.
 """
 

@@ -26,7 +26,7 @@ from storage.notices import Notice
 from storage.organisations import find_organisation, organisation_staff, require_admin
 from storage.outbox import enqueue
 from storage.requests.claims import requeue
-from storage.requests.records import MAX_REASON
+from storage.requests.records import MAX_REASON, Actor
 from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,7 @@ def blacklist(
         if requeue(
             session,
             request=request,
-            actor_kind=ActorKind.ADMIN,
-            actor_id=actor_id,
+            by=Actor(ActorKind.ADMIN, actor_id),
             kind=EventKind.BLACKLIST_RELEASED,
             note=reason,
             now=now,

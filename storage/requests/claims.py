@@ -44,6 +44,7 @@ from storage.requests.cards import announce_new_request, close_cards
 from storage.requests.feedback import feedback_actions
 from storage.requests.records import (
     MAX_REASON,
+    Actor,
     RequestView,
     clean_staff_text,
     get_request,
@@ -193,8 +194,7 @@ def claim(
     event = log_event(
         session,
         request,
-        actor_kind=ActorKind.STAFF,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.STAFF, telegram_id),
         kind=EventKind.CLAIMED,
         from_status=RequestStatus.OPEN.value,
         to_status=RequestStatus.CLAIMED.value,
@@ -305,8 +305,7 @@ def _staff_step(
     log_event(
         session,
         request,
-        actor_kind=ActorKind.STAFF,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.STAFF, telegram_id),
         kind=kind,
         from_status=seen,
         to_status=to_status,
@@ -396,8 +395,7 @@ def requeue(
     session: Session,
     *,
     request: ServiceRequest,
-    actor_kind: ActorKind,
-    actor_id: int | None,
+    by: Actor,
     kind: EventKind,
     note: str | None,
     now: datetime,
@@ -433,8 +431,7 @@ def requeue(
     event = log_event(
         session,
         request,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
+        by=by,
         kind=kind,
         from_status=seen,
         to_status=RequestStatus.OPEN.value,
@@ -467,8 +464,7 @@ def release(
         if requeue(
             session,
             request=request,
-            actor_kind=ActorKind.STAFF,
-            actor_id=telegram_id,
+            by=Actor(ActorKind.STAFF, telegram_id),
             kind=EventKind.RELEASED,
             note=reason,
             now=now,

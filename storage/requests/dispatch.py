@@ -31,6 +31,7 @@ from storage.organisations import (
 from storage.requests.cards import announce_new_request
 from storage.requests.claims import announce_taken, held_request
 from storage.requests.records import (
+    Actor,
     RequestView,
     get_request,
     log_event,
@@ -85,8 +86,7 @@ def reclassify(
     log_event(
         session,
         request,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
+        by=Actor(actor_kind, actor_id),
         kind=EventKind.RECLASSIFIED,
         from_status=request.status,
         to_status=request.status,
@@ -142,8 +142,7 @@ def assign(
     event = log_event(
         session,
         request,
-        actor_kind=ActorKind.ADMIN,
-        actor_id=actor_id,
+        by=Actor(ActorKind.ADMIN, actor_id),
         kind=EventKind.ASSIGNED,
         from_status=seen,
         to_status=RequestStatus.CLAIMED.value,

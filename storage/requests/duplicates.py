@@ -46,7 +46,7 @@ from storage.models import (
 from storage.notices import Notice
 from storage.organisations import Role, active_staff_organisation, in_scope, role_of
 from storage.outbox import enqueue
-from storage.requests.records import follower_chat_ids, get_request, record_event
+from storage.requests.records import Actor, follower_chat_ids, get_request, record_event
 from storage.residents import get_or_create_resident
 from storage.sql import insert_if_absent
 
@@ -194,7 +194,7 @@ def find_duplicate(
 
 
 def existing_request(session: Session, number: int) -> ServiceRequest:
-    """storage.requests.get_request, whose NotFound names the number (RequestNotFound)."""
+    """records.get_request, whose NotFound names the number (RequestNotFound)."""
     try:
         return get_request(session, number=number)
     except NotFound:
@@ -281,8 +281,7 @@ def support_request(
         event = record_event(
             session,
             request=request,
-            actor_kind=ActorKind.RESIDENT,
-            actor_id=telegram_id,
+            by=Actor(ActorKind.RESIDENT, telegram_id),
             to_status=None,
             kind=EventKind.SUPPORTED,
         )
@@ -303,8 +302,7 @@ def merge_requests(
     *,
     keep: int,
     merge: int,
-    actor_kind: ActorKind,
-    actor_id: int,
+    by: Actor,
     organisation_id: int | None = None,
     now: datetime | None = None,
 ) -> MergeResult:
@@ -361,8 +359,7 @@ def merge_requests(
         record_event(
             session,
             request=gone,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            by=by,
             from_status=from_status,
             to_status=RequestStatus.MERGED.value,
             kind=EventKind.MERGED,
@@ -372,8 +369,7 @@ def merge_requests(
         record_event(
             session,
             request=kept,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            by=by,
             to_status=None,
             kind=EventKind.MERGED_IN,
             note=f"#{gone.id}",
@@ -415,8 +411,7 @@ def merge_and_notify(
         session,
         keep=keep,
         merge=merge,
-        actor_kind=ActorKind.ADMIN if role is Role.ADMIN else ActorKind.STAFF,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.ADMIN if role is Role.ADMIN else ActorKind.STAFF, telegram_id),
         organisation_id=organisation_id,
     )
     for chat_id in followers:

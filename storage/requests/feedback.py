@@ -26,7 +26,14 @@ from storage.models import (
     utcnow,
 )
 from storage.requests.cards import announce_new_request
-from storage.requests.records import get_request, log_event, notify_staff, resident_chat, transition
+from storage.requests.records import (
+    Actor,
+    get_request,
+    log_event,
+    notify_staff,
+    resident_chat,
+    transition,
+)
 from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
@@ -89,8 +96,7 @@ def answer_solved(
     event = log_event(
         session,
         request,
-        actor_kind=ActorKind.RESIDENT,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.RESIDENT, telegram_id),
         kind=EventKind.FEEDBACK if solved else EventKind.REOPENED,
         from_status=RequestStatus.RESOLVED.value,
         to_status=request.status,
@@ -147,8 +153,7 @@ def rate(
     log_event(
         session,
         request,
-        actor_kind=ActorKind.RESIDENT,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.RESIDENT, telegram_id),
         kind=EventKind.RATED,
         from_status=request.status,
         to_status=request.status,

@@ -20,7 +20,7 @@ from storage.models import (
     utcnow,
 )
 from storage.requests.cards import announce_new_request, close_cards
-from storage.requests.records import get_request, record_correction, record_event
+from storage.requests.records import Actor, get_request, record_correction, record_event
 from storage.residents import find_resident, get_or_create_resident
 
 
@@ -104,8 +104,7 @@ def file_request(
     record_event(
         session,
         request=request,
-        actor_kind=ActorKind.RESIDENT,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.RESIDENT, telegram_id),
         to_status=RequestStatus.OPEN.value,
         kind=EventKind.SUBMITTED,
     )
@@ -156,8 +155,7 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
     event = record_event(
         session,
         request=request,
-        actor_kind=ActorKind.RESIDENT,
-        actor_id=telegram_id,
+        by=Actor(ActorKind.RESIDENT, telegram_id),
         from_status=RequestStatus.OPEN.value,
         to_status=RequestStatus.CANCELLED.value,
     )

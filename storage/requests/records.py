@@ -50,6 +50,15 @@ MAX_REASON = 500
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who acted on a request: a resident, staff member or admin by Telegram id, or the system
+    (no id); an admin's command from the CLI has no id either."""
+
+    kind: ActorKind
+    telegram_id: int | None = None
+
+
+@dataclass(frozen=True)
 class RequestView:
     """What staff and admins see of a request; `text` is masked unless their organisation has it."""
 
@@ -169,8 +178,7 @@ def log_event(
     session: Session,
     request: ServiceRequest,
     *,
-    actor_kind: ActorKind,
-    actor_id: int | None,
+    by: Actor,
     kind: EventKind,
     from_status: str | None,
     to_status: str | None,
@@ -180,8 +188,7 @@ def log_event(
     event = record_event(
         session,
         request=request,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
+        by=by,
         from_status=from_status,
         to_status=to_status,
         kind=kind,
@@ -240,8 +247,7 @@ def record_event(
     session: Session,
     *,
     request: ServiceRequest,
-    actor_kind: ActorKind,
-    actor_id: int | None,
+    by: Actor,
     to_status: str | None,
     from_status: str | None = None,
     kind: EventKind = EventKind.STATUS,
@@ -251,8 +257,8 @@ def record_event(
     assert request.id is not None
     event = RequestEvent(
         request_id=request.id,
-        actor_kind=actor_kind.value,
-        actor_id=actor_id,
+        actor_kind=by.kind.value,
+        actor_id=by.telegram_id,
         kind=kind,
         from_status=from_status,
         to_status=to_status,

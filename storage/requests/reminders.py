@@ -44,6 +44,7 @@ from storage.notices import Notice, moment, request_brief
 from storage.organisations import in_scope
 from storage.outbox import enqueue, queued_keys
 from storage.requests.claims import open_in_scope, requeue
+from storage.requests.records import Actor
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,7 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
         if requeue(
             session,
             request=request,
-            actor_kind=ActorKind.SYSTEM,
-            actor_id=None,
+            by=Actor(ActorKind.SYSTEM, None),
             kind=EventKind.STALE_RELEASED,
             note=f"no progress for {limits.stale_days} working days",
             now=now,

@@ -26,8 +26,8 @@ MERGED = RequestStatus.MERGED.value
 ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
 NOT_NEEDS = (CANCELLED, MERGED)
 
-# Event kinds written by storage.lifecycle and storage.duplicates. An admin's assignment is a
-# claim by the organisation it names, as it was when claimed_at counted claims.
+# Event kinds written by storage.requests (claims, dispatch, feedback, duplicates). An admin's
+# assignment is a claim by the organisation it names, as it was when claimed_at counted claims.
 CLAIM_KINDS = (EventKind.CLAIMED.value, EventKind.ASSIGNED.value)
 RESOLVED_KIND = EventKind.RESOLVED.value
 SUPPORTED_KIND = EventKind.SUPPORTED.value

@@ -228,7 +228,7 @@ async def test_remembered_place_is_offered(bot: BotHarness) -> None:
 
 
 def test_split_place() -> None:
-    from storage.requests import split_place
+    from storage.places import split_place
 
     assert split_place("玉林社区 3栋2单元") == ("玉林社区", "3栋2单元")
     assert split_place("玉林社区3栋2单元") == ("玉林社区", "3栋2单元")

@@ -569,7 +569,7 @@ async def test_a_second_resolution_is_asked_and_rated_afresh(staff_bot: StaffHar
 
 
 async def test_supporters_get_a_short_status_without_buttons(staff_bot: StaffHarness) -> None:
-    from storage.duplicates import support_request
+    from storage.requests.duplicates import support_request
 
     _setup(staff_bot.db)
     neighbour = staff_bot.user(RESIDENT + 7, "陈叔")

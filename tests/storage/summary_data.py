@@ -23,7 +23,7 @@ Times are local (Asia/Shanghai). ISO week 2026-W47 runs Mon 16 Nov to Sun 22 Nov
 corrected r6 from safety_disputes to other on Sat 21.
 
 The residents answer (rating, 是 solved) one hour after each resolution, as events; a 否
-(not solved) is the reopening itself, as in storage.lifecycle. Claim and resolution events
+(not solved) is the reopening itself, as in storage.requests.feedback. Claim and resolution events
 name the organisation.
 """
 
@@ -45,6 +45,7 @@ from storage.models import (
     ServiceRequest,
 )
 from storage.requests.duplicates import merge_requests, support_request
+from storage.requests.records import Actor
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W47"
@@ -222,7 +223,7 @@ class Builder:
             )
 
     def reopen(self, key: str, at: datetime) -> None:
-        """As storage.lifecycle.answer_solved(solved=False): back to the queue, unheld."""
+        """As storage.requests.feedback.answer_solved(solved=False): back to the queue, unheld."""
         request = self._get(key)
         holder = request.organisation_id
         request.status, request.organisation_id = RequestStatus.OPEN.value, None
@@ -264,8 +265,7 @@ class Builder:
             self.session,
             keep=self.ids[keep],
             merge=self.ids[merge],
-            actor_kind=ActorKind.ADMIN,
-            actor_id=1,
+            by=Actor(ActorKind.ADMIN, 1),
             now=at,
         )
 

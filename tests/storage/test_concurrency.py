@@ -84,13 +84,13 @@ def test_simultaneous_claims_succeed_exactly_once(db: Database) -> None:
     with db.session() as s:
         org_names = {o.id: o.name for o in orgs.list_organisations(s)}
         rows = {r.id: r for r in s.exec(select(ServiceRequest)).all()}
-        claims = s.exec(
+        claim_events = s.exec(
             select(RequestEvent)
             .where(RequestEvent.kind == "claimed")
             .order_by(col(RequestEvent.id))
         ).all()
-    assert Counter(event.request_id for event in claims) == Counter(numbers)
-    for event in claims:
+    assert Counter(event.request_id for event in claim_events) == Counter(numbers)
+    for event in claim_events:
         row = rows[event.request_id]
         assert row.status == RequestStatus.CLAIMED
         assert (row.claimed_by, row.organisation_id) == (event.actor_id, event.organisation_id)
@@ -214,14 +214,14 @@ def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_orga
         make_org(s, "甲")
         number = file(s, announce=False)
     checked = threading.Event()
-    real_get_request = records.get_request  # what lifecycle imported
+    real_get_request = records.get_request  # what dispatch imported
 
     def slow_get_request(session: Session, *, number: int) -> ServiceRequest:
         checked.set()
         time.sleep(0.5)  # the blacklisting runs now
         return real_get_request(session, number=number)
 
-    monkeypatch.setattr(claims, "get_request", slow_get_request)
+    monkeypatch.setattr(dispatch, "get_request", slow_get_request)
     outcome: list[str] = []
 
     def assigner() -> None:

@@ -321,7 +321,7 @@ def _dropped(db: Database, kind: str) -> list[str]:
 def test_claim_reminders_and_notices_are_dropped_once_claimed_or_withdrawn(
     world: Database,
 ) -> None:
-    from storage.requests import cancel_request
+    from storage.requests.filing import cancel_request
 
     with world.session() as s:
         claimed = file(s, created_at=local(2025, 6, 10, 9, 0), announce=False)

@@ -33,7 +33,7 @@ from storage.requests.duplicates import (
     merge_requests,
     support_request,
 )
-from storage.requests.records import follower_chat_ids
+from storage.requests.records import Actor, follower_chat_ids
 
 WANG, LI, ZHANG, CHEN = 2_000_000_001, 2_000_000_002, 2_000_000_003, 2_000_000_004
 
@@ -170,7 +170,7 @@ def test_support_on_a_merged_request_goes_to_the_one_kept(db: Database) -> None:
     keep = _file(db, WANG, "3栋电梯又坏了")
     gone = _file(db, LI, "3栋电梯坏了")
     with db.session() as s:
-        merge_requests(s, keep=keep, merge=gone, actor_kind=ActorKind.ADMIN, actor_id=1)
+        merge_requests(s, keep=keep, merge=gone, by=Actor(ActorKind.ADMIN, 1))
     with db.session() as s:
         result = support_request(s, request_id=gone, telegram_id=ZHANG, display_name="张")
     assert (result.request_id, result.supporters) == (keep, 3)
@@ -187,7 +187,7 @@ def test_merge_moves_resident_and_supporters(db: Database) -> None:
         support_request(s, request_id=gone, telegram_id=WANG, display_name="王")  # keep's own
         support_request(s, request_id=keep, telegram_id=CHEN, display_name="陈")
     with db.session() as s:
-        result = merge_requests(s, keep=keep, merge=gone, actor_kind=ActorKind.ADMIN, actor_id=9)
+        result = merge_requests(s, keep=keep, merge=gone, by=Actor(ActorKind.ADMIN, 9))
     assert (result.keep, result.merged, result.supporters, result.moved_residents) == (
         keep,
         gone,
@@ -219,8 +219,7 @@ def test_merge_dates_moved_supporters_when_they_raised_it(db: Database) -> None:
             s,
             keep=keep,
             merge=gone,
-            actor_kind=ActorKind.ADMIN,
-            actor_id=9,
+            by=Actor(ActorKind.ADMIN, 9),
             now=filed_at + timedelta(days=3),
         )
     with db.session() as s:
@@ -231,9 +230,9 @@ def test_merge_dates_moved_supporters_when_they_raised_it(db: Database) -> None:
 def test_merge_flattens_chains(db: Database) -> None:
     a, b, c = (_file(db, who, "3栋电梯坏了") for who in (WANG, LI, ZHANG))
     with db.session() as s:
-        merge_requests(s, keep=b, merge=c, actor_kind=ActorKind.ADMIN, actor_id=9)
+        merge_requests(s, keep=b, merge=c, by=Actor(ActorKind.ADMIN, 9))
     with db.session() as s:
-        merge_requests(s, keep=a, merge=b, actor_kind=ActorKind.ADMIN, actor_id=9)
+        merge_requests(s, keep=a, merge=b, by=Actor(ActorKind.ADMIN, 9))
     assert _request(db, c).merged_into_id == a
     assert _request(db, a).supporters == 3
     with db.session() as s:
@@ -251,7 +250,7 @@ def test_merge_refusals(db: Database, case: str) -> None:
             filing.cancel_request(s, telegram_id=WANG, number=a)
     keep, merge = (a, a) if case == "same" else (a, b)
     with db.session() as s, pytest.raises(CannotMerge) as info:
-        merge_requests(s, keep=keep, merge=merge, actor_kind=ActorKind.ADMIN, actor_id=9)
+        merge_requests(s, keep=keep, merge=merge, by=Actor(ActorKind.ADMIN, 9))
     assert info.value.reason == case
     assert _request(db, b).status != "merged"
 
@@ -275,8 +274,7 @@ def test_staff_merge_only_within_their_organisation(db: Database) -> None:
                 s,
                 keep=a,
                 merge=b,
-                actor_kind=ActorKind.STAFF,
-                actor_id=5,
+                by=Actor(ActorKind.STAFF, 5),
                 organisation_id=organisation_id,
             )
     with db.session() as s:
@@ -285,7 +283,7 @@ def test_staff_merge_only_within_their_organisation(db: Database) -> None:
         s.add(request)
     with db.session() as s:
         result = merge_requests(
-            s, keep=a, merge=b, actor_kind=ActorKind.STAFF, actor_id=5, organisation_id=ids[0]
+            s, keep=a, merge=b, by=Actor(ActorKind.STAFF, 5), organisation_id=ids[0]
         )
     assert result.supporters == 2
 
@@ -293,7 +291,7 @@ def test_staff_merge_only_within_their_organisation(db: Database) -> None:
 def test_merge_missing_request(db: Database) -> None:
     a = _file(db, WANG, "3栋电梯坏了")
     with db.session() as s, pytest.raises(NotFound):
-        merge_requests(s, keep=a, merge=424242, actor_kind=ActorKind.ADMIN, actor_id=9)
+        merge_requests(s, keep=a, merge=424242, by=Actor(ActorKind.ADMIN, 9))
 
 
 def test_refusals_name_the_request_they_are_about(db: Database) -> None:
@@ -304,7 +302,7 @@ def test_refusals_name_the_request_they_are_about(db: Database) -> None:
     assert str(eleventh).startswith(str(first)) and missing > eleventh  # e.g. 1, 11 and 12
     for keep, merge in ((missing, first), (first, missing)):
         with db.session() as s, pytest.raises(RequestNotFound) as absent:
-            merge_requests(s, keep=keep, merge=merge, actor_kind=ActorKind.ADMIN, actor_id=9)
+            merge_requests(s, keep=keep, merge=merge, by=Actor(ActorKind.ADMIN, 9))
         assert absent.value.number == missing
     with db.session() as s:
         organisation = Organisation(name="只管望江", communities=["望江社区"])
@@ -317,8 +315,7 @@ def test_refusals_name_the_request_they_are_about(db: Database) -> None:
                 s,
                 keep=keep,
                 merge=merge,
-                actor_kind=ActorKind.STAFF,
-                actor_id=5,
+                by=Actor(ActorKind.STAFF, 5),
                 organisation_id=organisation_id,
             )
         assert refused.value.number == eleventh
@@ -330,7 +327,7 @@ def test_a_press_is_a_supported_event_and_a_merge_is_not(db: Database) -> None:
     b = _file(db, LI, "三栋电梯不动了")
     with db.session() as s:
         support_request(s, request_id=a, telegram_id=ZHANG, display_name="邻居")
-        merge_requests(s, keep=a, merge=b, actor_kind=ActorKind.ADMIN, actor_id=9)
+        merge_requests(s, keep=a, merge=b, by=Actor(ActorKind.ADMIN, 9))
     with db.session() as s:
         rows = s.exec(select(RequestSupporter).where(RequestSupporter.request_id == a)).all()
         presses = s.exec(select(RequestEvent).where(col(RequestEvent.kind) == "supported")).all()

@@ -28,6 +28,7 @@ from storage.errors import (
 from storage.models import NoticeKind, RequestCard, RequestStatus, utcnow
 from storage.requests import blacklisting, claims, dispatch, feedback, filing
 from storage.requests import cards as card_rules
+from storage.requests.records import Actor
 from tests.storage.staff_helpers import (
     ADMIN,
     ADMINS,
@@ -157,7 +158,7 @@ def test_claim_refusals(world: Database) -> None:
         cancelled = file(s)
         claims.claim(s, telegram_id=B1, number=taken)
     with world.session() as s:
-        from storage.requests import cancel_request
+        from storage.requests.filing import cancel_request
 
         cancel_request(s, telegram_id=RESIDENT, number=cancelled)
     with world.session() as s:
@@ -367,16 +368,15 @@ def test_a_blacklisted_organisation_is_refused_everything(world: Database) -> No
 
 
 def test_supporters_hear_the_status_only(world: Database) -> None:
-    from storage.duplicates import merge_requests, support_request
-
     from storage.models import ActorKind
+    from storage.requests.duplicates import merge_requests, support_request
 
     merged_resident = 2_000_000_003
     with world.session() as s:
         number = file(s)
         support_request(s, request_id=number, telegram_id=OTHER_RESIDENT, display_name="陈叔")
         merged = file(s, resident=merged_resident, text="电梯坏了")
-        merge_requests(s, keep=number, merge=merged, actor_kind=ActorKind.ADMIN, actor_id=ADMIN)
+        merge_requests(s, keep=number, merge=merged, by=Actor(ActorKind.ADMIN, ADMIN))
     with world.session() as s:
         claims.claim(s, telegram_id=A1, number=number)
         claims.add_note(s, telegram_id=A1, number=number, note="师傅13912345678明天上门<修>")
@@ -702,14 +702,12 @@ def _resolved_in(s: object) -> int:
 
 
 def test_file_and_announce_files_and_pushes_cards(world: Database) -> None:
-    from storage import requests as store
-
     with world.session() as s:
         request = filing.file_and_announce(
             s,
             telegram_id=RESIDENT,
             display_name="王阿姨",
-            new=store.NewRequest(
+            new=filing.NewRequest(
                 original_text="路灯坏了",
                 normalised_text="路灯坏了",
                 predicted_category="repairs",

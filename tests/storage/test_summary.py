@@ -427,7 +427,7 @@ def _file_at(session: Session, resident: int, text: str, at: datetime) -> int:
 def test_a_past_week_survives_a_release_and_a_reopening(db: Database) -> None:
     """X claimed two requests and resolved one in W47; in W48 it releases the one it still
     held and the other is reopened by its resident. W47 does not change."""
-    from storage import lifecycle as life
+    from storage.requests import claims, feedback
     from tests.storage.staff_helpers import make_org, make_staff
 
     with db.session() as s:
@@ -435,10 +435,10 @@ def test_a_past_week_survives_a_release_and_a_reopening(db: Database) -> None:
         make_staff(s, "X", STAFF_X)
         a = _file_at(s, RESIDENT_A, "3栋电梯坏了", local(11, 16, 9))
         b = _file_at(s, RESIDENT_B, "小区路灯不亮", local(11, 16, 11))
-        _at(s, local(11, 16, 10), life.claim, telegram_id=STAFF_X, number=a)  # 1 h
-        _at(s, local(11, 16, 13), life.claim, telegram_id=STAFF_X, number=b)  # 2 h
-        _at(s, local(11, 17, 10), life.resolve, telegram_id=STAFF_X, number=a, note="修好了")
-        _at(s, local(11, 17, 11), life.rate, telegram_id=RESIDENT_A, number=a, rating=4)
+        _at(s, local(11, 16, 10), claims.claim, telegram_id=STAFF_X, number=a)  # 1 h
+        _at(s, local(11, 16, 13), claims.claim, telegram_id=STAFF_X, number=b)  # 2 h
+        _at(s, local(11, 17, 10), claims.resolve, telegram_id=STAFF_X, number=a, note="修好了")
+        _at(s, local(11, 17, 11), feedback.rate, telegram_id=RESIDENT_A, number=a, rating=4)
 
     def check(summary: WeeklySummary) -> None:
         (x,) = summary.organisations
@@ -454,9 +454,14 @@ def test_a_past_week_survives_a_release_and_a_reopening(db: Database) -> None:
     before = _summary(db, now=local(11, 23, 8))
     check(before)
     with db.session() as s:
-        _at(s, local(11, 23, 9), life.release, telegram_id=STAFF_X, number=b, reason="人手不够")
+        _at(s, local(11, 23, 9), claims.release, telegram_id=STAFF_X, number=b, reason="人手不够")
         _at(
-            s, local(11, 23, 10), life.answer_solved, telegram_id=RESIDENT_A, number=a, solved=False
+            s,
+            local(11, 23, 10),
+            feedback.answer_solved,
+            telegram_id=RESIDENT_A,
+            number=a,
+            solved=False,
         )
     after = _summary(db, now=local(11, 25, 12))
     check(after)
