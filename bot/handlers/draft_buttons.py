@@ -181,12 +181,13 @@ async def _submit(press: Press, draft: Draft, data: DraftButton) -> None:
     query, services = press.query, press.services
     try:
         request = await services.db.run(
-            filing.file_and_announce,
+            filing.file_request,
             telegram_id=press.user.id,
             display_name=press.user.full_name,
             new=_new_request(draft),
             draft_version=draft.version,
             daily_limit=services.settings.max_requests_per_day,
+            announce=True,
         )
     except NotFound as exc:
         await query.answer(refusal_text(exc, scene=Scene.FILE))

@@ -185,14 +185,16 @@ async def take_place(
         return
     community, building = split_place(place)
     need = need_of(draft).but(community=community, building=building)
-    match = await services.db.run(
-        duplicates.find_duplicate,
+    matches = await services.db.run(
+        duplicates.find_duplicates,
         text=need.normalised,
         community=community,
         building=building,
         telegram_id=telegram_id,
+        limit=1,
     )
-    if match is not None:
+    if matches:
+        match = matches[0]
         need = need.but(duplicate=match.request_id)
         draft = await save(services, telegram_id, draft, Step.DUPLICATE, need)
         await send(message, duplicate_view(services, draft, match))

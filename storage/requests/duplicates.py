@@ -171,28 +171,6 @@ def find_duplicates(
     return matches[:limit]
 
 
-def find_duplicate(
-    session: Session,
-    *,
-    text: str,
-    community: str,
-    building: str | None = None,
-    telegram_id: int | None = None,
-    now: datetime | None = None,
-) -> DuplicateMatch | None:
-    """The best match of `find_duplicates`, or None."""
-    found = find_duplicates(
-        session,
-        text=text,
-        community=community,
-        building=building,
-        telegram_id=telegram_id,
-        now=now,
-        limit=1,
-    )
-    return found[0] if found else None
-
-
 def existing_request(session: Session, number: int) -> ServiceRequest:
     """records.get_request, whose NotFound names the number (RequestNotFound)."""
     try:

@@ -59,11 +59,14 @@ def file_request(
     new: NewRequest,
     draft_version: int | None = None,
     daily_limit: int | None = None,
+    announce: bool = False,
 ) -> ServiceRequest:
     """File a confirmed request, record its first event and forget the draft.
 
     With `draft_version`, the draft is consumed atomically: a second press of 提交 on the same
-    draft finds nothing to consume and raises `NotFound`, so one request is filed.
+    draft finds nothing to consume and raises `NotFound`, so one request is filed. With
+    `announce` (the resident's 提交 button), staff in scope get their cards in the same
+    transaction.
     """
     resident = get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
     assert resident.id is not None
@@ -117,6 +120,8 @@ def file_request(
             corrected=new.category,
             source=ActorKind.RESIDENT,
         )
+    if announce:
+        announce_new_request(session, request=request)
     return request
 
 
@@ -163,29 +168,4 @@ def cancel_request(session: Session, *, telegram_id: int, number: int) -> Servic
     session.refresh(request)
     # Staff cards of a withdrawn request lose their 认领 button.
     close_cards(session, request=request, key=f"cancel:{event.id}")
-    return request
-
-
-def file_and_announce(
-    session: Session,
-    *,
-    telegram_id: int,
-    display_name: str,
-    new: NewRequest,
-    draft_version: int | None = None,
-    daily_limit: int | None = None,
-) -> ServiceRequest:
-    """file_request, then announce_new_request, in one transaction.
-
-    What the resident's 提交 button runs, so that staff get their cards with the filing.
-    """
-    request = file_request(
-        session,
-        telegram_id=telegram_id,
-        display_name=display_name,
-        new=new,
-        draft_version=draft_version,
-        daily_limit=daily_limit,
-    )
-    announce_new_request(session, request=request)
     return request

@@ -215,7 +215,7 @@ async def test_error_handler_log_has_no_text_or_phone(
     every_logger_at_debug: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(filing, "file_and_announce", _failing_submit)
+    monkeypatch.setattr(filing, "file_request", _failing_submit)
     await _submit_failing(token_bot, with_contact=True)
     failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures, "the error handler logged nothing"
@@ -232,7 +232,7 @@ async def test_an_exception_quoting_the_text_is_logged_without_it(
     every_logger_at_debug: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(filing, "file_and_announce", _failing_with_the_text_in_the_message)
+    monkeypatch.setattr(filing, "file_request", _failing_with_the_text_in_the_message)
     await _submit_failing(token_bot, with_contact=False)
     failures = [r for r in every_logger_at_debug.records if r.name == "bot.app" and r.levelno >= 40]
     assert failures and all("ValueError (message withheld)" in r.getMessage() for r in failures)

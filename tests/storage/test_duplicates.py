@@ -28,7 +28,6 @@ from storage.models import (
 )
 from storage.requests import filing, records
 from storage.requests.duplicates import (
-    find_duplicate,
     find_duplicates,
     merge_requests,
     support_request,
@@ -81,7 +80,8 @@ def test_finds_the_same_need_in_the_same_community(db: Database) -> None:
     number = _file(db, WANG, "3栋电梯又坏了，老人上不去楼")
     _file(db, LI, "小区垃圾好几天没人收", building=None, category="environment")
     with db.session() as s:
-        match = find_duplicate(s, text="三栋的电梯不动了", community="玉林社区", telegram_id=ZHANG)
+        found = find_duplicates(s, text="三栋的电梯不动了", community="玉林社区", telegram_id=ZHANG)
+    match = found[0] if found else None
     assert match is not None
     assert (match.request_id, match.own, match.status, match.supporters) == (
         number,
@@ -95,7 +95,8 @@ def test_finds_the_same_need_in_the_same_community(db: Database) -> None:
 def test_own_request_is_flagged(db: Database) -> None:
     _file(db, WANG, "3栋电梯又坏了")
     with db.session() as s:
-        match = find_duplicate(s, text="3栋电梯坏了", community="玉林社区", telegram_id=WANG)
+        found = find_duplicates(s, text="3栋电梯坏了", community="玉林社区", telegram_id=WANG)
+    match = found[0] if found else None
     assert match is not None and match.own
 
 
@@ -113,7 +114,7 @@ def test_does_not_match_other_places_or_needs(
 ) -> None:
     _file(db, WANG, "3栋电梯又坏了")
     with db.session() as s:
-        assert find_duplicate(s, text=text, community=community, building=building) is None
+        assert find_duplicates(s, text=text, community=community, building=building) == []
 
 
 def test_only_active_and_recent_requests_are_candidates(db: Database) -> None:

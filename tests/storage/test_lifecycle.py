@@ -701,9 +701,9 @@ def _resolved_in(s: object) -> int:
 # --- cards ----------------------------------------------------------------------------------
 
 
-def test_file_and_announce_files_and_pushes_cards(world: Database) -> None:
+def test_filing_with_announce_files_and_pushes_cards(world: Database) -> None:
     with world.session() as s:
-        request = filing.file_and_announce(
+        request = filing.file_request(
             s,
             telegram_id=RESIDENT,
             display_name="王阿姨",
@@ -715,6 +715,7 @@ def test_file_and_announce_files_and_pushes_cards(world: Database) -> None:
                 category="repairs",
                 community="玉林社区",
             ),
+            announce=True,
         )
         cards = notifications(s, kind="card")
         assert {c.chat_id for c in cards} == {A1, A2, B1}
