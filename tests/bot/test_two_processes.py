@@ -35,7 +35,7 @@ from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.handlers import summary as summary_handlers
 from bot.texts import summary as ts
 from nlp.classifier import Classifier
-from storage import deadlines, outbox
+from storage import leases, outbox
 from storage.db import Database
 from storage.models import ServiceRequest, utcnow
 from tests.bot.conftest import ADMIN_ID, harness_settings
@@ -157,7 +157,7 @@ async def test_deadline_and_summary_jobs_run_once(fake: FakeBotAPI, pair: Pair) 
     assert owner in holders
     other = holders[1 - holders.index(owner)]
     assert not pair.dbs[1].call(
-        deadlines.acquire_lease, name=notifier.PERIODIC_LEASE, holder=other, ttl=timedelta(1)
+        leases.acquire_lease, name=notifier.PERIODIC_LEASE, holder=other, ttl=timedelta(1)
     )
 
 
