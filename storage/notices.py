@@ -88,11 +88,12 @@ def card_edit_notice(
 ) -> Notice:
     """The edit of a card that can no longer be claimed: who took it, or that it is closed.
 
-    `card` is the card as it was sent (its frozen params); by default it is drawn again from
-    the request.
+    `card` is the card as it was sent (its frozen params); by default, or for a card queued as
+    finished text before notices were typed, it is drawn again from the request.
     """
+    sent = dict(card) if card is not None and "text" not in card else card_params(request)
     params = {
-        **(dict(card) if card is not None else card_params(request)),
+        **sent,
         "status": request.status,
         "holder": holder_name(session, request),
     }

@@ -25,7 +25,7 @@ from storage.errors import (
     OrganisationBlacklisted,
     OutOfScope,
 )
-from storage.models import NoticeKind, RequestCard, RequestStatus, utcnow
+from storage.models import NoticeKind, Notification, RequestCard, RequestStatus, utcnow
 from storage.requests import blacklisting, claims, dispatch, feedback, filing
 from storage.requests import cards as card_rules
 from storage.requests.records import Actor
@@ -749,3 +749,23 @@ def test_a_card_delivered_after_the_claim_is_edited_too(world: Database) -> None
         edit = [n for n in notifications(s, kind=NoticeKind.CARD_EDIT) if n.chat_id == A2]
         assert len(edit) == 1 and "已由「甲」认领" in edit[0].text
         assert s.exec(select(RequestCard.message_id).where(RequestCard.chat_id == A2)).all() == [77]
+
+
+def test_a_card_queued_as_finished_text_is_closed_in_words_too(world: Database) -> None:
+    """A card queued before notices were typed (its words in params["text"], migration 0003)
+    and delivered after the claim is edited with a card drawn again from the request."""
+    with world.session() as s:
+        number = file(s)
+        leased = outbox.claim_due(s)
+        in_flight = next(n for n in leased if n.chat_id == A2)
+        row = s.get(Notification, in_flight.id)
+        assert row is not None
+        row.params = {"text": f"🆕 新需求 #{number}", "buttons": [[["✋ 认领", f"c:{number}"]]]}
+        s.add(row)
+    with world.session() as s:
+        claims.claim(s, telegram_id=A1, number=number)
+    with world.session() as s:
+        outbox.mark_sent(s, notification_id=in_flight.id, message_id=78)
+    with world.session() as s:
+        (edit,) = [n for n in notifications(s, kind=NoticeKind.CARD_EDIT) if n.chat_id == A2]
+        assert f"#{number}" in edit.text and "已由「甲」认领" in edit.text
