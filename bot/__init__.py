@@ -1,4 +1,10 @@
-"""Telegram adapter of linli: handlers, conversation, application factory and CLI."""
+"""The top layer of linli: Telegram, the command line, and every word a person reads.
+
+`app` builds the application (handlers in one ordered list), `handlers/` holds one module per
+feature, `notices` words what storage queued and `notifier` sends it, `callbacks` encodes every
+button, `refusals` words the domain's refusals, `texts/` holds the strings, `cli/` is `linli`.
+It imports storage and nlp; neither imports it (import-linter checks this in CI).
+"""
 
 import os
 

@@ -48,9 +48,9 @@ from storage.requests.records import (
     RequestView,
     clean_staff_text,
     get_request,
-    log_event,
     notify_resident,
     notify_staff,
+    record_event,
     transition,
     view_of,
 )
@@ -191,7 +191,7 @@ def claim(
             break
     else:
         raise InvalidState(request.status)
-    event = log_event(
+    event = record_event(
         session,
         request,
         by=Actor(ActorKind.STAFF, telegram_id),
@@ -302,7 +302,7 @@ def _staff_step(
     note = clean_staff_text(note, field="note")
     organisation, request = held_request(session, telegram_id=telegram_id, number=number)
     seen = held_transition(session, request, organisation, values=values, to_status=to_status)
-    log_event(
+    record_event(
         session,
         request,
         by=Actor(ActorKind.STAFF, telegram_id),
@@ -428,7 +428,7 @@ def requeue(
     )
     if not moved:
         return False
-    event = log_event(
+    event = record_event(
         session,
         request,
         by=by,

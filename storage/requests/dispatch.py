@@ -34,9 +34,9 @@ from storage.requests.records import (
     Actor,
     RequestView,
     get_request,
-    log_event,
     notify_staff,
     record_correction,
+    record_event,
     transition,
     view_of,
 )
@@ -83,7 +83,7 @@ def reclassify(
         corrected=category,
         source=actor_kind,
     )
-    log_event(
+    record_event(
         session,
         request,
         by=Actor(actor_kind, actor_id),
@@ -139,7 +139,7 @@ def assign(
             break
     else:
         raise InvalidState(request.status)
-    event = log_event(
+    event = record_event(
         session,
         request,
         by=Actor(ActorKind.ADMIN, actor_id),

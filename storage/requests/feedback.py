@@ -29,8 +29,8 @@ from storage.requests.cards import announce_new_request
 from storage.requests.records import (
     Actor,
     get_request,
-    log_event,
     notify_staff,
+    record_event,
     resident_chat,
     transition,
 )
@@ -93,7 +93,7 @@ def answer_solved(
         extra=[col(ServiceRequest.solved).is_(None)],
     ):
         raise AlreadyAnswered(request.status)
-    event = log_event(
+    event = record_event(
         session,
         request,
         by=Actor(ActorKind.RESIDENT, telegram_id),
@@ -150,7 +150,7 @@ def rate(
         if request.rating is not None and request.status == RequestStatus.RESOLVED.value:
             raise AlreadyRated(request.status)
         raise InvalidState(request.status)
-    log_event(
+    record_event(
         session,
         request,
         by=Actor(ActorKind.RESIDENT, telegram_id),

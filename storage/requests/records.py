@@ -174,31 +174,6 @@ def notify_staff(
         )
 
 
-def log_event(
-    session: Session,
-    request: ServiceRequest,
-    *,
-    by: Actor,
-    kind: EventKind,
-    from_status: str | None,
-    to_status: str | None,
-    note: str | None = None,
-    organisation_id: int | None = None,
-) -> RequestEvent:
-    event = record_event(
-        session,
-        request=request,
-        by=by,
-        from_status=from_status,
-        to_status=to_status,
-        kind=kind,
-        note=note,
-        organisation_id=organisation_id,
-    )
-    session.flush()
-    return event
-
-
 def transition(
     session: Session,
     request: ServiceRequest,
@@ -245,8 +220,8 @@ def request_view(session: Session, *, number: int) -> RequestView:
 
 def record_event(
     session: Session,
-    *,
     request: ServiceRequest,
+    *,
     by: Actor,
     to_status: str | None,
     from_status: str | None = None,
@@ -254,6 +229,8 @@ def record_event(
     note: str | None = None,
     organisation_id: int | None = None,
 ) -> RequestEvent:
+    """Record one change in the request's life (every status change has one); flushed, so
+    its id can key the notices the change causes."""
     assert request.id is not None
     event = RequestEvent(
         request_id=request.id,
@@ -266,6 +243,7 @@ def record_event(
         organisation_id=organisation_id,
     )
     session.add(event)
+    session.flush()
     return event
 
 
