@@ -7,10 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
-from storage.models import (
-    Lease,
-    utcnow,
-)
+from storage.models import Lease, utcnow
 from storage.sql import insert_if_absent, rowcount
 
 

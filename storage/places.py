@@ -7,11 +7,7 @@ import re
 from nlp.normalize import normalise, strip_control
 
 _BUILDING_RE = re.compile(r"([0-9一二三四五六七八九十百零两]+\s*(?:栋|幢|号楼|楼|单元|号院).*)$")
-
-
 MAX_PLACE = 100
-
-
 MAX_CONTACT = 200
 
 

@@ -6,9 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.drafts import delete_draft
-from storage.models import (
-    Resident,
-)
+from storage.models import Resident
 
 
 def get_or_create_resident(session: Session, *, telegram_id: int, display_name: str) -> Resident:

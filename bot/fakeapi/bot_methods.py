@@ -9,13 +9,7 @@ import contextlib
 import re
 from typing import Any
 
-from .common import (
-    MAX_CALLBACK_ANSWER_LENGTH,
-    JSONDict,
-    TelegramAPIError,
-    _bad_request,
-    _utf16_len,
-)
+from .common import MAX_CALLBACK_ANSWER_LENGTH, JSONDict, TelegramAPIError, _bad_request, _utf16_len
 from .params import _Handler, _Params
 from .state import _World
 

@@ -18,14 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot import texts
 from bot.callbacks import DraftAction, DraftButton
 from bot.handlers.common import Press, button, main_keyboard, reply_html
-from bot.handlers.draft_steps import (
-    STEPS,
-    Step,
-    last_place,
-    one_at_a_time,
-    save,
-    take_place,
-)
+from bot.handlers.draft_steps import STEPS, Step, last_place, one_at_a_time, save, take_place
 from bot.handlers.draft_views import (
     category_list_view,
     community_view,

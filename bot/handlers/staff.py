@@ -32,12 +32,7 @@ from bot.handlers.staff_views import claimed_view, mine_view, notify_markup, que
 from bot.refusals import refusal_text
 from bot.texts import staff as t
 from storage import organisations
-from storage.errors import (
-    AlreadyClaimed,
-    DomainError,
-    InvalidState,
-    NotFound,
-)
+from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
 from storage.models import NotifyMode
 from storage.requests import claims
 from storage.requests.records import RequestView

@@ -9,10 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.errors import (
-    InvalidInput,
-    InvalidState,
-)
+from storage.errors import InvalidInput, InvalidState
 from storage.models import (
     ActorKind,
     EventKind,

@@ -21,9 +21,7 @@ from storage.models import (
     utcnow,
 )
 from storage.notices import card_edit_notice, card_notice
-from storage.organisations import (
-    in_scope,
-)
+from storage.organisations import in_scope
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from nlp.privacy import mask_personal_data
-from storage.errors import (
-    AlreadyClaimed,
-    ClaimedByYou,
-    InvalidState,
-    NotYours,
-    OutOfScope,
-)
+from storage.errors import AlreadyClaimed, ClaimedByYou, InvalidState, NotYours, OutOfScope
 from storage.models import (
     HELD_STATUSES,
     ActorKind,
@@ -35,11 +29,7 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
-from storage.organisations import (
-    active_staff_organisation,
-    in_scope,
-    scope_clauses,
-)
+from storage.organisations import active_staff_organisation, in_scope, scope_clauses
 from storage.requests.cards import announce_new_request, close_cards
 from storage.requests.feedback import feedback_actions
 from storage.requests.records import (
@@ -58,10 +48,7 @@ from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
 
-
 QUEUE_PAGE_SIZE = 5
-
-
 # /mine: a page stays far under Telegram's 4096 characters (an item is at most ~500).
 MINE_PAGE_SIZE = 5
 

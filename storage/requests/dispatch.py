@@ -8,12 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from storage.errors import (
-    AlreadyClaimed,
-    InvalidInput,
-    InvalidState,
-    OrganisationBlacklisted,
-)
+from storage.errors import AlreadyClaimed, InvalidInput, InvalidState, OrganisationBlacklisted
 from storage.models import (
     HELD_STATUSES,
     ActorKind,
@@ -23,11 +18,7 @@ from storage.models import (
     RequestStatus,
     utcnow,
 )
-from storage.organisations import (
-    category_codes,
-    find_organisation,
-    require_admin,
-)
+from storage.organisations import category_codes, find_organisation, require_admin
 from storage.requests.cards import announce_new_request
 from storage.requests.claims import announce_taken, held_request
 from storage.requests.records import (

@@ -51,15 +51,9 @@ from storage.residents import get_or_create_resident
 from storage.sql import insert_if_absent
 
 DUPLICATE_WINDOW = timedelta(days=14)
-
-
 # Enough for a busy community's fortnight; similarity runs in Python over these only.
 MAX_CANDIDATES = 300
-
-
 _ACTIVE = tuple(status.value for status in ACTIVE_STATUSES)
-
-
 _MAX_MERGE_HOPS = 10
 
 

@@ -9,13 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from storage.errors import (
-    AlreadyAnswered,
-    AlreadyRated,
-    InvalidInput,
-    InvalidState,
-    NotYours,
-)
+from storage.errors import AlreadyAnswered, AlreadyRated, InvalidInput, InvalidState, NotYours
 from storage.models import (
     ActorKind,
     EventKind,

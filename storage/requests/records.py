@@ -18,10 +18,7 @@ from sqlmodel import Session, col, select
 
 from nlp.normalize import strip_control
 from nlp.privacy import mask_personal_data
-from storage.errors import (
-    InvalidInput,
-    NotFound,
-)
+from storage.errors import InvalidInput, NotFound
 from storage.models import (
     ActorKind,
     Correction,
@@ -37,15 +34,12 @@ from storage.models import (
     ServiceRequest,
 )
 from storage.notices import Notice
-from storage.organisations import (
-    organisation_staff,
-)
+from storage.organisations import organisation_staff
 from storage.outbox import enqueue
 from storage.sql import rowcount
 
+# The longest words staff may give: a progress note or resolution, a reason for a release.
 MAX_NOTE = 1000
-
-
 MAX_REASON = 500
 
 

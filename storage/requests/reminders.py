@@ -48,10 +48,7 @@ from storage.requests.records import Actor
 
 log = logging.getLogger(__name__)
 
-
 DIGEST_TIME = time(8, 30)
-
-
 DIGEST_LINES = 10
 
 

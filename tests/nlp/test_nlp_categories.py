@@ -4,13 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.categories import (
-    CODE_RULE,
-    CategoriesError,
-    Category,
-    category_name,
-    load_categories,
-)
+from nlp.categories import CODE_RULE, CategoriesError, Category, category_name, load_categories
 
 
 def test_default_has_the_13_categories_in_order() -> None:

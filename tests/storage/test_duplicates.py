@@ -27,11 +27,7 @@ from storage.models import (
     utcnow,
 )
 from storage.requests import filing, records
-from storage.requests.duplicates import (
-    find_duplicates,
-    merge_requests,
-    support_request,
-)
+from storage.requests.duplicates import find_duplicates, merge_requests, support_request
 from storage.requests.records import Actor, follower_chat_ids
 
 WANG, LI, ZHANG, CHEN = 2_000_000_001, 2_000_000_002, 2_000_000_003, 2_000_000_004
