@@ -33,7 +33,7 @@ from psycopg import sql
 
 from bot import texts
 from bot.fakeapi import FakeBotAPI, FakeUser, FaultPlan
-from storage import drafts, outbox
+from storage import drafts, membership, outbox
 from storage import organisations as orgs
 from storage.db import Database, upgrade
 from storage.models import RequestStatus, ServiceRequest
@@ -132,10 +132,10 @@ async def run(database: str, residents: int, rate: float, seed: int) -> None:
         orgs.create_organisation(
             s, actor_id=ADMIN, admin_ids={ADMIN}, name="玉林服务中心", categories=["repairs"]
         )
-        invite, _ = orgs.create_invite(
+        invite, _ = membership.create_invite(
             s, actor_id=ADMIN, admin_ids={ADMIN}, organisation="玉林服务中心"
         )
-        orgs.join(s, code=invite.code, telegram_id=STAFF, display_name="社工")
+        membership.join(s, code=invite.code, telegram_id=STAFF, display_name="社工")
     async with FakeBotAPI() as fake:
         env = {
             **os.environ,

@@ -15,7 +15,7 @@ import typer
 from sqlmodel import Session
 
 from bot.cli.common import current_settings, fail, open_database
-from storage import organisations
+from storage import membership, organisations
 from storage.errors import (
     DomainError,
     InvalidInput,
@@ -135,7 +135,7 @@ def list_(
 
 
 def _invite(session: Session, **kwargs: Any) -> tuple[str, str, str]:
-    invite, org = organisations.create_invite(session, **kwargs)
+    invite, org = membership.create_invite(session, **kwargs)
     return invite.code, org.name, invite.expires_at.isoformat(timespec="minutes")
 
 

@@ -25,7 +25,7 @@ from bot.handlers.arguments import (
 from bot.handlers.common import BadArguments, Call, Press, button, command, edit_html, reply_html
 from bot.refusals import Scene
 from bot.texts import staff as t
-from storage import organisations
+from storage import membership, organisations
 from storage.requests import blacklisting, dispatch
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ async def invite(call: Call, ref: str) -> None:
     """/invite <org>: a single-use code, valid 7 days, for one staff member to /join."""
     invited = await as_admin(
         call,
-        organisations.create_invite,
+        membership.create_invite,
         actor_id=call.user.id,
         admin_ids=call.services.settings.admin_ids,
         organisation=ref,
@@ -64,7 +64,7 @@ async def invite(call: Call, ref: str) -> None:
     code, organisation = invited
     created = t.INVITE_CREATED.format(
         organisation=texts.excerpt(organisation.name, 100),
-        days=organisations.INVITE_DAYS,
+        days=membership.INVITE_DAYS,
         code=code.code,
     )
     await reply_html(call.message, created)

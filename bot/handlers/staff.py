@@ -31,7 +31,7 @@ from bot.handlers.common import (
 from bot.handlers.staff_views import claimed_view, mine_view, notify_markup, queue_view
 from bot.refusals import refusal_text
 from bot.texts import staff as t
-from storage import organisations
+from storage import membership
 from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
 from storage.models import NotifyMode
 from storage.requests import claims
@@ -67,7 +67,7 @@ async def join(call: Call, code: str) -> None:
     """Join an organisation with an invite code."""
     joined = await as_staff(
         call,
-        organisations.join,
+        membership.join,
         telegram_id=call.user.id,
         code=code,
         display_name=call.user.full_name,
@@ -225,10 +225,10 @@ def _notify_choice(call: Call) -> NotifyChoice:
 async def notify(call: Call, choice: NotifyChoice) -> None:
     """/notify [即时|每日|关闭]: show or set how new requests reach this staff member."""
     if choice.mode is None:  # also refuses non-staff their usage text
-        mode = await as_staff(call, organisations.notify_mode, telegram_id=call.user.id)
+        mode = await as_staff(call, membership.notify_mode, telegram_id=call.user.id)
     else:
         mode = await as_staff(
-            call, organisations.set_notify_mode, telegram_id=call.user.id, mode=choice.mode
+            call, membership.set_notify_mode, telegram_id=call.user.id, mode=choice.mode
         )
     if mode is None:
         return
@@ -245,7 +245,7 @@ async def notify(call: Call, choice: NotifyChoice) -> None:
 async def notify_button(press: Press, data: callbacks.Notify) -> None:
     """A /notify choice (n:<mode>)."""
     mode = await pressed_as_staff(
-        press, organisations.set_notify_mode, telegram_id=press.user.id, mode=data.mode
+        press, membership.set_notify_mode, telegram_id=press.user.id, mode=data.mode
     )
     if mode is not None:
         await edit_html(press.query, t.NOTIFY_SET.format(mode=t.NOTIFY_MODES[mode]))

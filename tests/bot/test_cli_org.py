@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from bot.cli.org import org_app
 from bot.settings import get_settings
+from storage import membership
 from storage import organisations as orgs
 from storage.db import Database
 from storage.requests import claims
@@ -54,7 +55,7 @@ def test_create_list_invite(cli_db: Database) -> None:
     code = invited.stdout.strip()
     assert len(code) >= 16 and "\n" not in code
     with cli_db.session() as s:
-        _staff, org = orgs.join(s, code=code, telegram_id=STAFF, display_name="小李")
+        _staff, org = membership.join(s, code=code, telegram_id=STAFF, display_name="小李")
         assert org.name == "玉林服务中心"
 
 
@@ -62,7 +63,7 @@ def test_blacklist_and_unblacklist(cli_db: Database) -> None:
     assert runner.invoke(org_app, ["create", "甲"]).exit_code == 0
     code = runner.invoke(org_app, ["invite", "1"]).stdout.strip()
     with cli_db.session() as s:
-        orgs.join(s, code=code, telegram_id=STAFF, display_name="小李")
+        membership.join(s, code=code, telegram_id=STAFF, display_name="小李")
         number = file(s)
         claims.claim(s, telegram_id=STAFF, number=number)
     result = runner.invoke(org_app, ["blacklist", "甲", "多次逾期"])

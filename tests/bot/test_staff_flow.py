@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from bot import notifier
 from bot.fakeapi import FakeUser, FaultPlan
 from bot.texts import staff as t
+from storage import membership
 from storage import organisations as orgs
 from storage.db import Database
 from storage.models import Notification, RequestEvent, ServiceRequest, utcnow
@@ -79,8 +80,10 @@ def _setup(db: Database, *, categories: list[str] | None = None) -> None:
             (STAFF_2, "玉林服务中心"),
             (OTHER_STAFF, "芳草社工站"),
         ):
-            invite, _ = orgs.create_invite(s, actor_id=ADMIN_ID, admin_ids=ADMINS, organisation=org)
-            orgs.join(s, code=invite.code, telegram_id=telegram_id, display_name="社工")
+            invite, _ = membership.create_invite(
+                s, actor_id=ADMIN_ID, admin_ids=ADMINS, organisation=org
+            )
+            membership.join(s, code=invite.code, telegram_id=telegram_id, display_name="社工")
 
 
 # --- the whole story ------------------------------------------------------------------------
@@ -361,7 +364,7 @@ def _file_directly(session: Any, category: str = "repairs") -> int:
 async def test_queue_pages_and_claim_from_the_list(staff_bot: StaffHarness) -> None:
     _setup(staff_bot.db)
     with staff_bot.db.session() as s:
-        orgs.set_notify_mode(s, telegram_id=STAFF_1, mode="off")
+        membership.set_notify_mode(s, telegram_id=STAFF_1, mode="off")
         numbers = [_file_directly(s) for _ in range(7)]
     member = staff_bot.user(STAFF_1)
     await member.send("/queue")
@@ -393,7 +396,7 @@ async def test_notify_modes(staff_bot: StaffHarness) -> None:
     await member.send("/notify 关闭")
     assert "关闭推送" in (await member.next()).text
     with staff_bot.db.session() as s:
-        assert orgs.notify_mode(s, telegram_id=STAFF_1) == "off"
+        assert membership.notify_mode(s, telegram_id=STAFF_1) == "off"
         _file_directly(s)
     # Off: no card for STAFF_1; STAFF_2 (immediate) gets one.
     assert "新需求" in (await staff_bot.user(STAFF_2).next()).text

@@ -12,6 +12,7 @@ from bot import texts
 from bot.fakeapi import MAX_TEXT_LENGTH as TELEGRAM_LIMIT
 from bot.fakeapi import FakeUser
 from bot.texts import staff as t
+from storage import membership
 from storage import organisations as orgs
 from storage.requests import blacklisting, claims, filing
 from tests.bot.conftest import ADMIN_ID, BotHarness
@@ -51,7 +52,7 @@ async def test_mine_is_paged_under_telegrams_limit_with_the_true_total(bot: BotH
     with bot.db.session() as s:
         make_org(s, ORG, categories=["repairs"])
         make_staff(s, ORG, STAFF)
-        orgs.set_notify_mode(s, telegram_id=STAFF, mode="off")
+        membership.set_notify_mode(s, telegram_id=STAFF, mode="off")
         numbers = [_file_long(s, i) for i in range(20)]
         for number in numbers:
             claims.claim(s, telegram_id=STAFF, number=number)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from storage import membership
 from storage import organisations as orgs
 from storage.models import Notification, Organisation, RequestEvent, ServiceRequest
 from storage.requests import cards, filing
@@ -36,10 +37,10 @@ def make_org(
 
 
 def make_staff(session: Session, organisation: str, telegram_id: int, name: str = "社工") -> None:
-    invite, _org = orgs.create_invite(
+    invite, _org = membership.create_invite(
         session, actor_id=ADMIN, admin_ids=ADMINS, organisation=organisation
     )
-    orgs.join(session, code=invite.code, telegram_id=telegram_id, display_name=name)
+    membership.join(session, code=invite.code, telegram_id=telegram_id, display_name=name)
 
 
 def file(

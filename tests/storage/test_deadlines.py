@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import deadlines as dl
-from storage import leases, outbox
-from storage import organisations as orgs
+from storage import leases, membership, outbox
 from storage.db import Database
 from storage.models import NoticeKind, ServiceRequest, utcnow
 from storage.requests import blacklisting, claims, dispatch, reminders
@@ -110,7 +109,7 @@ def world(db: Database) -> Database:
         make_staff(s, "甲", A1)
         make_staff(s, "甲", A2)
         make_staff(s, "乙", B1)
-        orgs.set_notify_mode(s, telegram_id=A2, mode="off")
+        membership.set_notify_mode(s, telegram_id=A2, mode="off")
     return db
 
 
@@ -217,7 +216,7 @@ def test_a_note_keeps_the_claim(world: Database) -> None:
 
 def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
     with world.session() as s:
-        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        membership.set_notify_mode(s, telegram_id=B1, mode="digest")
         for _ in range(12):
             file(s, category="elderly")
         file(s, category="repairs")
@@ -236,7 +235,7 @@ def test_digest_is_queued_once_a_day_after_its_time(world: Database) -> None:
 
 def test_no_digest_for_an_empty_queue(world: Database) -> None:
     with world.session() as s:
-        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        membership.set_notify_mode(s, telegram_id=B1, mode="digest")
         assert reminders.queue_digests(s, tz=TZ, now=local(2025, 6, 10, 9, 0)) == 0
 
 
@@ -381,7 +380,7 @@ def test_resolve_reminders_are_dropped_once_resolved_or_reassigned(world: Databa
 
 def test_staff_of_a_blacklisted_organisation_get_no_cards_or_reminders(world: Database) -> None:
     with world.session() as s:
-        orgs.set_notify_mode(s, telegram_id=B1, mode="digest")
+        membership.set_notify_mode(s, telegram_id=B1, mode="digest")
         number = file(s, created_at=local(2025, 6, 10, 9, 0))  # cards to A1 (A2 is off)
         file(s, category="elderly")  # for B1's digest
     _check(world, local(2025, 6, 11, 5, 0))  # 催办 to A1

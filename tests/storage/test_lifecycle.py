@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from storage import membership, outbox
 from storage import organisations as orgs
-from storage import outbox
 from storage.corrections import list_corrections
 from storage.db import Database
 from storage.errors import (
@@ -724,7 +724,7 @@ def test_filing_with_announce_files_and_pushes_cards(world: Database) -> None:
 
 def test_cards_go_to_immediate_staff_in_scope_once(world: Database) -> None:
     with world.session() as s:
-        orgs.set_notify_mode(s, telegram_id=A2, mode="digest")
+        membership.set_notify_mode(s, telegram_id=A2, mode="digest")
         number = file(s, announce=False)
         row = request(s, number)
         assert card_rules.announce_new_request(s, request=row) == 2

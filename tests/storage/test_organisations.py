@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from storage import membership, places
 from storage import organisations as orgs
-from storage import places
 from storage.db import Database
 from storage.errors import (
     AlreadyMember,
@@ -102,7 +102,7 @@ def test_only_admins_manage_organisations(db: Database) -> None:
         with pytest.raises(NotAdmin):
             orgs.create_organisation(s, actor_id=STAFF_A, admin_ids=ADMINS, name="乙")
         with pytest.raises(NotAdmin):
-            orgs.create_invite(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
+            membership.create_invite(s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲")
         with pytest.raises(NotAdmin):
             blacklisting.blacklist(
                 s, actor_id=STAFF_A, admin_ids=ADMINS, organisation="甲", reason="x"
@@ -124,15 +124,19 @@ def test_find_unknown_organisation(db: Database) -> None:
 def test_invite_is_single_use(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
-        invite, org = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+        invite, org = membership.create_invite(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲"
+        )
         assert len(invite.code) >= 16
         assert invite.expires_at - invite.created_at == timedelta(days=7)
     with db.session() as s:
-        staff, joined = orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+        staff, joined = membership.join(
+            s, code=invite.code, telegram_id=STAFF_A, display_name="小李"
+        )
         assert (staff.organisation_id, joined.name) == (org.id, "甲")
         assert staff.notify_mode == NotifyMode.IMMEDIATE
     with db.session() as s, pytest.raises(InviteInvalid) as caught:
-        orgs.join(s, code=invite.code, telegram_id=STAFF_B, display_name="小王")
+        membership.join(s, code=invite.code, telegram_id=STAFF_B, display_name="小王")
     assert caught.value.reason == "used"
     with db.session() as s:
         assert orgs.find_staff(s, telegram_id=STAFF_B) is None
@@ -142,11 +146,11 @@ def test_invite_expires_after_seven_days(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
         old = utcnow() - timedelta(days=7, seconds=1)
-        invite, _ = orgs.create_invite(
+        invite, _ = membership.create_invite(
             s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", now=old
         )
     with db.session() as s, pytest.raises(InviteInvalid) as caught:
-        orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+        membership.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
     assert caught.value.reason == "expired"
 
 
@@ -154,7 +158,7 @@ def test_unknown_invite(db: Database) -> None:
     with db.session() as s:
         for code in ("nope", "", "x" * 41):
             with pytest.raises(InviteInvalid) as caught:
-                orgs.join(s, code=code, telegram_id=STAFF_A, display_name="小李")
+                membership.join(s, code=code, telegram_id=STAFF_A, display_name="小李")
             assert caught.value.reason == "unknown"
 
 
@@ -163,13 +167,13 @@ def test_a_person_belongs_to_one_organisation(db: Database) -> None:
         make_org(s, "甲")
         make_org(s, "乙")
         make_staff(s, "甲", STAFF_A)
-        second, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙")
+        second, _ = membership.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="乙")
     with db.session() as s, pytest.raises(AlreadyMember) as caught:
-        orgs.join(s, code=second.code, telegram_id=STAFF_A, display_name="小李")
+        membership.join(s, code=second.code, telegram_id=STAFF_A, display_name="小李")
     assert caught.value.organisation_name == "甲"
     with db.session() as s:
         # The refused join did not use the invite up.
-        orgs.join(s, code=second.code, telegram_id=STAFF_B, display_name="小王")
+        membership.join(s, code=second.code, telegram_id=STAFF_B, display_name="小王")
 
 
 def test_roles(db: Database) -> None:
@@ -191,13 +195,15 @@ def test_notify_mode(db: Database) -> None:
         make_org(s, "甲")
         make_staff(s, "甲", STAFF_A)
     with db.session() as s:
-        assert orgs.set_notify_mode(s, telegram_id=STAFF_A, mode="digest") == NotifyMode.DIGEST
+        assert (
+            membership.set_notify_mode(s, telegram_id=STAFF_A, mode="digest") == NotifyMode.DIGEST
+        )
     with db.session() as s:
-        assert orgs.notify_mode(s, telegram_id=STAFF_A) == NotifyMode.DIGEST
+        assert membership.notify_mode(s, telegram_id=STAFF_A) == NotifyMode.DIGEST
         with pytest.raises(InvalidInput):
-            orgs.set_notify_mode(s, telegram_id=STAFF_A, mode="loud")
+            membership.set_notify_mode(s, telegram_id=STAFF_A, mode="loud")
         with pytest.raises(NotStaff):
-            orgs.set_notify_mode(s, telegram_id=RESIDENT, mode="off")
+            membership.set_notify_mode(s, telegram_id=RESIDENT, mode="off")
 
 
 def test_scope_matching() -> None:
@@ -250,7 +256,7 @@ def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:
         with pytest.raises(OrganisationBlacklisted):
             claims.claim(s, telegram_id=STAFF_A, number=still_open)
         with pytest.raises(OrganisationBlacklisted):
-            orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+            membership.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         with pytest.raises(InvalidState):
             blacklisting.blacklist(
                 s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="again"
@@ -279,18 +285,18 @@ def test_blacklist_needs_a_reason_of_at_most_500_characters(db: Database) -> Non
 def test_an_invite_issued_before_the_blacklisting_cannot_be_used(db: Database) -> None:
     with db.session() as s:
         make_org(s, "甲")
-        invite, _ = orgs.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
+        invite, _ = membership.create_invite(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
         blacklisting.blacklist(
             s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", reason="整改"
         )
     with db.session() as s, pytest.raises(OrganisationBlacklisted):
-        orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+        membership.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
     with db.session() as s:
         assert orgs.find_staff(s, telegram_id=STAFF_A) is None
         blacklisting.unblacklist(s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲")
     with db.session() as s:
         # The refusal did not use the invite up: once restored, it works.
-        _staff, org = orgs.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
+        _staff, org = membership.join(s, code=invite.code, telegram_id=STAFF_A, display_name="小李")
         assert org.name == "甲"
 
 
