@@ -1,7 +1,7 @@
 """One domain call made as the staff member or admin who sent a command or pressed a button.
 
 `as_staff(call, fn, **kwargs)` runs `fn(session, **kwargs)` (the caller names the sender:
-`telegram_id=call.user.id`, or `actor_id=...` and `admin_ids=...` for `as_admin`);
+`telegram_id=call.user.id`, or `**admin_actor(call)` for `as_admin`);
 `pressed_as_staff` is `as_staff` for a button (and answers the press). They are typed with
 ParamSpec, so mypy checks the arguments against the domain function. Each returns what `fn`
 returns (never None), or None once the refusal is answered: worded by bot.refusals, about the
@@ -11,7 +11,7 @@ returns (never None), or None once the refusal is answered: worded by bot.refusa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypedDict, TypeVar
 
 from sqlmodel import Session
 
@@ -21,6 +21,18 @@ from storage.errors import DomainError
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
+class AdminActor(TypedDict):
+    """How the domain's admin operations name who acts: the sender and the configured admins."""
+
+    actor_id: int
+    admin_ids: frozenset[int]
+
+
+def admin_actor(call: Call) -> AdminActor:
+    """`actor_id` and `admin_ids` for an admin operation sent as `call` (checked by mypy)."""
+    return {"actor_id": call.user.id, "admin_ids": call.services.settings.admin_ids}
 
 
 async def _attempt(

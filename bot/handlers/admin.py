@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
 from bot.context import Services
-from bot.handlers.acting import as_admin, as_admin_in
+from bot.handlers.acting import admin_actor, as_admin, as_admin_in
 from bot.handlers.admin_views import ADMIN, organisations_view
 from bot.handlers.arguments import (
     NumberAndText,
@@ -52,13 +52,7 @@ async def organisations_page(press: Press, data: callbacks.OrgsPage) -> None:
 @command(text_argument(t.INVITE_USAGE), role=ADMIN)
 async def invite(call: Call, ref: str) -> None:
     """/invite <org>: a single-use code, valid 7 days, for one staff member to /join."""
-    invited = await as_admin(
-        call,
-        membership.create_invite,
-        actor_id=call.user.id,
-        admin_ids=call.services.settings.admin_ids,
-        organisation=ref,
-    )
+    invited = await as_admin(call, membership.create_invite, **admin_actor(call), organisation=ref)
     if invited is None:
         return
     code, organisation = invited
@@ -84,12 +78,7 @@ async def blacklist(call: Call) -> None:
         await reply_html(call.message, t.BLACKLIST_USAGE)
         return
     barred = await as_admin(
-        call,
-        blacklisting.blacklist,
-        actor_id=call.user.id,
-        admin_ids=call.services.settings.admin_ids,
-        organisation=ref,
-        reason=reason,
+        call, blacklisting.blacklist, **admin_actor(call), organisation=ref, reason=reason
     )
     if barred is None:
         return
@@ -105,11 +94,7 @@ async def blacklist(call: Call) -> None:
 async def unblacklist(call: Call, ref: str) -> None:
     """/unblacklist <org>: let it claim requests again."""
     organisation = await as_admin(
-        call,
-        blacklisting.unblacklist,
-        actor_id=call.user.id,
-        admin_ids=call.services.settings.admin_ids,
-        organisation=ref,
+        call, blacklisting.unblacklist, **admin_actor(call), organisation=ref
     )
     if organisation is None:
         return
@@ -156,8 +141,7 @@ async def reclassify(call: Call, args: NumberAndText) -> None:
         call,
         Scene.RECLASSIFY,
         dispatch.reclassify,
-        actor_id=call.user.id,
-        admin_ids=call.services.settings.admin_ids,
+        **admin_actor(call),
         number=number,
         category=args.text,
     )
@@ -176,12 +160,7 @@ async def assign(call: Call, args: NumberAndText) -> None:
     """/assign N <org>: give the request to an organisation (any scope)."""
     number = args.number
     assigned = await as_admin(
-        call,
-        dispatch.assign,
-        actor_id=call.user.id,
-        admin_ids=call.services.settings.admin_ids,
-        number=number,
-        organisation=args.text,
+        call, dispatch.assign, **admin_actor(call), number=number, organisation=args.text
     )
     if assigned is None:
         return

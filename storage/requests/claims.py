@@ -272,34 +272,62 @@ def held_transition(
     raise InvalidState(request.status)
 
 
-def _staff_step(
+@dataclass(frozen=True)
+class _StaffStep:
+    """A step staff take on a request their organisation holds, with their words for it."""
+
+    kind: EventKind
+    notice: NoticeKind  # what the resident and supporters are told
+    to_status: RequestStatus
+    supporters_hear_the_words: bool  # masked; otherwise only that it happened
+
+
+_NOTE = _StaffStep(EventKind.NOTE, NoticeKind.NOTE, RequestStatus.IN_PROGRESS, True)
+_RESOLVE = _StaffStep(EventKind.RESOLVED, NoticeKind.RESOLVED, RequestStatus.RESOLVED, False)
+
+
+def _take_step(
     session: Session,
+    step: _StaffStep,
     *,
     telegram_id: int,
     number: int,
     note: str,
-    kind: EventKind,
-    to_status: RequestStatus,
     values: dict[str, Any],
-) -> tuple[Organisation, ServiceRequest, str]:
-    """A step staff take on a request their organisation holds, with their words for it.
+    now: datetime,
+) -> RequestView:
+    """Apply `step` with the staff member's words: the change, its event, the resident's notice.
 
-    Returns the organisation, the request and the words as they are kept (cleaned).
+    The resident who filed hears the words (with the feedback buttons after a resolution);
+    supporters hear that it happened, and the words masked for a progress note.
     """
     note = clean_staff_text(note, field="note")
     organisation, request = held_request(session, telegram_id=telegram_id, number=number)
+    to_status = step.to_status
     seen = held_transition(session, request, organisation, values=values, to_status=to_status)
     record_event(
         session,
         request,
         by=Actor(ActorKind.STAFF, telegram_id),
-        kind=kind,
+        kind=step.kind,
         from_status=seen,
         to_status=to_status,
         note=note,
         organisation_id=organisation.id,
     )
-    return organisation, request, note
+    said = {"number": number, "organisation": organisation.name}
+    heard = {**said, "note": mask_personal_data(note)} if step.supporters_hear_the_words else said
+    resolved = step.to_status == RequestStatus.RESOLVED
+    notify_resident(
+        session,
+        request,
+        step.notice,
+        {**said, "note": note},
+        actions=feedback_actions(request) if resolved else (),
+        now=now,
+        supporter_params=heard,
+    )
+    return view_of(request, organisation=organisation, masked=False)
 
 
 def add_note(
@@ -307,26 +335,12 @@ def add_note(
 ) -> RequestView:
     """A progress note the resident sees; the first one moves claimed -> in_progress."""
     now = now or utcnow()
-    organisation, request, note = _staff_step(
-        session,
-        telegram_id=telegram_id,
-        number=number,
-        note=note,
-        kind=EventKind.NOTE,
-        to_status=RequestStatus.IN_PROGRESS,
-        values={"last_progress_at": now, "updated_at": now},
-    )
-    said = {"number": number, "organisation": organisation.name}
-    notify_resident(
-        session,
-        request,
-        NoticeKind.NOTE,
-        {**said, "note": note},
-        now=now,
-        supporter_params={**said, "note": mask_personal_data(note)},
+    values = {"last_progress_at": now, "updated_at": now}
+    view = _take_step(
+        session, _NOTE, telegram_id=telegram_id, number=number, note=note, values=values, now=now
     )
     log.info("request #%s: progress note added", number)
-    return view_of(request, organisation=organisation, masked=False)
+    return view
 
 
 def resolve(
@@ -334,34 +348,14 @@ def resolve(
 ) -> RequestView:
     """Mark a held request resolved with what was done; the resident is asked for feedback."""
     now = now or utcnow()
-    organisation, request, note = _staff_step(
-        session,
-        telegram_id=telegram_id,
-        number=number,
-        note=note,
-        kind=EventKind.RESOLVED,
-        to_status=RequestStatus.RESOLVED,
-        # Feedback is per resolution: this one starts unanswered and unrated.
-        values={
-            "resolved_at": now,
-            "last_progress_at": now,
-            "updated_at": now,
-            "solved": None,
-            "rating": None,
-        },
+    # Feedback is per resolution: this one starts unanswered and unrated.
+    values: dict[str, Any] = {"resolved_at": now, "last_progress_at": now, "updated_at": now}
+    values |= {"solved": None, "rating": None}
+    view = _take_step(
+        session, _RESOLVE, telegram_id=telegram_id, number=number, note=note, values=values, now=now
     )
-    said = {"number": number, "organisation": organisation.name}
-    notify_resident(
-        session,
-        request,
-        NoticeKind.RESOLVED,
-        {**said, "note": note},
-        actions=feedback_actions(request),
-        now=now,
-        supporter_params=said,
-    )
-    log.info("request #%s resolved by organisation %s", number, organisation.id)
-    return view_of(request, organisation=organisation, masked=False)
+    log.info("request #%s resolved by organisation %s", number, view.organisation_id)
+    return view
 
 
 def announce_taken(
