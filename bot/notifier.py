@@ -34,7 +34,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
-from bot.notices import render
+from bot.notices import Rendered, render
 from storage import deadlines, leases, outbox
 from storage.db import Database
 from storage.models import NoticeKind, utcnow
@@ -91,8 +91,7 @@ async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing, text: str) 
                 raise
 
 
-async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing) -> int | None:
-    words = render(item.notice)
+async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing, words: Rendered) -> int | None:
     if item.kind == NoticeKind.CARD_EDIT:
         await _edit_cards(bot, db, item, words.text)
         return None
@@ -152,8 +151,19 @@ async def deliver_due(
             await db.run(outbox.unclaim, notification_ids=[item.id])
             continue
         try:
+            words = render(item.notice)
+        except (KeyError, TypeError, ValueError) as exc:
+            # Facts this version cannot word (a row written by another version): given up on,
+            # not retried, so it cannot hold its chat's later notices back. Its params may
+            # quote a resident: only the error's type is logged.
+            log.error("notification %s (%s) cannot be worded: %s", item.id, item.kind, _kind(exc))
+            await db.run(
+                outbox.mark_failed, notification_id=item.id, error=_kind(exc), permanent=True
+            )
+            continue
+        try:
             async with asyncio.timeout(SEND_TIMEOUT):
-                message_id = await _deliver(bot, db, item)
+                message_id = await _deliver(bot, db, item, words)
         except RetryAfter as exc:
             seconds = _retry_seconds(exc)
             log.warning("notification %s: flood limit, retry in %.0f s", item.id, seconds)
@@ -207,6 +217,10 @@ async def deliver_due(
 
 def _too_slow() -> str:
     return f"TimeoutError: not sent within {SEND_TIMEOUT:.0f} s"
+
+
+def _kind(exc: Exception) -> str:
+    return f"cannot be worded: {type(exc).__name__}"
 
 
 def _error(exc: Exception) -> str:

@@ -298,17 +298,23 @@ def claim_due(
         assert row.id is not None
         request = requests.get(row.request_id) if row.request_id is not None else None
         reason = _obsolete(row, request, staff.get(row.chat_id))
-        if reason is not None:
+        try:
+            notice = notice_of(row)
+        except ValueError:
+            # A kind or action this version does not know (written by another version): given
+            # up on rather than raised, which would stop every worker at this row.
+            notice = None
+        if notice is None:
+            row.failed_at, row.last_error = now, "unreadable: unknown kind or action"
+            log.error("notification %s of unknown kind %r dropped", row.id, row.kind[:30])
+        elif reason is not None:
             row.failed_at, row.last_error = now, f"obsolete: {reason}"
             log.debug("notification %s (%s) dropped: %s", row.id, row.kind, reason)
         else:
             row.claimed_until = now + lease
             out.append(
                 Outgoing(
-                    id=row.id,
-                    notice=notice_of(row),
-                    attempts=row.attempts,
-                    leased_until=row.claimed_until,
+                    id=row.id, notice=notice, attempts=row.attempts, leased_until=row.claimed_until
                 )
             )
         session.add(row)

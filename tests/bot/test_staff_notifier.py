@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import col, select
 from telegram.ext import AIORateLimiter, ExtBot
 
@@ -22,7 +23,8 @@ from bot import notifier
 from bot.fakeapi import FakeBotAPI, FaultPlan
 from storage import outbox
 from storage.db import Database
-from storage.models import Notification, utcnow
+from storage.models import NoticeKind, Notification, utcnow
+from storage.notices import Notice
 from tests.notices import text_notice
 
 CHATS = [5_800_000_001, 5_800_000_002, 5_800_000_003]
@@ -151,3 +153,34 @@ async def test_no_send_starts_without_enough_lease_left(
     assert await notifier.deliver_due(bot, db) == (3, 0)
     assert "sendMessage" not in fake.calls
     assert [(r.attempts, r.claimed_until) for r in _rows(db)] == [(0, None)] * 3
+
+
+async def test_a_notice_that_cannot_be_worded_is_given_up_and_holds_nothing_back(
+    fake: FakeBotAPI, db: Database, limited_bot: BotFactory
+) -> None:
+    """A row of an unknown kind, or with facts missing (written by another version), is set
+    aside with its reason; the chat's later notices still go out."""
+    bot = await limited_bot(0)
+    chat = CHATS[0]
+    with db.session() as s:
+        s.execute(
+            sa.insert(Notification).values(
+                chat_id=chat,
+                kind="no_such_kind",
+                params={},
+                created_at=utcnow(),
+                send_after=utcnow(),
+                attempts=0,
+            )
+        )
+        outbox.enqueue(s, Notice(NoticeKind.CLAIMED, chat, {"organisation": "甲"}))  # no number
+        outbox.enqueue(s, text_notice(chat, "之后的通知"))
+    assert await notifier.drain(bot, db) == 1
+    unknown, unworded, later = _rows(db)
+    assert (unknown.failed_at is not None, unknown.last_error) == (
+        True,
+        "unreadable: unknown kind or action",
+    )
+    assert unworded.failed_at is not None and unworded.last_error == "cannot be worded: KeyError"
+    assert later.sent_at is not None
+    assert [e.text for e in fake.sent(chat)] == ["之后的通知"]
