@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -71,10 +72,11 @@ def announce_new_request(
         .order_by(col(Staff.id))
     ).all()
     queued = 0
+    card = card_notice(request, chat_id=0)  # its facts drawn once for every member
     for member in members:
         queued += enqueue(
             session,
-            card_notice(request, chat_id=member.telegram_id),
+            replace(card, chat_id=member.telegram_id),
             dedupe_key=f"card:{request.id}:{opened or 0}:{member.telegram_id}",
             now=now,
         )
@@ -109,10 +111,13 @@ def close_cards(
     chats = session.exec(
         select(RequestCard.chat_id).where(RequestCard.request_id == request.id).distinct()
     ).all()
+    if not chats:
+        return 0
+    edit = card_edit_notice(session, request, chat_id=0)  # its facts drawn once for every chat
     for chat in chats:
         enqueue(
             session,
-            card_edit_notice(session, request, chat_id=chat),
+            replace(edit, chat_id=chat),
             dedupe_key=f"card-edit:{request.id}:{key}:{chat}",
             now=now,
         )
