@@ -111,13 +111,6 @@ def add_working_days(
     return datetime.combine(day, clock, tzinfo=tz)
 
 
-def working_days_elapsed(
-    start: datetime, days: int, *, now: datetime, tz: tzinfo, calendar: WorkCalendar = CALENDAR
-) -> bool:
-    """True once `days` working days have passed since `start`."""
-    return now >= add_working_days(start, days, tz=tz, calendar=calendar)
-
-
 def surely_elapsed_before(
     now: datetime, days: int, *, tz: tzinfo, calendar: WorkCalendar = CALENDAR
 ) -> datetime:

@@ -123,7 +123,6 @@ NOTIFY_USAGE = "推送方式可以是：即时、每日、关闭。例如：/not
 CARD = "🆕 新需求 <b>#{number}</b> {urgent}\n{category} · {place}\n「{excerpt}」"
 CARD_TAKEN = "\n\n✅ 已由「{organisation}」认领"
 CARD_CLOSED = "\n\n此需求已不在待受理队列（{status}）"
-CARD_YOU_TOOK = "\n\n✅ 您已认领，详情见下一条消息"
 STAFF_ASSIGNED = (
     "📥 管理员把需求 <b>#{number}</b>（{category}）分派给了你们组织。\n发送 /mine 查看详情。"
 )

@@ -24,7 +24,6 @@ SUMMARY_PARTS_MISSING = "⚠️ 这次{parts}没能生成，文字部分不受�
 SUMMARY_PART_CHART = "图表"
 SUMMARY_PART_WORKBOOK = "Excel 明细"
 SUMMARY_PARTS_JOIN = "和"
-SUMMARY_WORKING = "正在生成 {week} 的需求周报，请稍等…"
 SUMMARY_PHOTO_CAPTION = "{week} 各类需求：本周与上周对比，以及近四周走势"
 SUMMARY_DOCUMENT_CAPTION = "{week} 需求周报明细（Excel），可直接转发"
 SUMMARY_FILE_NAME = "邻里需求周报-{week}.xlsx"
@@ -85,7 +84,6 @@ MORE_ORGANISATIONS = "· 另有 {count} 个组织，详见表格"
 CLASSIFIER = "<b>自动分类</b> 居民更正 {residents}/{predicted}（{rate}），工作人员更正 {staff}"
 CLASSIFIER_CONFUSION = "；常见：{pairs}"
 CONFUSION_PAIR = "{predicted}→{corrected} {count}"
-FOOTER = "图表和 Excel 明细见下条消息。"
 
 # --- the chart -------------------------------------------------------------------------------
 
@@ -98,7 +96,6 @@ CHART_TREND_TITLE = "近四周走势（件）"
 CHART_TOTAL = "合计"
 CHART_EMPTY = "这一周没有新需求"
 CHART_OTHERS = "其余类别"
-CHART_REQUESTS = "件"
 
 # --- the workbook ----------------------------------------------------------------------------
 

@@ -203,15 +203,6 @@ def clean_staff_text(text: str, *, field: str, limit: int = MAX_NOTE) -> str:
     return cleaned
 
 
-def request_view(session: Session, *, number: int) -> RequestView:
-    """An unmasked view (for admins and tests)."""
-    request = get_request(session, number=number)
-    organisation = (
-        session.get(Organisation, request.organisation_id) if request.organisation_id else None
-    )
-    return view_of(request, organisation=organisation, masked=False)
-
-
 def record_event(
     session: Session,
     request: ServiceRequest,
