@@ -137,13 +137,31 @@ class Classifier:
         results: list[Classification] = [self._empty] * len(cleaned)
         if not wanted:
             return results
-        with self._lock:
-            docs = list(self._nlp.pipe((cleaned[i] for i in wanted), batch_size=batch_size))
-        scores = numpy.array([[doc.cats.get(label, 0.0) for label in self._labels] for doc in docs])
-        scores = apply_temperature(scores, self._temperature)
+        scores = self._calibrated([cleaned[i] for i in wanted], batch_size)
         for index, row in zip(wanted, scores, strict=True):
             results[index] = self._result(row)
         return results
+
+    def probabilities_many(
+        self, texts: Iterable[str], batch_size: int = 256
+    ) -> list[dict[str, float]]:
+        """`probabilities` of many messages in batches, in order (empty dict: nothing to read)."""
+        cleaned = [normalise(text)[:MAX_CHARS] for text in texts]
+        wanted = [index for index, text in enumerate(cleaned) if has_content(text)]
+        results: list[dict[str, float]] = [{} for _ in cleaned]
+        if not wanted:
+            return results
+        scores = self._calibrated([cleaned[i] for i in wanted], batch_size)
+        for index, row in zip(wanted, scores, strict=True):
+            results[index] = {label: float(p) for label, p in zip(self._labels, row, strict=True)}
+        return results
+
+    def _calibrated(self, cleaned: list[str], batch_size: int) -> Any:
+        """Calibrated probabilities (one row per text, model label order) of cleaned texts."""
+        with self._lock:
+            docs = list(self._nlp.pipe(cleaned, batch_size=batch_size))
+        scores = numpy.array([[doc.cats.get(label, 0.0) for label in self._labels] for doc in docs])
+        return apply_temperature(scores, self._temperature)
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The calibrated probability of every label for `text` (empty dict if nothing to read)."""

@@ -16,7 +16,7 @@ import random
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -94,12 +94,16 @@ def _junk(text: str) -> bool:
     return any(ord(char) < 32 and char not in "\t\n\r" for char in text) or "\ufffd" in text
 
 
-def read_corpus(path: Path, *, min_per_label: int = 2) -> list[LabelledText]:
+def read_corpus(
+    path: Path, *, min_per_label: int = 2, skip_empty: bool = False
+) -> list[LabelledText]:
     """Read a CSV with columns text,label (others ignored), checking every row.
 
     Raises CorpusError naming the line for a missing column, empty text or label, a label
     that is not a valid category code, binary junk, undecodable bytes, or a label with fewer
     than `min_per_label` examples (training needs 2, to hold one out; a test set may have 1).
+    With `skip_empty`, rows whose text has nothing to read (only punctuation or emoji) are
+    left out instead (the intent corpus has them: a rule, not the model, handles "？？").
     """
     try:
         raw = path.read_bytes()
@@ -127,6 +131,8 @@ def read_corpus(path: Path, *, min_per_label: int = 2) -> list[LabelledText]:
             if _junk(text) or _junk(label):
                 raise CorpusError(f"{path}, line {line}: control characters or binary junk")
             if not has_content(normalise(text)):
+                if skip_empty and text.strip():
+                    continue
                 raise CorpusError(f"{path}, line {line}: empty text")
             if not label:
                 raise CorpusError(f"{path}, line {line}: empty label")
@@ -372,13 +378,15 @@ def train(
     epochs: int | None = None,
     max_seconds: float = 270.0,
     refit: bool = True,
+    extra_meta: Mapping[str, Any] | None = None,
 ) -> TrainReport:
     """Train on `examples`, calibrate on a held-out slice, and save model + meta in `out_dir`.
 
     A first run on 90% of the data picks the number of epochs (early stopping on held-out
     macro-F1) and fits the calibration temperature; with `refit`, a second run trains on all
     the data for that many epochs, so no labelled message is wasted. Same seed, same data
-    and same config give the same model.
+    and same config give the same model. `extra_meta` is saved in the meta file too (the
+    intent model keeps its decision threshold there).
     """
     started = time.monotonic()
     _check_out_dir(out_dir)
@@ -444,6 +452,7 @@ def train(
     meta = asdict(report)
     meta["spacy_version"] = spacy_version
     meta["refit"] = refit and bool(heldout)
+    meta.update(extra_meta or {})
     _write(final.nlp, final.averages, out_dir, meta)
     progress(f"saved model to {out_dir} in {report.seconds:.1f} s")
     return report

@@ -2,6 +2,8 @@
 
 The interface (arguments, options, JSON shapes, exit code 2 for bad input) is relied on by
 other tools. `train --include-corrections` adds the categories admins corrected in the database.
+`train` without options retrains both shipped models (intent and category); `train --intent`
+only the intent model (nlp/intent.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from storage.corrections import load_corrections
 NLP_DIR = Path(nlp.__file__).parent
 DEFAULT_TRAIN_PATH = NLP_DIR / "data" / "train.csv"
 DEFAULT_MODEL_DIR = NLP_DIR / "model"
+DEFAULT_INTENT_MODEL_DIR = NLP_DIR / "intent_model"
 
 nlp_app = typer.Typer(help="Classify residents' messages and train the classifier.")
 
@@ -81,13 +84,18 @@ def _load_corrections() -> list[tuple[str, str]]:
 def train(
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Training CSV (text,label) (default: nlp/data/train.csv)."),
+        typer.Option(
+            "--data",
+            help="Training CSV (text,label) (default: nlp/data/train.csv; with --intent the "
+            "shipped intent corpus).",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="Where to write the model; required with --data (default: nlp/model).",
+            help="Where to write the model; required with --data (default: nlp/model, with "
+            "--intent nlp/intent_model).",
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -97,11 +105,24 @@ def train(
             "--include-corrections", help="Add the categories admins corrected in the database."
         ),
     ] = False,
+    intent: Annotated[
+        bool,
+        typer.Option(
+            "--intent",
+            help="Train only the intent model (need, 补充, 进度, 催办, 撤回 or conversation).",
+        ),
+    ] = False,
 ) -> None:
-    """Train the classifier on a CSV and save it (no --data: retrain the shipped model)."""
+    """Train the classifier on a CSV and save it (no options: retrain both shipped models)."""
     from nlp.training import CorpusError, TrainingError, read_corpus
     from nlp.training import train as train_model
 
+    if intent:
+        if include_corrections:
+            raise fail("--include-corrections is for the category model, not with --intent")
+        _train_intent(data, out, seed)
+        return
+    both = data is None and out is None
     if data is None:
         data, out = DEFAULT_TRAIN_PATH, out or DEFAULT_MODEL_DIR
     elif out is None:
@@ -121,12 +142,46 @@ def train(
         corrected = {normalise(text) for text, _ in corrections}
         examples = [e for e in examples if normalise(e[0]) not in corrected] + list(corrections)
         typer.echo(f"added {len(corrections)} corrections from the database")
+    if both:
+        # Every input is read (and refused) before minutes of training start.
+        _train_intent(None, None, seed)
     try:
         report = train_model(examples, out, seed=seed, progress=typer.echo)
     except TrainingError as exc:
         raise fail(str(exc)) from None
     if report.heldout_macro_f1 is not None:
         typer.echo(f"held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")
+
+
+def _train_intent(data: Path | None, out: Path | None, seed: int) -> None:
+    """Train the intent model: the shipped corpus into nlp/intent_model, or DATA into OUT."""
+    from nlp import intent as intent_module
+    from nlp.training import CorpusError, TrainingError, read_corpus
+
+    if data is None:
+        out = out or DEFAULT_INTENT_MODEL_DIR
+    elif out is None:
+        raise fail(
+            "--data needs --out DIR for the new model (only `linli train --intent` without "
+            "--data retrains the shipped model in nlp/intent_model)"
+        )
+    try:
+        if data is None:
+            corpus = intent_module.shipped_intent_corpus()
+        else:
+            # Rows with nothing to read ("？？", "👍") are answered by a rule, not the model.
+            corpus = read_corpus(data, skip_empty=True)
+            intent_module.check_intent_labels(corpus, str(data))
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    examples = [(text, label) for text, label in corpus]
+    typer.echo(f"intent model: {len(examples)} messages -> {out}")
+    try:
+        report = intent_module.train_intent(examples, out, seed=seed, progress=typer.echo)
+    except TrainingError as exc:
+        raise fail(str(exc)) from None
+    if report.heldout_macro_f1 is not None:
+        typer.echo(f"intent model: held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")
 
 
 @nlp_app.command()

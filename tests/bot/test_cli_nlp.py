@@ -303,3 +303,112 @@ def test_corrections_override_corpus_texts_that_differ_in_script_or_width(
     assert labels["电梯坏了好几天了"] == {"elderly"}
     assert labels["3栋的电梯又不动了"] == {"elderly"}
     assert len(captured.examples) == 6
+
+
+# --- the intent model (train --intent) -----------------------------------------------------
+
+TINY_INTENT_CORPUS = Path(__file__).parent.parent / "nlp" / "tiny_intent_corpus.csv"
+
+
+class CapturedAll:
+    """Stands in for nlp.training.train: records every call, writes nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path, int, dict[str, object]]] = []
+
+    def __call__(self, examples: list[tuple[str, str]], out: Path, **options: object) -> object:
+        self.calls.append((out, len(list(examples)), options))
+        return types.SimpleNamespace(heldout_macro_f1=None)
+
+
+@pytest.fixture
+def captured_all(monkeypatch: pytest.MonkeyPatch) -> CapturedAll:
+    import nlp.training
+
+    fake = CapturedAll()
+    monkeypatch.setattr(nlp.training, "train", fake)
+    return fake
+
+
+def test_train_intent(tmp_path: Path) -> None:
+    out = tmp_path / "intent"
+    result = runner.invoke(
+        nlp_app,
+        ["train", "--intent", "--data", str(TINY_INTENT_CORPUS), "--out", str(out), "--seed", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/" in result.output
+    meta = read_meta(out)
+    assert meta["seed"] == 1
+    assert meta["model"] == "intent"
+    assert 0.0 < meta["conversation_threshold"] < 1.0
+    assert "greeting" in meta["labels"] and "need" in meta["labels"]
+
+    from nlp.intent import IntentClassifier, IntentKind
+
+    assert IntentClassifier.load(out).classify("电梯坏了好几天了").kind in set(IntentKind)
+
+
+def test_train_intent_data_without_out_refuses(captured_all: CapturedAll) -> None:
+    result = runner.invoke(nlp_app, ["train", "--intent", "--data", str(TINY_INTENT_CORPUS)])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+    assert captured_all.calls == []
+
+
+def test_train_intent_refuses_category_labels(
+    captured_all: CapturedAll, tmp_path: Path, tiny_corpus_path: Path
+) -> None:
+    result = runner.invoke(
+        nlp_app,
+        ["train", "--intent", "--data", str(tiny_corpus_path), "--out", str(tmp_path / "m")],
+    )
+    assert result.exit_code == 2
+    assert "not intents" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert captured_all.calls == []
+
+
+def test_train_intent_refuses_corrections(captured_all: CapturedAll, tmp_path: Path) -> None:
+    result = runner.invoke(
+        nlp_app,
+        ["train", "--intent", "--include-corrections", "--data", str(TINY_INTENT_CORPUS),
+         "--out", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert captured_all.calls == []
+
+
+def test_train_intent_without_data_retrains_the_shipped_intent_model(
+    captured_all: CapturedAll,
+) -> None:
+    from nlp.intent import INTENT_CONFIG_PATH, shipped_intent_corpus
+
+    result = runner.invoke(nlp_app, ["train", "--intent"])
+    assert result.exit_code == 0, result.output
+    [(out, n_examples, options)] = captured_all.calls
+    assert out == bot.cli.nlp.DEFAULT_INTENT_MODEL_DIR
+    assert n_examples == len(shipped_intent_corpus())
+    assert options["config_path"] == INTENT_CONFIG_PATH
+
+
+def test_train_without_options_retrains_both_shipped_models(captured_all: CapturedAll) -> None:
+    from nlp.training import read_corpus
+
+    result = runner.invoke(nlp_app, ["train", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert [(out, n) for out, n, _ in captured_all.calls] == [
+        (bot.cli.nlp.DEFAULT_INTENT_MODEL_DIR, captured_all.calls[0][1]),
+        (DEFAULT_MODEL_DIR, len(read_corpus(DEFAULT_TRAIN_PATH))),
+    ]
+    assert all(options["seed"] == 3 for _, _, options in captured_all.calls)
+
+
+def test_train_with_data_trains_only_the_category_model(
+    captured_all: CapturedAll, tmp_path: Path, tiny_corpus_path: Path
+) -> None:
+    result = runner.invoke(
+        nlp_app, ["train", "--data", str(tiny_corpus_path), "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    assert [out for out, _, _ in captured_all.calls] == [tmp_path / "m"]
