@@ -23,12 +23,14 @@ from bot.handlers import (
     privacy,
     resident,
     staff,
+    thread_buttons,
 )
 from bot.handlers import summary as summary_handlers
 from bot.logs import describe_failure
 from bot.settings import Settings, SettingsError
 from nlp.categories import load_categories
 from nlp.classifier import Classifier
+from nlp.intent import IntentClassifier
 from storage.db import Database, prepare_schema
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,13 @@ def build_application(
     token: str | None = None,
     classifier: Classifier | None = None,
     database: Database | None = None,
+    intents: IntentClassifier | None = None,
     rate_limit: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the bot: services are created in post_init and closed in post_shutdown.
 
-    `classifier` and `database` may be passed in (tests share one loaded model); otherwise they
-    are built from the settings.
+    `classifier`, `intents` and `database` may be passed in (tests share the loaded models);
+    otherwise they are built from the settings.
     """
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -64,7 +67,11 @@ def build_application(
             settings.linli_model, threshold=settings.confidence_threshold
         )
         app.bot_data.services = Services(
-            settings=settings, db=db, classifier=model, categories=load_categories()
+            settings=settings,
+            db=db,
+            classifier=model,
+            categories=load_categories(),
+            intents=intents or IntentClassifier.load(settings.linli_intent_model),
         )
         await app.bot.set_my_commands(RESIDENT_COMMANDS)
         loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
@@ -109,6 +116,7 @@ def build_application(
         *my_requests.command_handlers(),  # /my (我的需求), /cancel [N]
         *draft_buttons.button_handlers(),  # d:... the draft's buttons
         *feedback.button_handlers(),  # f:... the resident's 是/否 and stars
+        *thread_buttons.button_handlers(),  # t:... the resident's choices about a request
         *staff.command_handlers(),  # /join /queue /claim /mine /done /release /note /notify
         *admin.command_handlers(),  # /orgs /invite /blacklist /unblacklist /reclassify /assign
         *neworg.command_handlers(),  # /neworg and its o:... buttons

@@ -256,6 +256,80 @@ class Forget:
         return None if match is None else cls(match[1] == "yes")
 
 
+# --- the request's thread: the resident's choices (t:) and staff's /files (x:) ---------------
+
+ThreadAction = Literal["new", "add", "more", "prog", "push", "wd", "wdy", "wdn"]
+THREAD_ACTIONS: tuple[ThreadAction, ...] = get_args(ThreadAction)
+# Actions that act on the message kept in the resident's draft (its version must match).
+THREAD_KEPT: tuple[ThreadAction, ...] = ("new", "add", "wdy")
+
+
+@dataclass(frozen=True)
+class Thread:
+    """t:<action>:<number>:<version>: a resident's choice about their request <number>.
+
+    new / add: the message kept in the draft at <version> is a new need / is added to the
+    request; more: the next message is added to it (/my N's 补充); prog: show it; push: 催办;
+    wd: ask to withdraw it, wdy / wdn: confirm or keep. <version> is 0 when nothing is kept.
+    """
+
+    PATTERN: ClassVar[str] = r"^t:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"t:({'|'.join(THREAD_ACTIONS)}):{_NUMBER}:([0-9]{{1,10}})"
+    )
+
+    action: ThreadAction
+    number: int
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        if self.action not in THREAD_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        _check_number(self.number)
+        if not 0 <= self.version <= MAX_NUMBER:
+            raise ValueError(f"draft version {self.version} is out of range")
+
+    def to_data(self) -> str:
+        return _fit(f"t:{self.action}:{self.number}:{self.version}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in THREAD_ACTIONS if a == match[1])
+        try:
+            return cls(action, int(match[2]), int(match[3]))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Files:
+    """x:<number>: staff ask for a held request's photos and locations (in /mine)."""
+
+    PATTERN: ClassVar[str] = r"^x:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"x:{_NUMBER}")
+
+    number: int
+
+    def __post_init__(self) -> None:
+        _check_number(self.number)
+
+    def to_data(self) -> str:
+        return _fit(f"x:{self.number}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        try:
+            return cls(int(match[1]))
+        except ValueError:
+            return None
+
+
 # --- dialogues: the resident's draft (d:) and the admin's /neworg (o:) ----------------------
 
 DraftAction = Literal["cats", "back", "cat", "last", "next", "metoo", "anyway", "submit", "cancel"]
@@ -338,6 +412,20 @@ KINDS: tuple[
     | type[Feedback]
     | type[Forget]
     | type[DraftButton]
-    | type[NewOrgButton],
+    | type[NewOrgButton]
+    | type[Thread]
+    | type[Files],
     ...,
-] = (Claim, QueuePage, MinePage, Notify, OrgsPage, Feedback, Forget, DraftButton, NewOrgButton)
+] = (
+    Claim,
+    QueuePage,
+    MinePage,
+    Notify,
+    OrgsPage,
+    Feedback,
+    Forget,
+    DraftButton,
+    NewOrgButton,
+    Thread,
+    Files,
+)

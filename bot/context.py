@@ -10,6 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.settings import Settings
 from nlp.categories import Category
 from nlp.classifier import Classifier
+from nlp.intent import IntentClassifier
 from storage.db import Database
 
 
@@ -21,6 +22,7 @@ class Services:
     db: Database
     classifier: Classifier
     categories: tuple[Category, ...]
+    intents: IntentClassifier
 
     def category_name(self, code: str) -> str:
         for category in self.categories:

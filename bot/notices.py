@@ -15,6 +15,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
+from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
@@ -36,10 +37,13 @@ CARD_EXCERPT_LENGTH = 80
 
 @dataclass(frozen=True)
 class Rendered:
-    """A notice in words: HTML text and inline buttons as (label, callback data) rows."""
+    """A notice in words: HTML text and inline buttons as (label, callback data) rows; with a
+    `photo` (a Telegram file id) the text is its caption; a `location` follows the text."""
 
     text: str
     buttons: Buttons | None = None
+    photo: str | None = None
+    location: tuple[float, float] | None = None
 
     def reply_markup(self) -> InlineKeyboardMarkup | None:
         """The buttons as Telegram's inline keyboard (None without buttons)."""
@@ -85,6 +89,18 @@ def _card(params: Mapping[str, Any]) -> str:
     return t.CARD.format(
         **_brief(params), excerpt=excerpt(str(params["quote"]), CARD_EXCERPT_LENGTH)
     ).rstrip()
+
+
+def _card_update(params: Mapping[str, Any]) -> str:
+    """A card still open, with what the resident added since (masked) and a photo count."""
+    lines = [_card(params)]
+    notes = [excerpt(str(note), CARD_EXCERPT_LENGTH) for note in params.get("additions") or ()]
+    if notes:
+        lines.append(t.ADDITIONS.format(notes="；".join(notes)))
+    files = _files(params)
+    if files:
+        lines.append(t.ATTACHMENT_COUNT.format(what=files) + t.ATTACHMENTS_AFTER_CLAIM)
+    return "\n".join(lines)
 
 
 def _card_edit(params: Mapping[str, Any]) -> str:
@@ -149,9 +165,77 @@ def _resolve_deadline(template: str) -> Callable[[Mapping[str, Any]], str]:
     )
 
 
+def _files(params: Mapping[str, Any]) -> str:
+    """ "2 张照片和 1 个位置": what came with a resident's message ("" when nothing)."""
+    parts = []
+    if int(params.get("photos") or 0):
+        parts.append(c.PHOTOS.format(count=int(params["photos"])))
+    if int(params.get("locations") or 0):
+        parts.append(c.LOCATIONS.format(count=int(params["locations"])))
+    return c.AND.join(parts)
+
+
+def _about(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Number, category name and place of a thread notice to staff."""
+    return {
+        "number": params["number"],
+        "category": category_name(str(params["category"])),
+        "place": _place(params),
+    }
+
+
+def _resident_note(params: Mapping[str, Any]) -> str:
+    note, files = str(params.get("note") or ""), _files(params)
+    if not note:
+        return c.STAFF_RESIDENT_FILES.format(**_about(params), what=files)
+    text = c.STAFF_RESIDENT_NOTE.format(**_about(params), note=excerpt(note, NOTE_LENGTH))
+    return text + ("\n" + c.STAFF_ANSWER_FILES.format(what=files) if files else "")
+
+
+def _pushed(params: Mapping[str, Any]) -> str:
+    due = ""
+    if params.get("deadline"):
+        template = c.STAFF_PUSHED_OVERDUE if params.get("overdue") else c.STAFF_PUSHED_DUE
+        due = template.format(deadline=_deadline(params))
+    return c.STAFF_PUSHED.format(
+        **_about(params), urgent=_urgent(params), pushes=params["pushes"], due=due
+    )
+
+
+def _answer(params: Mapping[str, Any]) -> str:
+    files = _files(params)
+    text = c.STAFF_ANSWER.format(
+        number=params["number"],
+        question=excerpt(str(params.get("question") or ""), SUPPORTER_NOTE_LENGTH),
+        answer=excerpt(str(params.get("answer") or "") or "—", NOTE_LENGTH),
+    )
+    return text + ("\n" + c.STAFF_ANSWER_FILES.format(what=files) if files else "")
+
+
+def _withdrawn(params: Mapping[str, Any]) -> str:
+    note = str(params.get("note") or "")
+    said = c.STAFF_WITHDRAWN_NOTE.format(note=excerpt(note, NOTE_LENGTH)) if note else ""
+    return c.STAFF_WITHDRAWN.format(**_about(params), note="\n" + said if said else "")
+
+
+def _attachment(params: Mapping[str, Any]) -> str:
+    by = c.BY_STAFF if params.get("by") == "staff" else c.BY_RESIDENT
+    template = c.STAFF_ATTACHMENT_PHOTO if params.get("photo") else c.STAFF_ATTACHMENT_LOCATION
+    return template.format(number=params["number"], by=by)
+
+
+def _question(params: Mapping[str, Any]) -> str:
+    return c.QUESTION.format(
+        number=params["number"],
+        organisation=_organisation(params),
+        question=excerpt(str(params["question"]), NOTE_LENGTH),
+    )
+
+
 _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     NoticeKind.CARD: _card,
     NoticeKind.CARD_EDIT: _card_edit,
+    NoticeKind.CARD_UPDATE: _card_update,
     NoticeKind.CLAIMED: _to_resident(t.RESIDENT_CLAIMED, t.SUPPORTER_CLAIMED),
     NoticeKind.NOTE: _note,
     NoticeKind.RESOLVED: _resolved,
@@ -187,6 +271,12 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
         deadline=_deadline(p),
     ),
     NoticeKind.DIGEST: _digest,
+    NoticeKind.QUESTION: _question,
+    NoticeKind.RESIDENT_NOTE: _resident_note,
+    NoticeKind.PUSHED: _pushed,
+    NoticeKind.ANSWER: _answer,
+    NoticeKind.WITHDRAWN: _withdrawn,
+    NoticeKind.ATTACHMENT: _attachment,
 }
 
 
@@ -230,4 +320,14 @@ def render(notice: Notice) -> Rendered:
             if buttons
             else None,
         )
-    return Rendered(_WORDS[notice.kind](notice.params), _buttons(notice))
+    params = notice.params
+    photo = params.get("photo")
+    location = None
+    if notice.kind == NoticeKind.ATTACHMENT and not photo:
+        location = (float(params["latitude"]), float(params["longitude"]))
+    return Rendered(
+        _WORDS[notice.kind](params),
+        _buttons(notice),
+        photo=str(photo) if photo else None,
+        location=location,
+    )

@@ -49,6 +49,8 @@ PERIODIC_INTERVAL = 180.0
 PERIODIC_LEASE = "periodic-check"
 LEASE_TTL = timedelta(seconds=PERIODIC_INTERVAL * 2)
 BATCH = 25
+# Telegram's limit on a photo's caption; longer words are sent after the photo.
+CAPTION_LIMIT = 1024
 MAX_BATCHES_PER_RUN = 20
 # Names this process in the lease table (several bot processes may share one database);
 # schedule_jobs adds a suffix per Application, so two in one process are two holders too.
@@ -76,15 +78,22 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def _edit_cards(bot: Bot, db: Database, item: outbox.Outgoing, text: str) -> None:
-    """Edit every card of the request in that chat to the new text, without the button."""
+async def _edit_cards(
+    bot: Bot, db: Database, item: outbox.Outgoing, text: str, markup: Any = None
+) -> None:
+    """Edit every card of the request in that chat to the new text (without the button
+    unless `markup` is given: a card still open keeps its 认领)."""
     if item.request_id is None:
         return
     ids = await db.run(outbox.card_message_ids, request_id=item.request_id, chat_id=item.chat_id)
     for message_id in ids:
         try:
             await bot.edit_message_text(
-                text, chat_id=item.chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text,
+                chat_id=item.chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
         except BadRequest as exc:
             if not any(gone in str(exc).lower() for gone in _EDIT_GONE):
@@ -95,12 +104,30 @@ async def _deliver(bot: Bot, db: Database, item: outbox.Outgoing, words: Rendere
     if item.kind == NoticeKind.CARD_EDIT:
         await _edit_cards(bot, db, item, words.text)
         return None
+    if item.kind == NoticeKind.CARD_UPDATE:
+        await _edit_cards(bot, db, item, words.text, words.reply_markup())
+        return None
+    if words.photo is not None:
+        if len(words.text) <= CAPTION_LIMIT:
+            message = await bot.send_photo(
+                item.chat_id,
+                words.photo,
+                caption=words.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=words.reply_markup(),
+            )
+            return message.message_id
+        # Too long for a caption: the photo, then the words with their buttons.
+        await bot.send_photo(item.chat_id, words.photo)
     message = await bot.send_message(
         item.chat_id,
         words.text,
         parse_mode=ParseMode.HTML,
         reply_markup=words.reply_markup(),
     )
+    if words.location is not None:
+        latitude, longitude = words.location
+        await bot.send_location(item.chat_id, latitude=latitude, longitude=longitude)
     return message.message_id
 
 

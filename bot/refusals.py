@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
+from bot.texts import conversation as c
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
 from storage.errors import (
@@ -39,6 +40,7 @@ from storage.errors import (
     OrganisationNotFound,
     OutOfScope,
     RequestNotFound,
+    ResidentGone,
 )
 from storage.models import RequestStatus
 from storage.requests import records
@@ -55,6 +57,7 @@ class Scene(StrEnum):
     CANCEL = "cancel"  # the resident's /cancel N
     SUPPORT = "support"  # the resident's 我也遇到了
     FILE = "file"  # the resident's 提交 of a draft
+    THREAD = "thread"  # the resident's /my N, 补充, 催办, 撤回 and answers
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ def _shared(exc: DomainError, about: About) -> str:
         return t.ALREADY_MEMBER.format(organisation=texts.excerpt(exc.organisation_name, 60))
     if isinstance(exc, NameTaken):
         return t.NEWORG_NAME_TAKEN.format(name=texts.excerpt(ref, 100))
+    if isinstance(exc, ResidentGone):
+        return t.RESIDENT_GONE.format(number=number)
     if isinstance(exc, InvalidInput):
         if str(exc) == "too long":
             limit = records.MAX_REASON if exc.field == "reason" else records.MAX_NOTE
@@ -194,6 +199,14 @@ def _support(exc: DomainError, about: About) -> str | None:
     return None
 
 
+def _thread(exc: DomainError, about: About) -> str | None:
+    if isinstance(exc, NotFound):
+        return c.NOT_YOUR_REQUEST.format(number=about.number)
+    if isinstance(exc, InvalidState):
+        return c.CLOSED_REQUEST.format(number=about.number, status=texts.status_name(exc.status))
+    return None
+
+
 def _file(exc: DomainError, about: About) -> str | None:
     if isinstance(exc, NotFound):
         return texts.ALREADY_SUBMITTED
@@ -210,4 +223,5 @@ _SCENES: dict[Scene, Callable[[DomainError, About], str | None]] = {
     Scene.CANCEL: _cancel,
     Scene.SUPPORT: _support,
     Scene.FILE: _file,
+    Scene.THREAD: _thread,
 }

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Shanghai"
     linli_model: Path | None = None
+    # The intent model (what a message is: a need, a question about one, conversation ...).
+    linli_intent_model: Path | None = None
     # Confidence under which the bot asks the resident to choose among the top 3.
     confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # Per-resident limits (issue 6).

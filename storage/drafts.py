@@ -48,6 +48,8 @@ class NeedDraft:
     longitude: float | None = None
     contact: str | None = None
     duplicate: int | None = None
+    # At the bot's "adding" step: the resident's request the next message is added to (补充).
+    target: int | None = None
 
     # What a resident may add at any step; kept when they describe the need again.
     ATTACHMENTS: ClassVar[tuple[str, ...]] = ("photo", "latitude", "longitude", "contact")
@@ -61,6 +63,7 @@ class NeedDraft:
         "longitude",
         "contact",
         "duplicate",
+        "target",
     )
 
     @classmethod
@@ -82,6 +85,7 @@ class NeedDraft:
             longitude=data.get("longitude"),
             contact=data.get("contact"),
             duplicate=None if data.get("duplicate") is None else int(data["duplicate"]),
+            target=None if data.get("target") is None else int(data["target"]),
         )
 
     def to_json(self) -> dict[str, Any]:

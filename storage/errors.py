@@ -117,6 +117,10 @@ class CannotMerge(DomainError):
         self.reason = reason
 
 
+class ResidentGone(DomainError):
+    """The resident asked to be forgotten: nobody can write to them about this request."""
+
+
 class DraftChanged(DomainError):
     """Another update (perhaps in another bot process) wrote the draft since it was read."""
 

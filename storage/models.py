@@ -105,6 +105,12 @@ class EventKind(enum.StrEnum):
     SUPPORTED = "supported"
     MERGED = "merged"
     MERGED_IN = "merged_in"
+    # The request's thread between resident and staff (storage.requests.thread).
+    RESIDENT_NOTE = "resident_note"  # the resident added a detail, photo or location (补充)
+    PUSHED = "pushed"  # the resident pushed for it (催办)
+    ASKED = "asked"  # staff asked the resident a question
+    ANSWERED = "answered"  # the resident answered it
+    WITHDRAWN = "withdrawn"  # the resident no longer needs a request already held
 
 
 class NoticeKind(enum.StrEnum):
@@ -114,6 +120,8 @@ class NoticeKind(enum.StrEnum):
     CARD = "card"
     # Edit the cards of a request held in one chat: it was taken or closed.
     CARD_EDIT = "card_edit"
+    # Edit the cards of a request still open: the resident added to it (claim button kept).
+    CARD_UPDATE = "card_update"
     # Reminders (催办) and overdue notices of storage.requests.reminders, and the daily digest:
     # each is about a state of its request that may have passed by the time it is sent, and is then
     # dropped (outbox.claim_due).
@@ -130,6 +138,7 @@ class NoticeKind(enum.StrEnum):
     RESOLVED = "resolved"
     REQUEUED = "requeued"
     MERGED = "merged"  # the request was merged into another
+    QUESTION = "question"  # staff ask the filer a question; the answer is relayed back
     # To the staff of an organisation.
     ASSIGNED = "assigned"
     ASSIGNED_AWAY = "assigned_away"
@@ -137,6 +146,12 @@ class NoticeKind(enum.StrEnum):
     STALE_RELEASED = "stale_released"
     ORG_BLACKLISTED = "org_blacklisted"
     ORG_UNBLACKLISTED = "org_unblacklisted"
+    # To the staff member who holds a request (or, while open, staff in scope): the thread.
+    RESIDENT_NOTE = "resident_note"  # the resident's 补充 (text, photo or location)
+    PUSHED = "pushed"  # the resident's 催办
+    ANSWER = "answer"  # the resident's answer to a question, to the staff member who asked
+    WITHDRAWN = "withdrawn"  # the resident no longer needs it
+    ATTACHMENT = "attachment"  # a photo or location of the request, sent to its new holder
     # To admins: the weekly summary, rendered by the bot itself (a snapshot of the week).
     SUMMARY = "summary"
 
@@ -148,6 +163,11 @@ class NoticeAction(enum.StrEnum):
     ANSWER = "answer"  # 解决了 / 没解决
     RATE = "rate"  # 1-5 stars
     OPEN_QUEUE = "open_queue"  # show the queue
+
+
+class AttachmentKind(enum.StrEnum):
+    PHOTO = "photo"
+    LOCATION = "location"
 
 
 class NotifyMode(enum.StrEnum):
@@ -267,6 +287,23 @@ class RequestEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=20)
     to_status: str | None = Field(default=None, max_length=20)
     note: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
+
+
+class RequestAttachment(SQLModel, table=True):
+    """A photo or location added to a request after filing (by the resident, or staff's
+    完工照片); the ones given while filing stay on the request row."""
+
+    __tablename__ = "request_attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="requests.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="request_events.id")
+    kind: str = Field(max_length=20)
+    actor_kind: str = Field(max_length=20)
+    file_id: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    created_at: datetime = _created()
 
 
 class RequestSupporter(SQLModel, table=True):

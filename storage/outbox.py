@@ -35,7 +35,9 @@ from storage.sql import insert_if_absent
 log = logging.getLogger(__name__)
 
 # Kinds about an open request, and those about a held one: obsolete once it moved on.
-_WHILE_OPEN = frozenset({NoticeKind.CARD, NoticeKind.REMIND_CLAIM, NoticeKind.OVERDUE_CLAIM})
+_WHILE_OPEN = frozenset(
+    {NoticeKind.CARD, NoticeKind.CARD_UPDATE, NoticeKind.REMIND_CLAIM, NoticeKind.OVERDUE_CLAIM}
+)
 _WHILE_HELD = frozenset(
     {NoticeKind.REMIND_RESOLVE, NoticeKind.OVERDUE_RESOLVE, NoticeKind.REMIND_STALE}
 )
@@ -45,6 +47,7 @@ _TO_HOLDER = frozenset({NoticeKind.REMIND_RESOLVE, NoticeKind.REMIND_STALE})
 _STAFF_WORK = frozenset(
     {
         NoticeKind.CARD,
+        NoticeKind.CARD_UPDATE,
         NoticeKind.REMIND_CLAIM,
         NoticeKind.REMIND_RESOLVE,
         NoticeKind.REMIND_STALE,

@@ -14,9 +14,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.drafts import delete_draft, load_draft
 from storage.models import (
+    ActorKind,
     Correction,
+    EventKind,
     NoticeKind,
     Notification,
+    RequestAttachment,
     RequestEvent,
     ServiceRequest,
     utcnow,
@@ -26,6 +29,8 @@ from storage.requests.filing import list_resident_requests
 from storage.residents import find_resident
 
 ERASED = "[已删除]"
+# The events whose words are the resident's own, added after filing.
+THREAD_KINDS = (EventKind.RESIDENT_NOTE, EventKind.ANSWERED, EventKind.WITHDRAWN)
 
 
 def resident_data(session: Session, *, telegram_id: int) -> dict[str, Any] | None:
@@ -35,6 +40,17 @@ def resident_data(session: Session, *, telegram_id: int) -> dict[str, Any] | Non
         return None
     requests = list_resident_requests(session, telegram_id=telegram_id, limit=1000)
     draft = load_draft(session, telegram_id=telegram_id)
+    added: dict[int, list[RequestEvent]] = {}
+    for event in session.exec(
+        select(RequestEvent)
+        .where(
+            col(RequestEvent.request_id).in_([r.id for r in requests]),
+            col(RequestEvent.kind).in_(THREAD_KINDS),
+            col(RequestEvent.note).is_not(None),
+        )
+        .order_by(col(RequestEvent.id))
+    ).all():
+        added.setdefault(event.request_id, []).append(event)
     return {
         "telegram_id": resident.telegram_id,
         "display_name": resident.display_name,
@@ -55,6 +71,10 @@ def resident_data(session: Session, *, telegram_id: int) -> dict[str, Any] | Non
                 "location": r.latitude is not None,
                 "rating": r.rating,
                 "created_at": r.created_at.isoformat(),
+                "added": [
+                    {"at": e.at.isoformat(), "kind": e.kind, "text": e.note}
+                    for e in added.get(r.id or 0, [])
+                ],
             }
             for r in requests
         ],
@@ -90,6 +110,22 @@ def forget_resident(session: Session, *, telegram_id: int) -> int:
         )
     ).rowcount  # type: ignore[attr-defined]
     session.execute(sa.delete(Correction).where(col(Correction.request_id).in_(request_ids)))
+    # What they added to the thread (补充, answers, a withdrawal's words, photos, locations).
+    session.execute(
+        sa.update(RequestEvent)
+        .where(
+            col(RequestEvent.request_id).in_(request_ids),
+            col(RequestEvent.actor_kind) == ActorKind.RESIDENT.value,
+            col(RequestEvent.note).is_not(None),
+        )
+        .values(note=ERASED)
+    )
+    session.execute(
+        sa.delete(RequestAttachment).where(
+            col(RequestAttachment.request_id).in_(request_ids),
+            col(RequestAttachment.actor_kind) == ActorKind.RESIDENT.value,
+        )
+    )
     session.execute(
         sa.update(RequestEvent)
         .where(col(RequestEvent.actor_id) == telegram_id)
@@ -127,7 +163,7 @@ def _forget_notifications(
             ),
         )
     )
-    card_kinds = (NoticeKind.CARD, NoticeKind.CARD_EDIT)
+    card_kinds = (NoticeKind.CARD, NoticeKind.CARD_EDIT, NoticeKind.CARD_UPDATE)
     carded = select(Notification.request_id).where(col(Notification.kind).in_(card_kinds))
     requests = session.exec(
         select(ServiceRequest)
@@ -137,6 +173,7 @@ def _forget_notifications(
     for request in requests:
         for kind, params in (
             (NoticeKind.CARD, card_params(request)),
+            (NoticeKind.CARD_UPDATE, card_params(request)),
             (NoticeKind.CARD_EDIT, dict(card_edit_notice(session, request, chat_id=0).params)),
         ):
             session.execute(

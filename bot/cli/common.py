@@ -72,7 +72,8 @@ def startup_error(exc: BaseException, settings: Settings) -> str | None:
             f"({type(exc).__name__}): check the network or the setting"
         )
     if isinstance(exc, ModelNotFoundError):
-        return f"LINLI_MODEL: {exc}"
+        setting = "LINLI_INTENT_MODEL" if "intent model" in str(exc) else "LINLI_MODEL"
+        return f"{setting}: {exc}"
     if isinstance(exc, DBAPIError):
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
         return f"cannot open the database at DATABASE_URL ({reason})"

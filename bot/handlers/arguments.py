@@ -17,7 +17,7 @@ from bot.texts import staff as t
 
 def split_args(message: Message, parts: int) -> list[str]:
     """The command's arguments from the raw text (keeps a note's line breaks)."""
-    raw = message.text or ""
+    raw = message.text or message.caption or ""
     pieces = raw.split(maxsplit=parts)
     return [piece.strip() for piece in pieces[1:]]
 

@@ -53,9 +53,14 @@ class Step(StrEnum):
     DUPLICATE = "duplicate"
     EXTRAS = "extras"
     CONFIRM = "confirm"
+    # Not steps of a need: a message kept while the resident chooses what it is (buttons of
+    # bot.handlers.conversation), and waiting for what to add to a request (/my N's 补充).
+    ROUTE = "route"
+    ADDING = "adding"
 
 
-STEPS = tuple(Step)
+# The steps of filing a need.
+STEPS = (Step.CATEGORY, Step.COMMUNITY, Step.DUPLICATE, Step.EXTRAS, Step.CONFIRM)
 
 _locks = UserLocks()
 
@@ -234,3 +239,17 @@ async def _step_view(services: Services, telegram_id: int, draft: Draft) -> View
         last = await last_place(services, telegram_id)
         return community_view(draft, last, texts.ASK_COMMUNITY_IN_WORDS)
     return confirm_view(services, draft)
+
+
+async def take_contact(
+    message: Message, services: Services, telegram_id: int, draft: Draft, text: str
+) -> None:
+    """Text at the extras step is a contact (or a note); anything else shows the step again."""
+    contact = places.clean_contact(text)
+    if not contact:
+        await send(message, extras_view(draft))
+        return
+    need = need_of(draft)
+    need = need.but(contact=add_note(need.contact, contact))
+    draft = await save(services, telegram_id, draft, Step.EXTRAS, need)
+    await send(message, extras_view(draft, texts.CONTACT_RECEIVED))

@@ -19,8 +19,10 @@ from bot.handlers.common import (
     parse_number,
     reply_html,
 )
+from bot.handlers.conversation import Turn, show
 from bot.handlers.draft_steps import one_at_a_time
 from bot.refusals import Scene, refusal_text
+from bot.texts import conversation as c
 from storage import drafts
 from storage.errors import InvalidState, NotFound
 from storage.models import ServiceRequest
@@ -43,12 +45,26 @@ def _my_text(services: Services, rows: list[ServiceRequest]) -> str:
         )
         for row in rows
     ]
+    lines.append(texts.MY_FOOTER.format(number=rows[0].id))
     return "\n".join(lines)
 
 
-@command()
-async def my_requests(call: Call) -> None:
-    """List the resident's requests with number, category, status and date."""
+def _my_number(call: Call) -> int | None:
+    """`/my` (None: the list) or `/my N` (one request)."""
+    if not call.args:
+        return None
+    number = parse_number(call.args[0].lstrip("#＃"))
+    if number is None:
+        raise BadArguments(texts.BAD_NUMBER + "\n" + c.MY_USAGE)
+    return number
+
+
+@command(_my_number)
+async def my_requests(call: Call, number: int | None) -> None:
+    """/my lists the resident's requests; /my N shows one with its thread (conversation.show)."""
+    if number is not None:
+        await show(Turn(call.message, call.user.id, call.context), number)
+        return
     rows = await call.services.db.run(filing.list_resident_requests, telegram_id=call.user.id)
     if not rows:
         await call.message.reply_text(texts.MY_EMPTY, reply_markup=main_keyboard())

@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks, texts
 from bot.context import Context, Services
-from bot.handlers import resident
+from bot.handlers import conversation
 from bot.handlers.admin_views import ADMIN, is_admin, scope_text
 from bot.handlers.common import Call, Press, button, command, edit_html, inline, reply_html
 from bot.handlers.staff_views import View
@@ -121,7 +121,7 @@ async def on_text(update: Update, context: Context) -> None:
     if is_admin(services, call.user.id):
         draft = await services.db.run(store.load_draft, telegram_id=call.user.id)
     if draft is None or draft.step not in STEPS:
-        await resident.on_text(update, context)
+        await conversation.on_text(update, context)
         return
     step = _TEXT_STEPS.get(draft.step)
     if step is None:

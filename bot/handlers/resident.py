@@ -14,7 +14,15 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import Services
+from bot.handlers import conversation
 from bot.handlers.common import Call, command, keyboard_button, main_keyboard, reply_html
+from bot.handlers.conversation import (
+    Said,
+    Turn,
+    attachment_without_draft,
+    handled_before_reading,
+    read,
+)
 from bot.handlers.draft_steps import (
     STEPS,
     Step,
@@ -26,7 +34,6 @@ from bot.handlers.draft_steps import (
     take_need,
     take_place,
 )
-from bot.handlers.draft_views import confirm_view, extras_view, send
 from bot.texts import summary as dup_texts
 from nlp.normalize import has_content, normalise
 from storage import drafts, places, residents
@@ -67,43 +74,6 @@ async def new_request_button(call: Call) -> None:
 # --- free text, photo, location, contact --------------------------------------------------
 
 
-@one_at_a_time
-@command()
-async def on_text(call: Call) -> None:
-    """Route free text by the draft's step: a new need, the place, or a contact."""
-    message, services, telegram_id = call.message, call.services, call.user.id
-    if message.text is None:
-        return
-    text = places.clean_text(message.text)
-    draft = await current_draft(message, services, telegram_id)
-    step = draft.step if draft is not None else None
-    if draft is not None and step == Step.COMMUNITY:
-        await take_place(message, services, telegram_id, draft, text)
-    elif draft is not None and step == Step.EXTRAS:
-        await _take_contact(message, services, telegram_id, draft, text)
-    elif draft is not None and step == Step.CONFIRM:
-        await message.reply_text(texts.PRESS_A_BUTTON)
-        await send(message, confirm_view(services, draft))
-    elif step == Step.DUPLICATE:
-        await message.reply_text(dup_texts.PRESS_DUPLICATE_BUTTON)
-    else:
-        await take_need(message, services, telegram_id, text, draft=draft)
-
-
-async def _take_contact(
-    message: Message, services: Services, telegram_id: int, draft: Draft, text: str
-) -> None:
-    """Text at the extras step is a contact (or a note); anything else shows the step again."""
-    contact = places.clean_contact(text)
-    if not contact:
-        await send(message, extras_view(draft))
-        return
-    need = need_of(draft)
-    need = need.but(contact=add_note(need.contact, contact))
-    draft = await save(services, telegram_id, draft, Step.EXTRAS, need)
-    await send(message, extras_view(draft, texts.CONTACT_RECEIVED))
-
-
 async def _in_duplicate_step(message: Message, draft: Draft) -> bool:
     """At the duplicate step only its buttons move on: say so (True), or False elsewhere."""
     if draft.step != Step.DUPLICATE:
@@ -123,11 +93,12 @@ async def on_photo(call: Call) -> None:
     caption = places.clean_text(message.caption or "")
     described = has_content(normalise(caption))
     draft = await current_draft(message, services, telegram_id)
-    if draft is None or draft.step not in STEPS or (draft.step == Step.CATEGORY and described):
-        if described:
-            await take_need(message, services, telegram_id, caption, draft=draft, photo=photo)
-        else:
-            await message.reply_text(texts.PHOTO_WITHOUT_DRAFT)
+    if draft is not None and draft.step == Step.CATEGORY and described:
+        # A new description with a photo, while the category is being chosen.
+        await take_need(message, services, telegram_id, caption, draft=draft, photo=photo)
+    elif draft is None or draft.step not in STEPS:
+        said = Said(caption if described else "", photo=photo)
+        await _without_draft(Turn(message, telegram_id, call.context), said, draft)
     elif not await _in_duplicate_step(message, draft):
         await _add_photo(message, services, telegram_id, draft, photo, caption, described)
 
@@ -172,6 +143,19 @@ async def _draft_to_attach(call: Call, no_draft: str, markup: Any = None) -> Dra
     return None if await _in_duplicate_step(call.message, draft) else draft
 
 
+async def _without_draft(turn: Turn, said: Said, draft: Draft | None) -> None:
+    """A photo or location while no need is being filed: read with its caption, else an
+    answer, an addition or (asked) the start of a new need (bot.handlers.conversation)."""
+    if said.text:
+        await read(turn, said, draft)
+        return
+    if draft is not None and draft.step == Step.ROUTE:
+        await turn.services.db.run(drafts.delete_draft, telegram_id=turn.me)
+        draft = None
+    if not await handled_before_reading(turn, draft, said):
+        await attachment_without_draft(turn, said)
+
+
 @one_at_a_time
 @command()
 async def on_location(call: Call) -> None:
@@ -179,8 +163,12 @@ async def on_location(call: Call) -> None:
     location = call.message.location
     if location is None:
         return
-    draft = await _draft_to_attach(call, texts.LOCATION_WITHOUT_DRAFT)
-    if draft is None:
+    draft = await current_draft(call.message, call.services, call.user.id)
+    if draft is None or draft.step not in STEPS:
+        said = Said(location=(location.latitude, location.longitude))
+        await _without_draft(Turn(call.message, call.user.id, call.context), said, draft)
+        return
+    if await _in_duplicate_step(call.message, draft):
         return
     added = {"latitude": location.latitude, "longitude": location.longitude}
     await attach(
@@ -221,7 +209,7 @@ def message_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Catch-all resident input: registered last."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     return [
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, conversation.on_text),
         MessageHandler(private & filters.PHOTO, on_photo),
         MessageHandler(private & filters.LOCATION, on_location),
         MessageHandler(private & filters.CONTACT, on_contact),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks, notifier, texts
 from bot.handlers.acting import as_staff, pressed_as_staff
@@ -34,7 +34,7 @@ from bot.texts import staff as t
 from storage import membership
 from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
 from storage.models import NotifyMode
-from storage.requests import claims
+from storage.requests import claims, thread
 from storage.requests.records import RequestView
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,58 @@ async def release(call: Call, args: NumberAndText) -> None:
     await _held_changed(call, view, t.RELEASE_OK, number)
 
 
+@command(number_and_text(t.ASK_USAGE))
+async def ask(call: Call, args: NumberAndText) -> None:
+    """/ask N question: the resident is asked; their answer comes back to this staff member."""
+    me, number = call.user.id, args.number
+    view = await as_staff(
+        call, thread.ask_resident, telegram_id=me, number=number, question=args.text
+    )
+    await _held_changed(call, view, t.ASK_OK, number)
+
+
+@command(number_argument(t.FILES_USAGE, t.BAD_NUMBER))
+async def files(call: Call, number: int) -> None:
+    """/files N: the photos and locations of a request the organisation holds."""
+    count = await as_staff(call, thread.request_files, telegram_id=call.user.id, number=number)
+    if count is None:
+        return
+    notifier.kick(call.context)
+    words = t.FILES_SENT if count else t.FILES_NONE
+    await reply_html(call.message, words.format(number=number, count=count))
+
+
+@button(callbacks.Files, expired=t.BUTTON_EXPIRED)
+async def files_button(press: Press, data: callbacks.Files) -> None:
+    """The 照片和位置 button of /mine (x:N)."""
+    number = data.number
+    count = await pressed_as_staff(
+        press, thread.request_files, telegram_id=press.user.id, number=number
+    )
+    if count is None:
+        return
+    notifier.kick(press.context)
+    words = t.FILES_SENT if count else t.FILES_NONE
+    await press.query.answer(_plain(words.format(number=number, count=count)))
+
+
+def _plain(html: str) -> str:
+    """A toast shows no HTML."""
+    return html.replace("<code>", "").replace("</code>", "")
+
+
+@command(number_and_text(t.DONE_PHOTO_USAGE))
+async def done_with_photo(call: Call, args: NumberAndText) -> None:
+    """A photo captioned /done N what was done: resolve with a 完工照片 the resident sees."""
+    if not call.message.photo:
+        return
+    me, number, photo = call.user.id, args.number, call.message.photo[-1].file_id
+    view = await as_staff(
+        call, claims.resolve, telegram_id=me, number=number, note=args.text, photo=photo
+    )
+    await _held_changed(call, view, t.DONE_OK, number)
+
+
 @command(number_and_text(t.NOTE_USAGE))
 async def note(call: Call, args: NumberAndText) -> None:
     """/note N text: a progress note the resident sees."""
@@ -261,6 +313,13 @@ def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("done", done),
         CommandHandler("release", release),
         CommandHandler("note", note),
+        CommandHandler("ask", ask),
+        CommandHandler("files", files),
+        # A photo whose caption is /done N ...: resolved with a 完工照片.
+        MessageHandler(
+            filters.PHOTO & filters.CaptionRegex(r"^\s*/done(?:@\w+)?(?:\s|$)"), done_with_photo
+        ),
+        CallbackQueryHandler(files_button, pattern=callbacks.Files.PATTERN),
         CommandHandler("notify", notify),
         CallbackQueryHandler(queue_page, pattern=callbacks.QueuePage.PATTERN),
         CallbackQueryHandler(mine_page, pattern=callbacks.MinePage.PATTERN),

@@ -13,6 +13,7 @@ from typing import Any
 from bot import callbacks, texts
 from bot.context import Services
 from bot.handlers.common import inline
+from bot.texts import conversation as c
 from bot.texts import staff as t
 from bot.texts.summary import SUPPORTERS_BADGE
 from storage import deadlines
@@ -53,6 +54,25 @@ def _place(view: records.RequestView) -> str:
     return texts.excerpt(view.place, 40) if view.place else t.NO_PLACE
 
 
+def additions_text(item: records.RequestView, *, held: bool) -> str:
+    """The resident's 补充 (masked unless held) and the photo/location count, as extra lines
+    under an item ("" when the resident added nothing)."""
+    lines = []
+    if item.additions:
+        notes = "；".join(texts.excerpt(note, 80) for note in item.additions)
+        more = t.ADDITIONS_MORE.format(count=item.more_additions) if item.more_additions else ""
+        lines.append(t.ADDITIONS.format(notes=notes) + more)
+    what = []
+    if item.photos:
+        what.append(c.PHOTOS.format(count=item.photos))
+    if item.locations:
+        what.append(c.LOCATIONS.format(count=item.locations))
+    if what:
+        hidden = "" if held else t.ATTACHMENTS_AFTER_CLAIM
+        lines.append(t.ATTACHMENT_COUNT.format(what=c.AND.join(what)) + hidden)
+    return "".join("\n  " + line for line in lines)
+
+
 def _queue_item(item: records.RequestView, services: Services, now: datetime) -> str:
     return t.QUEUE_ITEM.format(
         number=item.number,
@@ -64,7 +84,7 @@ def _queue_item(item: records.RequestView, services: Services, now: datetime) ->
             " · " + SUPPORTERS_BADGE.format(count=item.supporters) if item.supporters > 1 else ""
         ),
         excerpt=texts.excerpt(item.text, 60),
-    )
+    ) + additions_text(item, held=False)
 
 
 def queue_view(page: claims.QueuePage, services: Services) -> View:
@@ -94,7 +114,7 @@ def claimed_view(view: records.RequestView, services: Services) -> str:
         place=_place(view),
         contact=texts.excerpt(view.contact, 200) if view.contact else t.NONE,
         deadline=_when(due, services),
-    )
+    ) + additions_text(view, held=True)
 
 
 def _mine_item(item: records.RequestView, services: Services, now: datetime) -> str:
@@ -112,7 +132,7 @@ def _mine_item(item: records.RequestView, services: Services, now: datetime) -> 
         deadline=_when(due, services),
         overdue=t.OVERDUE_MARK if now >= due else "",
         release=_when(release, services),
-    )
+    ) + additions_text(item, held=True)
 
 
 def mine_view(result: claims.MinePage, services: Services) -> View:
@@ -127,8 +147,15 @@ def mine_view(result: claims.MinePage, services: Services) -> View:
         pages=result.pages,
     )
     lines = [header, *(_mine_item(item, services, now) for item in result.items)]
+    rows = [
+        [(t.BTN_FILES.format(number=item.number), callbacks.Files(item.number).to_data())]
+        for item in result.items
+        if item.photos or item.locations
+    ]
     nav = nav_row(result.page, result.pages, lambda n: callbacks.MinePage(n).to_data())
-    return "\n\n".join(lines), inline([nav]) if nav else None
+    if nav:
+        rows.append(nav)
+    return "\n\n".join(lines), inline(rows) if rows else None
 
 
 def notify_markup() -> Any:

@@ -56,6 +56,8 @@ def _headline_lines(summary: WeeklySummary) -> list[str]:
                 cancelled=totals.cancelled, merged=totals.merged, supported=totals.supported
             )
         )
+    if totals.pushed:
+        lines.append(t.PUSHES.format(pushed=totals.pushed))
     return lines
 
 

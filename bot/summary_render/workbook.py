@@ -66,6 +66,7 @@ def _overview_sheet(workbook: Workbook, summary: WeeklySummary) -> None:
         "cancelled": totals.cancelled,
         "merged": totals.merged,
         "supported": totals.supported,
+        "pushed": totals.pushed,
         "claimed": totals.claimed,
         "resolved": totals.resolved,
         "reopened": totals.reopened,

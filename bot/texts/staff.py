@@ -37,7 +37,9 @@ JOINED = (
     "/mine 我们组织正在处理的需求\n"
     "/claim 编号 认领需求\n"
     "/note 编号 进展 向居民反馈进展\n"
-    "/done 编号 处理结果 办结\n"
+    "/ask 编号 问题 向居民提问（回答会转给您）\n"
+    "/files 编号 查看居民发来的照片和位置\n"
+    "/done 编号 处理结果 办结（带完工照片：发照片，说明写 /done 编号 处理结果）\n"
     "/release 编号 原因 退回队列\n"
     "/reclassify 编号 类别 改正类别（帮助改进自动分类）\n"
     "/notify 设置推送方式（即时 / 每日汇总 / 关闭）"
@@ -262,3 +264,24 @@ ASSIGNED = "已把需求 #{number} 分派给「{organisation}」。"
 # --- times ----------------------------------------------------------------------------------
 
 DATETIME_FORMAT = "%m月%d日 %H:%M"
+
+# --- the request's thread (/ask, /files, 完工照片) -------------------------------------------
+
+ASK_USAGE = (
+    "用法：<code>/ask 编号 问题</code>，例如 <code>/ask 12 请问您明天下午在家吗？</code>\n"
+    "问题会转给居民，居民的回答会转回给您。"
+)
+ASK_OK = "问题已转给需求 #{number} 的居民，他们的回答会发给您。"
+FILES_USAGE = "用法：<code>/files 编号</code>，查看您组织正在处理的需求的照片和位置。"
+FILES_SENT = "需求 #{number} 的 {count} 个附件随后发来。"
+FILES_NONE = "需求 #{number} 没有照片或位置。"
+RESIDENT_GONE = "需求 #{number} 的居民已删除了个人信息，无法再联系。"
+DONE_PHOTO_USAGE = (
+    "带完工照片结单：发一张照片，说明里写 <code>/done 编号 做了什么</code>，"
+    "例如 <code>/done 12 换了控制板</code>。"
+)
+BTN_FILES = "📷 #{number} 的照片和位置"
+ADDITIONS = "居民补充：{notes}"
+ADDITIONS_MORE = "（另有 {count} 条较早的补充）"
+ATTACHMENT_COUNT = "附件：{what}"
+ATTACHMENTS_AFTER_CLAIM = "（认领后可以看到照片和位置）"

@@ -37,6 +37,8 @@ DATE_FORMAT = "{month}月{day}日"
 DATETIME_FORMAT = "{month}月{day}日 {hour:02d}:{minute:02d}"
 HEADLINE = "本周新需求 <b>{needs}</b> 件（{change}），涉及居民 <b>{residents}</b> 人"
 EXTRAS = "另有撤回 {cancelled} 件、合并重复 {merged} 件；「我也遇到了」{supported} 次"
+# Residents' 催办 of the week (only when there were some).
+PUSHES = "居民催办 {pushed} 次"
 EMPTY_WEEK = "这一周没有收到新的需求。"
 
 CHANGE_UP = "较上周 ↑{change}，+{pct}%"
@@ -126,6 +128,7 @@ OVERVIEW_ROWS = {
     "cancelled": "撤回",
     "merged": "合并重复",
     "supported": "「我也遇到了」次数",
+    "pushed": "居民催办（次）",
     "claimed": "本周签收",
     "resolved": "本周办结",
     "reopened": "本周重开",

@@ -30,6 +30,7 @@ from storage.models import (
     utcnow,
 )
 from storage.organisations import active_staff_organisation, in_scope, scope_clauses
+from storage.requests.additions import add_attachment, send_attachments, with_additions
 from storage.requests.cards import announce_new_request, close_cards
 from storage.requests.feedback import feedback_actions
 from storage.requests.records import (
@@ -120,7 +121,9 @@ def queue(
             session, organisation=organisation, offset=page * page_size, limit=page_size
         )
     return QueuePage(
-        items=[view_of(row, organisation=None, masked=True) for row in rows],
+        items=with_additions(
+            session, [view_of(row, organisation=None, masked=True) for row in rows], masked=True
+        ),
         page=page,
         pages=pages,
         total=total,
@@ -188,8 +191,11 @@ def claim(
         organisation_id=organisation.id,
     )
     announce_taken(session, request, organisation, event=event, now=now)
+    # Photos and locations are personal data: the one who claims it sees them now.
+    send_attachments(session, request, chat_id=telegram_id, now=now, key=f"claim:{event.id}")
     log.info("request #%s claimed by organisation %s", number, organisation.id)
-    return view_of(request, organisation=organisation, masked=False)
+    view = view_of(request, organisation=organisation, masked=False)
+    return with_additions(session, [view], masked=False)[0]
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,11 @@ def mine(
     ).all()
     return MinePage(
         organisation=organisation.name,
-        items=[view_of(row, organisation=organisation, masked=False) for row in rows],
+        items=with_additions(
+            session,
+            [view_of(row, organisation=organisation, masked=False) for row in rows],
+            masked=False,
+        ),
         page=page,
         pages=pages,
         total=total,
@@ -295,17 +305,19 @@ def _take_step(
     note: str,
     values: dict[str, Any],
     now: datetime,
+    photo: str | None = None,
 ) -> RequestView:
     """Apply `step` with the staff member's words: the change, its event, the resident's notice.
 
-    The resident who filed hears the words (with the feedback buttons after a resolution);
-    supporters hear that it happened, and the words masked for a progress note.
+    The resident who filed hears the words (with the feedback buttons after a resolution, and
+    the photo staff sent with it, e.g. 完工照片); supporters hear that it happened, and the
+    words masked for a progress note.
     """
     note = clean_staff_text(note, field="note")
     organisation, request = held_request(session, telegram_id=telegram_id, number=number)
     to_status = step.to_status
     seen = held_transition(session, request, organisation, values=values, to_status=to_status)
-    record_event(
+    event = record_event(
         session,
         request,
         by=Actor(ActorKind.STAFF, telegram_id),
@@ -315,6 +327,8 @@ def _take_step(
         note=note,
         organisation_id=organisation.id,
     )
+    if photo:
+        add_attachment(session, request, event=event, by=ActorKind.STAFF, photo=photo)
     said = {"number": number, "organisation": organisation.name}
     heard = {**said, "note": mask_personal_data(note)} if step.supporters_hear_the_words else said
     resolved = step.to_status == RequestStatus.RESOLVED
@@ -322,7 +336,7 @@ def _take_step(
         session,
         request,
         step.notice,
-        {**said, "note": note},
+        {**said, "note": note, **({"photo": photo} if photo else {})},
         actions=feedback_actions(request) if resolved else (),
         now=now,
         supporter_params=heard,
@@ -344,15 +358,29 @@ def add_note(
 
 
 def resolve(
-    session: Session, *, telegram_id: int, number: int, note: str, now: datetime | None = None
+    session: Session,
+    *,
+    telegram_id: int,
+    number: int,
+    note: str,
+    photo: str | None = None,
+    now: datetime | None = None,
 ) -> RequestView:
-    """Mark a held request resolved with what was done; the resident is asked for feedback."""
+    """Mark a held request resolved with what was done (and a 完工照片, if given); the
+    resident is asked for feedback."""
     now = now or utcnow()
     # Feedback is per resolution: this one starts unanswered and unrated.
     values: dict[str, Any] = {"resolved_at": now, "last_progress_at": now, "updated_at": now}
     values |= {"solved": None, "rating": None}
     view = _take_step(
-        session, _RESOLVE, telegram_id=telegram_id, number=number, note=note, values=values, now=now
+        session,
+        _RESOLVE,
+        telegram_id=telegram_id,
+        number=number,
+        note=note,
+        values=values,
+        now=now,
+        photo=photo,
     )
     log.info("request #%s resolved by organisation %s", number, view.organisation_id)
     return view

@@ -18,7 +18,13 @@ from storage.models import (
     RequestStatus,
     utcnow,
 )
-from storage.organisations import category_codes, find_organisation, require_admin
+from storage.organisations import (
+    category_codes,
+    find_organisation,
+    organisation_staff,
+    require_admin,
+)
+from storage.requests.additions import send_attachments
 from storage.requests.cards import announce_new_request
 from storage.requests.claims import announce_taken, held_request
 from storage.requests.records import (
@@ -150,6 +156,11 @@ def assign(
         now=now,
         key=f"assigned:{event.id}",
     )
+    # The organisation now holding it sees its photos and locations, after the notice.
+    for member in organisation_staff(session, organisation_id=org.id):
+        send_attachments(
+            session, request, chat_id=member.telegram_id, now=now, key=f"assigned:{event.id}"
+        )
     if previous is not None:
         notify_staff(
             session,

@@ -70,6 +70,12 @@ class RequestView:
     organisation_id: int | None
     organisation_name: str | None
     supporters: int
+    # What the resident added after filing (storage.requests.additions.with_additions): their
+    # newest words, how many older ones are not shown, and photo and location counts.
+    additions: tuple[str, ...] = ()
+    more_additions: int = 0
+    photos: int = 0
+    locations: int = 0
 
     @property
     def urgent(self) -> bool:

@@ -176,6 +176,7 @@ class Totals:
     claimed: int
     resolved: int
     reopened: int
+    pushed: int = 0  # the residents' 催办 of the week
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ NOT_NEEDS = (CANCELLED, MERGED)
 CLAIM_KINDS = (EventKind.CLAIMED.value, EventKind.ASSIGNED.value)
 RESOLVED_KIND = EventKind.RESOLVED.value
 SUPPORTED_KIND = EventKind.SUPPORTED.value
+PUSHED_KIND = EventKind.PUSHED.value  # the resident's 催办
 RATED_KIND = EventKind.RATED.value  # note: the rating, "1".."5"
 SOLVED_KIND = EventKind.FEEDBACK.value  # the resident's 是: solved
 NOT_SOLVED_KIND = EventKind.REOPENED.value  # the resident's 否: not solved, back to the queue

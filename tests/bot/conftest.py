@@ -16,6 +16,7 @@ per test session.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from bot.app import build_application, start_application, stop_application
 from bot.fakeapi import FakeBotAPI, FakeUser
 from bot.settings import Settings, load_settings
 from nlp.classifier import Classifier
+from nlp.intent import IntentClassifier
 from storage.db import Database
 
 ADMIN_ID = 900_000_001
@@ -38,6 +40,14 @@ def classifier() -> Classifier:
     return Classifier.load(
         Path(os.environ["LINLI_TEST_MODEL"]) if "LINLI_TEST_MODEL" in os.environ else None
     )
+
+
+@functools.cache
+def shipped_intents() -> IntentClassifier:
+    """The intent model, loaded once for every bot the tests start (LINLI_TEST_INTENT_MODEL
+    names another, like LINLI_TEST_MODEL for the category model)."""
+    path = os.environ.get("LINLI_TEST_INTENT_MODEL")
+    return IntentClassifier.load(Path(path) if path else None)
 
 
 class BotHarness:
@@ -62,6 +72,7 @@ class BotHarness:
             token=self.fake.token,
             classifier=self.classifier,
             database=self.db,
+            intents=shipped_intents(),
             rate_limit=False,
         )
         await start_application(app)

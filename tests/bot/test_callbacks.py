@@ -38,6 +38,13 @@ BUTTONS: st.SearchStrategy[Any] = st.one_of(
     st.builds(cb.Forget, st.booleans()),
     _dialogue(cb.DraftButton),
     _dialogue(cb.NewOrgButton),
+    st.builds(
+        cb.Thread,
+        st.sampled_from(cb.THREAD_ACTIONS),
+        numbers,
+        st.integers(min_value=0, max_value=cb.MAX_NUMBER),
+    ),
+    st.builds(cb.Files, numbers),
 )
 
 
@@ -124,3 +131,11 @@ def test_invalid_buttons_cannot_be_built() -> None:
     ):
         with pytest.raises(ValueError):
             build()
+
+
+def test_thread_and_files_data_are_readable() -> None:
+    assert cb.Thread("add", 12, 3).to_data() == "t:add:12:3"
+    assert cb.Thread.parse("t:wdy:7:0") == cb.Thread("wdy", 7, 0)
+    assert cb.Files(5).to_data() == "x:5"
+    for forged in ("t:zap:1:0", "t:add:0:1", "t:add:12", "x:0", "x:99999999999", "t:add:1:-1"):
+        assert cb.Thread.parse(forged) is None and cb.Files.parse(forged) is None

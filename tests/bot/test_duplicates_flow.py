@@ -66,7 +66,12 @@ async def test_not_the_same_need_files_anyway(bot: BotHarness) -> None:
 async def test_own_duplicate_is_pointed_out(bot: BotHarness) -> None:
     first = bot.user(FIRST)
     number = await _file(first, "3栋电梯坏了 好几天了", place="玉林社区 3栋")
-    await _describe(first, "3栋电梯还是坏的")
+    # The same matter as the open request: asked first whether it is more about it.
+    await first.send("3栋电梯还是坏的")
+    asked = await first.next()
+    assert f"➕ 补充到 #{number}" in asked.buttons
+    await first.press("这是新的需求")
+    await _until(first, lambda e: "确认" in " ".join(e.buttons))
     await _to_community(first)
     await first.send("玉林社区 3栋")
     offer = await first.next()

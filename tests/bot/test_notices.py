@@ -21,6 +21,13 @@ DEADLINE = datetime(2025, 6, 11, 9, 0, tzinfo=TZ).isoformat()
 EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.CARD: {**BRIEF, "quote": "电梯<坏了>"},
     NoticeKind.CARD_EDIT: {**BRIEF, "quote": "电梯坏了", "status": "claimed", "holder": "甲"},
+    NoticeKind.CARD_UPDATE: {
+        **BRIEF,
+        "quote": "电梯坏了",
+        "additions": ["晚上更<严重>"],
+        "photos": 1,
+        "locations": 0,
+    },
     NoticeKind.REMIND_CLAIM: {**BRIEF, "deadline": DEADLINE},
     NoticeKind.OVERDUE_CLAIM: {**BRIEF, "deadline": DEADLINE},
     NoticeKind.REMIND_RESOLVE: {
@@ -49,6 +56,18 @@ EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.ORG_BLACKLISTED: {"organisation": "甲", "reason": "多次未处理"},
     NoticeKind.ORG_UNBLACKLISTED: {"organisation": "甲"},
     NoticeKind.SUMMARY: {"text": "<b>本周汇总</b>"},
+    NoticeKind.QUESTION: {"number": 12, "organisation": "甲", "question": "明天下午<在家>吗？"},
+    NoticeKind.RESIDENT_NOTE: {**BRIEF, "note": "晚上漏得更厉害", "photos": 1, "locations": 0},
+    NoticeKind.PUSHED: {**BRIEF, "pushes": 2, "overdue": True, "deadline": DEADLINE},
+    NoticeKind.ANSWER: {
+        **BRIEF,
+        "question": "明天在家吗",
+        "answer": "下午三点后在",
+        "photos": 0,
+        "locations": 1,
+    },
+    NoticeKind.WITHDRAWN: {**BRIEF, "note": "邻居帮忙修好了"},
+    NoticeKind.ATTACHMENT: {"number": 12, "by": "resident", "photo": "file-1"},
 }
 
 
@@ -128,3 +147,32 @@ def test_a_notice_queued_as_finished_text_is_sent_as_it_was() -> None:
     markup = words.reply_markup()
     assert markup is not None
     assert markup.inline_keyboard[0][0].callback_data == "f:3:y"
+
+
+def test_a_question_reaches_the_resident_escaped_with_a_reply_hint() -> None:
+    words = render(Notice(NoticeKind.QUESTION, 1, EXAMPLES[NoticeKind.QUESTION], 12)).text
+    assert "#12" in words and "甲" in words and "明天下午&lt;在家&gt;吗？" in words
+    assert "直接回复这条消息" in words
+
+
+def test_thread_notices_to_staff_name_the_request_and_say_what_came_with_them() -> None:
+    note = render(Notice(NoticeKind.RESIDENT_NOTE, 1, EXAMPLES[NoticeKind.RESIDENT_NOTE])).text
+    assert "#12" in note and "晚上漏得更厉害" in note and "1 张照片" in note
+    files_only = {**EXAMPLES[NoticeKind.RESIDENT_NOTE], "note": ""}
+    assert "补充了1 张照片" in render(Notice(NoticeKind.RESIDENT_NOTE, 1, files_only)).text
+    pushed = render(Notice(NoticeKind.PUSHED, 1, EXAMPLES[NoticeKind.PUSHED])).text
+    assert "第 2 次" in pushed and "已超过时限（06月11日 09:00）" in pushed
+    answer = render(Notice(NoticeKind.ANSWER, 1, EXAMPLES[NoticeKind.ANSWER])).text
+    assert "答：下午三点后在" in answer and "1 个位置" in answer
+    withdrawn = render(Notice(NoticeKind.WITHDRAWN, 1, EXAMPLES[NoticeKind.WITHDRAWN])).text
+    assert "邻居帮忙修好了" in withdrawn and "/done 12" in withdrawn
+
+
+def test_an_attachment_is_a_photo_with_a_caption_or_a_location_after_words() -> None:
+    photo = render(Notice(NoticeKind.ATTACHMENT, 1, EXAMPLES[NoticeKind.ATTACHMENT], 12))
+    assert photo.photo == "file-1" and photo.location is None and "#12" in photo.text
+    place = {"number": 12, "by": "staff", "latitude": 30.6, "longitude": 104.0}
+    location = render(Notice(NoticeKind.ATTACHMENT, 1, place, 12))
+    assert location.photo is None and location.location == (30.6, 104.0)
+    resolved = {**EXAMPLES[NoticeKind.RESOLVED], "photo": "done-photo"}
+    assert render(Notice(NoticeKind.RESOLVED, 1, resolved, 12)).photo == "done-photo"
