@@ -15,7 +15,7 @@ from bot.context import Services
 from bot.handlers.common import inline
 from bot.handlers.draft_views import View
 from bot.texts import conversation as c
-from storage.deadlines import DeadlineKind
+from storage.deadlines import CALENDAR, DeadlineKind
 from storage.models import EventKind
 from storage.requests.thread import RequestThread, ThreadEntry
 
@@ -26,11 +26,13 @@ TEXT_LENGTH = 300
 
 
 def deadline_words(due: datetime, tz: tzinfo) -> str:
-    """A deadline as a resident reads it: "12月11日（周五）14:30前"; a deadline at midnight
-    is the end of the day before: "12月10日（周四）当天内"."""
+    """A deadline as a resident reads it: "12月11日（周五）14:30前"; one due at midnight ends
+    the last working day before it: "12月11日（周五）下班前" (due Monday 00:00)."""
     local = due.astimezone(tz)
     if local.hour == 0 and local.minute == 0:
-        day = local - timedelta(days=1)
+        day = local.date() - timedelta(days=1)
+        while not CALENDAR.is_workday(day):
+            day -= timedelta(days=1)
         return c.DEADLINE_DAY.format(
             month=day.month, day=day.day, weekday=c.WEEKDAYS[day.weekday()]
         )

@@ -50,10 +50,10 @@ CHOICE_EXPIRED = "这个选择已经过期了。请重新发一次您想说的�
 PHOTO_NEW_NEED = "好的，照片先保存好。请用文字说说是什么事，例如「楼道里堆满了杂物」。"
 
 PUSHED_HELD = (
-    "已为您催办需求 #{number}，已通知正在处理的 {organisation}。\n按规定应在 {deadline}办结。"
+    "已为您催办需求 #{number}，已通知正在处理的{organisation}。\n按规定应在 {deadline}办结。"
 )
 PUSHED_HELD_OVERDUE = (
-    "已为您催办需求 #{number}。它已超过办理时限（{deadline}），已通知 {organisation} 尽快处理。"
+    "已为您催办需求 #{number}。它已超过办理时限（{deadline}），已通知{organisation}尽快处理。"
 )
 PUSHED_OPEN = (
     "已为您催办需求 #{number}，已提醒负责的组织尽快认领。\n按规定应在 {deadline}有人认领。"
@@ -66,13 +66,13 @@ PUSH_REPEATED = "您刚刚催办过需求 #{number}，工作人员已经收到�
 
 WITHDRAW_CONFIRM = "确定要撤回需求 #{number}（{category}）吗？"
 WITHDRAW_CONFIRM_HELD = (
-    "需求 #{number}（{category}）已经由 {organisation} 在处理。确定不需要了吗？我会告诉工作人员。"
+    "需求 #{number}（{category}）已经由{organisation}在处理。确定不需要了吗？我会告诉工作人员。"
 )
 BTN_WITHDRAW_YES = "✅ 确定撤回"
 BTN_WITHDRAW_NO = "↩️ 不撤回"
 WITHDRAWN_OPEN = "需求 #{number} 已撤回。有新的需要随时告诉我。"
-WITHDRAWN_HELD = "已告诉 {organisation}：您不再需要需求 #{number}，工作人员确认后会结单。"
-WITHDRAWN_ALREADY = "已经告诉过 {organisation} 您不再需要需求 #{number} 了，工作人员确认后会结单。"
+WITHDRAWN_HELD = "已告诉{organisation}：您不再需要需求 #{number}，工作人员确认后会结单。"
+WITHDRAWN_ALREADY = "已经告诉过{organisation}您不再需要需求 #{number} 了，工作人员确认后会结单。"
 WITHDRAW_KEPT = "好的，需求 #{number} 继续办理。"
 ANSWER_RELAYED = "已把您的回答转给工作人员（需求 #{number}）。"
 ANSWER_NOBODY = "已记下您的回答（需求 #{number}）。"
@@ -101,8 +101,8 @@ BTN_PUSH = "⏰ 催办"
 
 # What each step of the thread reads as, in /my N.
 ENTRY_SUBMITTED = "提交"
-ENTRY_CLAIMED = "{organisation} 认领"
-ENTRY_ASSIGNED = "转给 {organisation} 处理"
+ENTRY_CLAIMED = "{organisation}认领"
+ENTRY_ASSIGNED = "转给{organisation}处理"
 ENTRY_NOTE = "工作人员：{note}"
 ENTRY_RESIDENT_NOTE = "您补充：{note}"
 ENTRY_RESIDENT_FILE = "您补充了照片或位置"
@@ -120,15 +120,16 @@ ENTRY_CANCELLED = "您撤回"
 ENTRY_STATUS = "状态改为：{status}"
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-# A deadline in plain words: "12月11日（周五）14:30前"; at midnight, the day before "当天内".
+# A deadline in plain words: "12月11日（周五）14:30前"; one due at midnight is the end of the
+# last working day before it: "12月11日（周五）下班前".
 DEADLINE_AT = "{month}月{day}日（{weekday}）{hour:02d}:{minute:02d}前"
-DEADLINE_DAY = "{month}月{day}日（{weekday}）当天内"
-MOMENT = "{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
+DEADLINE_DAY = "{month}月{day}日（{weekday}）下班前"
+MOMENT = "{month}月{day}日 {hour:02d}:{minute:02d}"
 
 # --- notices: to the resident ---------------------------------------------------------------
 
 QUESTION = (
-    "❓ 关于您的需求 #{number}，{organisation} 的工作人员想问您：\n{question}\n\n"
+    "❓ 关于您的需求 #{number}，{organisation}的工作人员想问您：\n{question}\n\n"
     "直接回复这条消息，或直接发文字、照片，就能回答。"
 )
 

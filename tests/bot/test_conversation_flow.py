@@ -148,6 +148,24 @@ async def test_thanks_while_a_need_is_open_keeps_the_draft(world: BotHarness) ->
 # --- about an open request ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("message", ["有人接单没有", "不用了，已经修好了"])
+async def test_about_my_request_without_one_says_so(world: BotHarness, message: str) -> None:
+    resident = world.user(RESIDENT)
+    await resident.send(message)
+    assert (await resident.next()).text == c.NO_ACTIVE_REQUEST
+    assert _requests(world.db) == []
+
+
+async def test_conversation_with_an_open_request_leaves_it_alone(world: BotHarness) -> None:
+    number = _filed(world.db)
+    resident = world.user(RESIDENT)
+    await resident.send("谢谢你们")
+    assert (await resident.next()).text == c.THANKS
+    with world.db.session() as s:
+        kinds = s.exec(select(RequestEvent.kind).where(RequestEvent.request_id == number)).all()
+    assert list(kinds) == [EventKind.SUBMITTED]
+
+
 async def test_a_push_about_an_open_request_is_news_of_it_not_a_duplicate(
     world: BotHarness,
 ) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import callbacks
+from bot.handlers.thread_views import deadline_words
 from bot.notices import render
 from bot.texts import staff as t
 from storage.models import NoticeAction, NoticeKind
@@ -176,3 +177,12 @@ def test_an_attachment_is_a_photo_with_a_caption_or_a_location_after_words() -> 
     assert location.photo is None and location.location == (30.6, 104.0)
     resolved = {**EXAMPLES[NoticeKind.RESOLVED], "photo": "done-photo"}
     assert render(Notice(NoticeKind.RESOLVED, 1, resolved, 12)).photo == "done-photo"
+
+
+def test_a_deadline_in_plain_words_ends_the_last_working_day_before_midnight() -> None:
+    # Due Monday 14 December 00:00: the end of Friday 11 December, the last working day.
+    monday = datetime(2026, 12, 14, 0, 0, tzinfo=TZ)
+    assert deadline_words(monday, TZ) == "12月11日（周五）下班前"
+    assert (
+        deadline_words(datetime(2026, 12, 10, 14, 30, tzinfo=TZ), TZ) == "12月10日（周四）14:30前"
+    )
