@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -350,9 +351,26 @@ async def show(turn: Turn, number: int) -> None:
 
 async def add(turn: Turn, number: int, said: Said) -> None:
     """补充: the resident's words, photo or location added to their request."""
+    await _relay(turn, thread.add_to_request, number, said, (c.ADDED_TOLD, c.ADDED_WAITING))
+
+
+async def answer(turn: Turn, number: int, said: Said) -> None:
+    """The resident's answer to a staff question, relayed to whoever asked."""
+    await _relay(turn, thread.answer_question, number, said, (c.ANSWER_RELAYED, c.ANSWER_NOBODY))
+
+
+async def _relay(
+    turn: Turn,
+    step: Callable[..., thread.Relayed],
+    number: int,
+    said: Said,
+    words: tuple[str, str],
+) -> None:
+    """Pass the resident's words, photo or location on through `step`; say whether staff
+    heard them (`words`: told, nobody yet)."""
     try:
-        added = await turn.services.db.run(
-            thread.add_to_request,
+        relayed = await turn.services.db.run(
+            step,
             telegram_id=turn.me,
             number=number,
             text=said.text or None,
@@ -363,7 +381,7 @@ async def add(turn: Turn, number: int, said: Said) -> None:
         await _refused(turn, exc, number)
         return
     turn.kick()
-    template = c.ADDED_TOLD if added.told else c.ADDED_WAITING
+    template = words[0] if relayed.told else words[1]
     await turn.message.reply_text(template.format(number=number), reply_markup=main_keyboard())
 
 
@@ -396,25 +414,6 @@ def _pushed_words(services: Services, pushed: thread.Pushed) -> str:
         return c.PUSHED_NOBODY.format(number=number)
     template = c.PUSHED_OPEN_OVERDUE if pushed.overdue else c.PUSHED_OPEN
     return template.format(number=number, deadline=deadline)
-
-
-async def answer(turn: Turn, number: int, said: Said) -> None:
-    """The resident's answer to a staff question, relayed to whoever asked."""
-    try:
-        answered = await turn.services.db.run(
-            thread.answer_question,
-            telegram_id=turn.me,
-            number=number,
-            text=said.text or None,
-            photo=said.photo,
-            location=said.location,
-        )
-    except DomainError as exc:
-        await _refused(turn, exc, number)
-        return
-    turn.kick()
-    template = c.ANSWER_RELAYED if answered.told else c.ANSWER_NOBODY
-    await turn.message.reply_text(template.format(number=number), reply_markup=main_keyboard())
 
 
 async def ask_withdraw(turn: Turn, number: int, said: Said | None) -> None:

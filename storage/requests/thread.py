@@ -273,12 +273,40 @@ def _counts(kept: list[Attachment]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class Added:
-    """The resident's 补充 was kept; `told` staff members heard it (0 while nobody holds it)."""
+class Relayed:
+    """The resident's words (a 补充 or an answer) were kept; `told` staff members heard them
+    (0 while nobody holds the request)."""
 
     number: int
     status: str
     told: int
+
+
+def _resident_says(
+    session: Session,
+    request: ServiceRequest,
+    kind: EventKind,
+    *,
+    telegram_id: int,
+    text: str | None,
+    photo: str | None,
+    location: tuple[float, float] | None,
+) -> tuple[RequestEvent, str | None, list[Attachment]]:
+    """Record the resident's words, photo or location on `request` as a `kind` event."""
+    note = clean_resident_text(text)
+    event = record_event(
+        session,
+        request,
+        by=Actor(ActorKind.RESIDENT, telegram_id),
+        kind=kind,
+        to_status=None,
+        note=note,
+        organisation_id=request.organisation_id,
+    )
+    kept = add_attachment(
+        session, request, event=event, by=ActorKind.RESIDENT, photo=photo, location=location
+    )
+    return event, note, kept
 
 
 def add_to_request(
@@ -290,7 +318,7 @@ def add_to_request(
     photo: str | None = None,
     location: tuple[float, float] | None = None,
     now: datetime | None = None,
-) -> Added:
+) -> Relayed:
     """Add the resident's words, a photo or a location to their active request (补充).
 
     The staff member who holds it is told at once (with the photo or location); while it is
@@ -298,20 +326,16 @@ def add_to_request(
     """
     now = now or utcnow()
     request = _own_active_request(session, telegram_id=telegram_id, number=number)
-    note = clean_resident_text(text)
-    if note is None and photo is None and location is None:
+    if clean_resident_text(text) is None and photo is None and location is None:
         raise InvalidState(request.status, "nothing to add")
-    event = record_event(
+    event, note, kept = _resident_says(
         session,
         request,
-        by=Actor(ActorKind.RESIDENT, telegram_id),
-        kind=EventKind.RESIDENT_NOTE,
-        to_status=None,
-        note=note,
-        organisation_id=request.organisation_id,
-    )
-    kept = add_attachment(
-        session, request, event=event, by=ActorKind.RESIDENT, photo=photo, location=location
+        EventKind.RESIDENT_NOTE,
+        telegram_id=telegram_id,
+        text=text,
+        photo=photo,
+        location=location,
     )
     params = {
         **request_brief(request),
@@ -332,7 +356,7 @@ def add_to_request(
         # The cards waiting in staff chats show it (masked); the photo waits for a claim.
         update_cards(session, request, key=f"cardnote:{event.id}", now=now)
     log.info("request #%s: resident added to it (told %d)", number, told)
-    return Added(number, request.status, told)
+    return Relayed(number, request.status, told)
 
 
 @dataclass(frozen=True)
@@ -408,14 +432,6 @@ def push_request(
     return Pushed(number, request.status, deadline, overdue, False, told, name)
 
 
-@dataclass(frozen=True)
-class Answered:
-    """The resident's answer to a staff question was kept and relayed to `told` staff."""
-
-    number: int
-    told: int
-
-
 def answer_question(
     session: Session,
     *,
@@ -425,7 +441,7 @@ def answer_question(
     photo: str | None = None,
     location: tuple[float, float] | None = None,
     now: datetime | None = None,
-) -> Answered:
+) -> Relayed:
     """Relay the resident's answer to the staff member who asked (or, if they left the
     organisation, to its staff), with the request number and the question."""
     now = now or utcnow()
@@ -435,18 +451,14 @@ def answer_question(
         .where(RequestEvent.request_id == number, RequestEvent.kind == EventKind.ASKED.value)
         .order_by(col(RequestEvent.id).desc())
     ).first()
-    note = clean_resident_text(text)
-    event = record_event(
+    event, note, kept = _resident_says(
         session,
         request,
-        by=Actor(ActorKind.RESIDENT, telegram_id),
-        kind=EventKind.ANSWERED,
-        to_status=None,
-        note=note,
-        organisation_id=request.organisation_id,
-    )
-    kept = add_attachment(
-        session, request, event=event, by=ActorKind.RESIDENT, photo=photo, location=location
+        EventKind.ANSWERED,
+        telegram_id=telegram_id,
+        text=text,
+        photo=photo,
+        location=location,
     )
     params = {
         **request_brief(request),
@@ -467,7 +479,7 @@ def answer_question(
         attachments=kept,
     )
     log.info("request #%s: the resident answered a question (told %d)", number, told)
-    return Answered(number, told)
+    return Relayed(number, request.status, told)
 
 
 @dataclass(frozen=True)
