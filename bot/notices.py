@@ -272,6 +272,8 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     ),
     NoticeKind.DIGEST: _digest,
     NoticeKind.QUESTION: _question,
+    NoticeKind.FEEDBACK_REMINDER: lambda p: c.FEEDBACK_REMINDER.format(number=p["number"]),
+    NoticeKind.FEEDBACK_CLOSED: lambda p: c.FEEDBACK_CLOSED.format(number=p["number"]),
     NoticeKind.RESIDENT_NOTE: _resident_note,
     NoticeKind.PUSHED: _pushed,
     NoticeKind.ANSWER: _answer,

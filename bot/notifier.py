@@ -38,7 +38,7 @@ from bot.notices import Rendered, render
 from storage import deadlines, leases, outbox
 from storage.db import Database
 from storage.models import NoticeKind, utcnow
-from storage.requests import reminders
+from storage.requests import followup, reminders
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,7 @@ async def periodic_job(context: Context) -> None:
         admin_ids=settings.admin_ids,
     )
     await db.run(reminders.queue_digests, tz=settings.tz)
+    await db.run(followup.follow_up_feedback)
     kick(context)
 
 

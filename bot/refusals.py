@@ -44,6 +44,7 @@ from storage.errors import (
 )
 from storage.models import RequestStatus
 from storage.requests import records
+from storage.requests.feedback import FEEDBACK_CLOSED
 
 
 class Scene(StrEnum):
@@ -177,6 +178,8 @@ def _feedback(exc: DomainError, about: About) -> str | None:
         return t.FEEDBACK_NOT_YOURS
     if isinstance(exc, AlreadyAnswered | AlreadyRated):
         return None
+    if isinstance(exc, InvalidState) and exc.status == FEEDBACK_CLOSED:
+        return c.FEEDBACK_CLOSED_REFUSAL
     return t.FEEDBACK_NOT_NOW
 
 

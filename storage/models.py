@@ -111,6 +111,12 @@ class EventKind(enum.StrEnum):
     ASKED = "asked"  # staff asked the resident a question
     ANSWERED = "answered"  # the resident answered it
     WITHDRAWN = "withdrawn"  # the resident no longer needs a request already held
+    # The staff member holding it left the organisation or was removed (storage.membership):
+    # the request stays with the organisation; the note names who held it.
+    HOLDER_LEFT = "holder_left"
+    # 回访 that finishes (storage.requests.followup): reminded once, then closed unanswered.
+    FEEDBACK_REMINDED = "feedback_reminded"
+    FEEDBACK_EXPIRED = "feedback_expired"  # 未回访: closed without 是/否
 
 
 class NoticeKind(enum.StrEnum):
@@ -139,6 +145,8 @@ class NoticeKind(enum.StrEnum):
     REQUEUED = "requeued"
     MERGED = "merged"  # the request was merged into another
     QUESTION = "question"  # staff ask the filer a question; the answer is relayed back
+    FEEDBACK_REMINDER = "feedback_reminder"  # 回访 not answered after FEEDBACK_REMIND_AFTER
+    FEEDBACK_CLOSED = "feedback_closed"  # closed as 未回访 after FEEDBACK_CLOSE_AFTER
     # To the staff of an organisation.
     ASSIGNED = "assigned"
     ASSIGNED_AWAY = "assigned_away"

@@ -78,6 +78,7 @@ def entry_words(entry: ThreadEntry) -> str | None:
         EventKind.BLACKLIST_RELEASED: c.ENTRY_REQUEUED,
         EventKind.FEEDBACK: c.ENTRY_FEEDBACK,
         EventKind.MERGED: c.ENTRY_MERGED,
+        EventKind.FEEDBACK_EXPIRED: c.ENTRY_FEEDBACK_EXPIRED,
     }
     if kind in simple:
         return simple[kind]

@@ -58,6 +58,8 @@ def _headline_lines(summary: WeeklySummary) -> list[str]:
         )
     if totals.pushed:
         lines.append(t.PUSHES.format(pushed=totals.pushed))
+    if totals.unanswered:
+        lines.append(t.UNANSWERED.format(count=totals.unanswered))
     return lines
 
 

@@ -67,6 +67,7 @@ def _overview_sheet(workbook: Workbook, summary: WeeklySummary) -> None:
         "merged": totals.merged,
         "supported": totals.supported,
         "pushed": totals.pushed,
+        "unanswered": totals.unanswered,
         "claimed": totals.claimed,
         "resolved": totals.resolved,
         "reopened": totals.reopened,

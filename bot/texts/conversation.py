@@ -117,6 +117,7 @@ ENTRY_FEEDBACK = "您确认已解决"
 ENTRY_RATED = "您评价 {note} 星"
 ENTRY_MERGED = "与同一件事合并"
 ENTRY_CANCELLED = "您撤回"
+ENTRY_FEEDBACK_EXPIRED = "未回访，已结单"
 ENTRY_STATUS = "状态改为：{status}"
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -131,6 +132,18 @@ MOMENT = "{month}月{day}日 {hour:02d}:{minute:02d}"
 QUESTION = (
     "❓ 关于您的需求 #{number}，{organisation}的工作人员想问您：\n{question}\n\n"
     "直接回复这条消息，或直接发文字、照片，就能回答。"
+)
+
+FEEDBACK_REMINDER = (
+    "🔔 您的需求 <b>#{number}</b> 前几天已经办结了。问题解决了吗？"
+    "点下面的按钮告诉我们，也欢迎给这次服务打个分。"
+)
+FEEDBACK_CLOSED = (
+    "需求 <b>#{number}</b> 办结后一直没有收到您的回访，已按「未回访」结单。"
+    "如果问题还在，直接告诉我就行，我会重新登记。"
+)
+FEEDBACK_CLOSED_REFUSAL = (
+    "这条需求已按「未回访」结单，不能再评价了。如果问题还在，直接告诉我，我会重新登记。"
 )
 
 # --- notices: to staff ------------------------------------------------------------------------

@@ -39,6 +39,8 @@ HEADLINE = "本周新需求 <b>{needs}</b> 件（{change}），涉及居民 <b>{
 EXTRAS = "另有撤回 {cancelled} 件、合并重复 {merged} 件；「我也遇到了」{supported} 次"
 # Residents' 催办 of the week (only when there were some).
 PUSHES = "居民催办 {pushed} 次"
+# Resolutions closed as 未回访 (no 是/否 within 7 days): neither satisfied nor unsolved.
+UNANSWERED = "未回访结单 {count} 件（不计入满意或未解决）"
 EMPTY_WEEK = "这一周没有收到新的需求。"
 
 CHANGE_UP = "较上周 ↑{change}，+{pct}%"
@@ -129,6 +131,7 @@ OVERVIEW_ROWS = {
     "merged": "合并重复",
     "supported": "「我也遇到了」次数",
     "pushed": "居民催办（次）",
+    "unanswered": "未回访结单（件）",
     "claimed": "本周签收",
     "resolved": "本周办结",
     "reopened": "本周重开",

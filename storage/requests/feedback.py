@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from storage.errors import AlreadyAnswered, AlreadyRated, InvalidInput, InvalidState, NotYours
 from storage.models import (
@@ -15,6 +15,7 @@ from storage.models import (
     EventKind,
     NoticeAction,
     NoticeKind,
+    RequestEvent,
     RequestStatus,
     ServiceRequest,
     utcnow,
@@ -32,6 +33,9 @@ from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
 
+# The state a refusal names when the 回访 of a resolution was closed as 未回访.
+FEEDBACK_CLOSED = "feedback_closed"
+
 
 def feedback_actions(request: ServiceRequest) -> tuple[NoticeAction, ...]:
     """是/否 and, while it has no rating yet, 1-5 stars."""
@@ -45,6 +49,21 @@ def _own_request(session: Session, *, telegram_id: int, number: int) -> ServiceR
     if resident_chat(session, request) != telegram_id:
         raise NotYours(f"request #{number}")
     return request
+
+
+def feedback_closed(session: Session, request: ServiceRequest) -> bool:
+    """Whether the current resolution of `request` was closed as 未回访 (storage.requests.
+    followup): its 是/否 and stars are closed too."""
+    if request.resolved_at is None:
+        return False
+    found = session.exec(
+        select(RequestEvent.id).where(
+            RequestEvent.request_id == request.id,
+            RequestEvent.kind == EventKind.FEEDBACK_EXPIRED.value,
+            col(RequestEvent.at) >= request.resolved_at,
+        )
+    ).first()
+    return found is not None
 
 
 def answer_solved(
@@ -64,6 +83,8 @@ def answer_solved(
         raise InvalidState(request.status)
     if request.solved is not None:
         raise AlreadyAnswered(request.status)
+    if feedback_closed(session, request):
+        raise InvalidState(FEEDBACK_CLOSED)
     holder = request.organisation_id
     values: dict[str, Any] = {"solved": solved, "updated_at": now}
     if not solved:
@@ -129,6 +150,8 @@ def rate(
         raise InvalidState(request.status)
     if request.rating is not None:
         raise AlreadyRated(request.status)
+    if feedback_closed(session, request):
+        raise InvalidState(FEEDBACK_CLOSED)
     result = session.execute(
         sa.update(ServiceRequest)
         .where(

@@ -657,6 +657,7 @@ _SHOWN = {
     EventKind.RATED,
     EventKind.MERGED,
     EventKind.STATUS,
+    EventKind.FEEDBACK_EXPIRED,
 }
 _QUIET_NOTES = {EventKind.RELEASED, EventKind.STALE_RELEASED, EventKind.BLACKLIST_RELEASED}
 

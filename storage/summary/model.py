@@ -177,6 +177,7 @@ class Totals:
     resolved: int
     reopened: int
     pushed: int = 0  # the residents' 催办 of the week
+    unanswered: int = 0  # resolutions closed as 未回访 this week (neither solved nor not)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from storage.summary.tables import (
     RESOLVED_KIND,
     SUPPORTED_KIND,
     SUPPORTERS,
+    UNANSWERED_KIND,
     bucket,
     in_range,
     is_reopening,
@@ -232,23 +233,31 @@ def _residents_per_week(session: Session, edges: Sequence[datetime]) -> dict[int
 
 def _event_counts(
     session: Session, start: datetime, end: datetime
-) -> tuple[int, int, int, int, int]:
-    """Claims, resolutions, +1 presses, reopenings and 催办 of [start, end), in one pass.
+) -> tuple[int, int, int, int, int, int]:
+    """Claims, resolutions, +1 presses, reopenings, 催办 and 未回访 of [start, end), in one pass.
 
     Supporter rows are not counted for 我也遇到了: a merge turns the merged request's residents
     into supporter rows too; a press is a 'supported' event.
     """
     e = EVENTS
-    claimed, resolved, supported, reopened, pushed = session.execute(
+    claimed, resolved, supported, reopened, pushed, unanswered = session.execute(
         sa.select(
             _events_where(e.c.kind.in_(CLAIM_KINDS)),
             _events_where(e.c.kind == RESOLVED_KIND),
             _events_where(e.c.kind == SUPPORTED_KIND),
             _events_where(is_reopening()),
             _events_where(e.c.kind == PUSHED_KIND),
+            _events_where(e.c.kind == UNANSWERED_KIND),
         ).where(in_range(e.c.at, start, end))
     ).one()
-    return int(claimed), int(resolved), int(supported), int(reopened), int(pushed)
+    return (
+        int(claimed),
+        int(resolved),
+        int(supported),
+        int(reopened),
+        int(pushed),
+        int(unanswered),
+    )
 
 
 def totals(
@@ -261,7 +270,7 @@ def totals(
     """The week's headline numbers; `per_week` are the needs of each trend week."""
     by_status = _filed_by(session, "status", start, end)
     residents = _residents_per_week(session, [previous_start, start, end])
-    claimed, resolved, supported, reopened, pushed = _event_counts(session, start, end)
+    claimed, resolved, supported, reopened, pushed, unanswered = _event_counts(session, start, end)
     weeks = len(per_week)
     needs, previous = per_week.get(weeks - 1, 0), per_week.get(weeks - 2, 0)
     return Totals(
@@ -279,6 +288,7 @@ def totals(
         resolved=resolved,
         reopened=reopened,
         pushed=pushed,
+        unanswered=unanswered,
     )
 
 

@@ -69,6 +69,8 @@ EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     },
     NoticeKind.WITHDRAWN: {**BRIEF, "note": "邻居帮忙修好了"},
     NoticeKind.ATTACHMENT: {"number": 12, "by": "resident", "photo": "file-1"},
+    NoticeKind.FEEDBACK_REMINDER: {"number": 12},
+    NoticeKind.FEEDBACK_CLOSED: {"number": 12},
 }
 
 
