@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,6 +19,7 @@ from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
+from bot.texts.dates import deadline_words
 from nlp.categories import category_name
 from storage.models import NoticeAction, NoticeKind
 from storage.notices import Notice
@@ -71,8 +72,9 @@ def _urgent(params: Mapping[str, Any]) -> str:
 
 
 def _deadline(params: Mapping[str, Any]) -> str:
-    """The deadline in the local time it was queued with."""
-    return datetime.fromisoformat(str(params["deadline"])).strftime(t.DATETIME_FORMAT)
+    """The deadline in plain words, in the local time it was queued with."""
+    due = datetime.fromisoformat(str(params["deadline"]))
+    return deadline_words(due, due.tzinfo or UTC)
 
 
 def _brief(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,6 @@ from bot.handlers.draft_steps import (
 from bot.handlers.draft_views import confirm_view, send
 from bot.handlers.thread_views import (
     choose_view,
-    deadline_words,
     new_or_add_view,
     thread_view,
     withdraw_view,
@@ -42,6 +41,7 @@ from bot.handlers.thread_views import (
 from bot.refusals import Scene, refusal_text
 from bot.texts import conversation as c
 from bot.texts import summary as dup_texts
+from bot.texts.dates import deadline_words
 from nlp.intent import Intent, IntentKind
 from nlp.normalize import has_content, normalise
 from storage import drafts, places

@@ -15,6 +15,7 @@ from bot.context import Services
 from bot.handlers.common import inline
 from bot.texts import conversation as c
 from bot.texts import staff as t
+from bot.texts.dates import deadline_words
 from bot.texts.summary import SUPPORTERS_BADGE
 from storage import deadlines
 from storage.models import NotifyMode, utcnow
@@ -38,7 +39,7 @@ def _limits(services: Services) -> deadlines.Limits:
 
 
 def _when(moment: datetime, services: Services) -> str:
-    return moment.astimezone(services.settings.tz).strftime(t.DATETIME_FORMAT)
+    return deadline_words(moment, services.settings.tz)
 
 
 def _age(moment: datetime, now: datetime) -> str:

@@ -5,7 +5,7 @@ without Telegram."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardMarkup
 
@@ -15,7 +15,8 @@ from bot.context import Services
 from bot.handlers.common import inline
 from bot.handlers.draft_views import View
 from bot.texts import conversation as c
-from storage.deadlines import CALENDAR, DeadlineKind
+from bot.texts.dates import deadline_words
+from storage.deadlines import DeadlineKind
 from storage.models import EventKind
 from storage.requests.thread import RequestThread, ThreadEntry
 
@@ -23,26 +24,6 @@ from storage.requests.thread import RequestThread, ThreadEntry
 MAX_ENTRIES = 15
 ENTRY_NOTE_LENGTH = 120
 TEXT_LENGTH = 300
-
-
-def deadline_words(due: datetime, tz: tzinfo) -> str:
-    """A deadline as a resident reads it: "12月11日（周五）14:30前"; one due at midnight ends
-    the last working day before it: "12月11日（周五）下班前" (due Monday 00:00)."""
-    local = due.astimezone(tz)
-    if local.hour == 0 and local.minute == 0:
-        day = local.date() - timedelta(days=1)
-        while not CALENDAR.is_workday(day):
-            day -= timedelta(days=1)
-        return c.DEADLINE_DAY.format(
-            month=day.month, day=day.day, weekday=c.WEEKDAYS[day.weekday()]
-        )
-    return c.DEADLINE_AT.format(
-        month=local.month,
-        day=local.day,
-        weekday=c.WEEKDAYS[local.weekday()],
-        hour=local.hour,
-        minute=local.minute,
-    )
 
 
 def _moment(value: datetime, tz: tzinfo) -> str:

@@ -120,11 +120,6 @@ ENTRY_CANCELLED = "您撤回"
 ENTRY_FEEDBACK_EXPIRED = "未回访，已结单"
 ENTRY_STATUS = "状态改为：{status}"
 
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-# A deadline in plain words: "12月11日（周五）14:30前"; one due at midnight is the end of the
-# last working day before it: "12月11日（周五）下班前".
-DEADLINE_AT = "{month}月{day}日（{weekday}）{hour:02d}:{minute:02d}前"
-DEADLINE_DAY = "{month}月{day}日（{weekday}）下班前"
 MOMENT = "{month}月{day}日 {hour:02d}:{minute:02d}"
 
 # --- notices: to the resident ---------------------------------------------------------------

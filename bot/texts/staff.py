@@ -83,7 +83,7 @@ MINE_HEADER = "<b>{organisation}</b> 正在处理的需求（共 {total} 条，�
 MINE_ITEM = (
     "<b>#{number}</b> {urgent}{category} · {status} · {place}\n"
     "「{text}」\n联系方式/补充：{contact}\n办结时限：{deadline}{overdue}\n"
-    "无进展将于 {release} 自动退回队列"
+    "如 {release}仍无进展，将自动退回队列"
 )
 OVERDUE_MARK = " ⚠️已逾期"
 NONE = "未填写"
@@ -138,21 +138,21 @@ STAFF_BLACKLISTED = (
 STAFF_UNBLACKLISTED = "✅ 您所在的组织「{organisation}」已恢复接单。"
 REMIND_CLAIM = (
     "⏰ 催办：需求 <b>#{number}</b>（{urgent}{category} · {place}）还没有组织认领，"
-    "请在 {deadline} 前认领。"
+    "请在 {deadline}认领。"
 )
-REMIND_RESOLVE = "⏰ 催办：你们认领的需求 <b>#{number}</b>（{category}）请在 {deadline} 前办结。"
+REMIND_RESOLVE = "⏰ 催办：你们认领的需求 <b>#{number}</b>（{category}）请在 {deadline}办结。"
 REMIND_STALE = (
     "⏰ 催办：需求 <b>#{number}</b>（{category}）快 {days} 个工作日没有进展记录了。"
-    "如果到 {deadline} 还没有进展，它会自动退回待受理队列。\n"
+    "如果 {deadline}还没有进展，它会自动退回待受理队列。\n"
     "有进展请发 /note {number} 进展。"
 )
 OVERDUE_CLAIM = (
     "⚠️ 逾期未认领：需求 <b>#{number}</b>（{urgent}{category} · {place}）"
-    "超过认领时限 {deadline}，仍没有组织认领。"
+    "超过认领时限（{deadline}），仍没有组织认领。"
 )
 OVERDUE_RESOLVE = (
     "⚠️ 逾期未办结：需求 <b>#{number}</b>（{category}）由「{organisation}」认领，"
-    "已超过办结时限 {deadline}。"
+    "已超过办结时限（{deadline}）。"
 )
 DIGEST = "📋 <b>每日汇总</b>：目前有 {count} 条待受理需求在您组织的服务范围内。\n\n{lines}"
 DIGEST_LINE = "#{number} {urgent}{category} · {place}"
@@ -260,10 +260,6 @@ SAME_CATEGORY = "需求 #{number} 已经是这个类别了。"
 RECLASSIFIED = "已把需求 #{number} 的类别从「{old}」改为「{new}」，并记录为分类纠正。"
 ASSIGN_USAGE = "请写上编号和组织名称或编号，例如：/assign 1024 3"
 ASSIGNED = "已把需求 #{number} 分派给「{organisation}」。"
-
-# --- times ----------------------------------------------------------------------------------
-
-DATETIME_FORMAT = "%m月%d日 %H:%M"
 
 # --- the request's thread (/ask, /files, 完工照片) -------------------------------------------
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import callbacks
-from bot.handlers.thread_views import deadline_words
 from bot.notices import render
 from bot.texts import staff as t
+from bot.texts.dates import deadline_words
 from storage.models import NoticeAction, NoticeKind
 from storage.notices import Notice
 
@@ -130,7 +130,7 @@ def test_a_resolution_asks_for_feedback_with_buttons_the_feedback_handler_parses
 
 def test_deadlines_are_shown_in_the_local_time_they_were_queued_with() -> None:
     words = render(Notice(NoticeKind.REMIND_CLAIM, 1, EXAMPLES[NoticeKind.REMIND_CLAIM])).text
-    assert "06月11日 09:00" in words
+    assert "6月11日（周三）09:00前" in words
 
 
 def test_a_digest_lists_what_it_carries_and_counts_the_rest() -> None:
@@ -164,7 +164,7 @@ def test_thread_notices_to_staff_name_the_request_and_say_what_came_with_them() 
     files_only = {**EXAMPLES[NoticeKind.RESIDENT_NOTE], "note": ""}
     assert "补充了1 张照片" in render(Notice(NoticeKind.RESIDENT_NOTE, 1, files_only)).text
     pushed = render(Notice(NoticeKind.PUSHED, 1, EXAMPLES[NoticeKind.PUSHED])).text
-    assert "第 2 次" in pushed and "已超过时限（06月11日 09:00）" in pushed
+    assert "第 2 次" in pushed and "已超过时限（6月11日（周三）09:00前）" in pushed
     answer = render(Notice(NoticeKind.ANSWER, 1, EXAMPLES[NoticeKind.ANSWER])).text
     assert "答：下午三点后在" in answer and "1 个位置" in answer
     withdrawn = render(Notice(NoticeKind.WITHDRAWN, 1, EXAMPLES[NoticeKind.WITHDRAWN])).text

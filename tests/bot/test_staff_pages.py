@@ -64,7 +64,7 @@ async def test_mine_is_paged_under_telegrams_limit_with_the_true_total(bot: BotH
     assert len(first.text or "") <= TELEGRAM_LIMIT
     assert "共 20 条，第 1/4 页" in (first.text or "")
     assert [f"#{n}" in (first.text or "") for n in numbers[:6]] == [True] * 5 + [False]
-    assert "无进展将于" in (first.text or "") and "自动退回" in (first.text or "")
+    assert "仍无进展" in (first.text or "") and "自动退回" in (first.text or "")
     assert first.buttons == [t.BTN_NEXT]
     for page in (2, 3, 4):
         await member.press("下一页", message_id=first.message_id)

@@ -128,7 +128,7 @@ def test_claim_reminder_goes_once_to_staff_in_scope(world: Database) -> None:
     with world.session() as s:
         reminders = notifications(s, kind=NoticeKind.REMIND_CLAIM)
         assert [r.chat_id for r in reminders] == [A1]  # A2 is off, B1 out of scope
-        assert f"#{number}" in reminders[0].text and "06月11日 09:00" in reminders[0].text
+        assert f"#{number}" in reminders[0].text and "6月11日（周三）09:00前" in reminders[0].text
         assert reminders[0].dedupe_key is not None
         assert reminders[0].dedupe_key.startswith(f"remind-claim:{number}:")
 
@@ -272,7 +272,7 @@ def test_a_claim_without_progress_is_warned_before_it_is_released(world: Databas
     with world.session() as s:
         warnings = notifications(s, kind=NoticeKind.REMIND_STALE)
         assert sorted(w.chat_id for w in warnings) == [A1, A2]
-        assert f"#{number}" in warnings[0].text and "06月17日 15:00" in warnings[0].text
+        assert f"#{number}" in warnings[0].text and "6月17日（周二）15:00前" in warnings[0].text
         assert warnings[0].dedupe_key == (
             f"remind-stale:{number}:{int(local(2025, 6, 12, 15, 0).timestamp())}:{A1}"
         )
