@@ -22,6 +22,7 @@ The modules, each importing only those above it:
 - `outgoing`: reply markup and reply targets checked, bot messages stored and edited;
 - `bot_methods`, `message_methods`: the Bot API methods;
 - `client`: `FakeUser` and `FakeGroup`, which act in the world;
+- `persistence`: the world kept in a JSON file between runs (`linli chat`);
 - `server`: `FakeBotAPI`, the aiohttp server that routes requests to the methods.
 """
 
@@ -39,6 +40,7 @@ from .common import (
 from .events import BotEvent, BotMessage, EventKind, MessageKind
 from .faults import FAULT_KINDS, FaultPlan
 from .formatting import parse_html
+from .persistence import StateFileError
 from .server import FakeBotAPI
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "FaultPlan",
     "JSONDict",
     "MessageKind",
+    "StateFileError",
     "TelegramAPIError",
     "parse_html",
 ]

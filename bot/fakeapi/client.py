@@ -347,6 +347,16 @@ class FakeUser:
         self._cursor += 1
         return event
 
+    @property
+    def unread(self) -> int:
+        """How many bot actions in this chat `next()`, `settle()` or `stream()` have yet to
+        return."""
+        return len(self._chat.events) - self._cursor
+
+    async def wait_for_action(self) -> None:
+        """Wait until the bot acts in this chat again (whether or not it is read)."""
+        await self._chat.changed.wait()
+
     async def next(self, timeout: float = 5.0) -> BotEvent:
         """The next bot action in this chat not yet returned; AssertionError after `timeout`."""
         deadline = asyncio.get_running_loop().time() + timeout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -22,6 +23,7 @@ from .events import BotEvent
 from .faults import FaultPlan, _FaultInjector
 from .message_methods import _MessageMethods
 from .params import _Handler, _Params, _read_params
+from .persistence import StateFileError, dump_world, load_world, read_state, write_state
 from .state import _Chat, _Person, _World
 
 _LOGGER = logging.getLogger(__package__)  # the package's logger, as when it was one module
@@ -218,6 +220,37 @@ class FakeBotAPI:
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by the bot."""
         return len(self._world.updates)
+
+    # ----------------------------------------------------------------- kept between runs
+
+    def load_state(self, path: Path) -> bool:
+        """Restore the people, chats, messages, unread bot actions and files that `save_state`
+        wrote to `path` (for `linli chat`); False if there is no such file yet.
+
+        Call it before `user()` or `group()`. A damaged file raises `StateFileError`.
+        """
+        if self._users or self._groups or self._world.chats:
+            raise RuntimeError("load_state() must come before any user or group is created")
+        data = read_state(path)
+        if data is None:
+            return False
+        try:
+            load_world(self._world, data)
+        except StateFileError as exc:
+            raise StateFileError(f"{path}: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateFileError(f"{path} is damaged ({type(exc).__name__})") from None
+        return True
+
+    def save_state(self, path: Path) -> None:
+        """Write the world to `path` (JSON); the bot actions in a chat that no `FakeUser` has
+        returned yet are kept as unread, and come first from that user's `next()` or `stream()`
+        after `load_state`."""
+        seen: dict[int, int] = {}
+        for (_, chat_id), user in self._users.items():
+            read = len(self._world.chat(chat_id).events) - user.unread
+            seen[chat_id] = max(seen.get(chat_id, 0), read)
+        write_state(path, dump_world(self._world, seen))
 
     # ----------------------------------------------------------------- HTTP
 
