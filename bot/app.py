@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
@@ -22,6 +22,7 @@ from bot.handlers import (
     neworg,
     privacy,
     resident,
+    roles,
     staff,
     thread_buttons,
 )
@@ -34,15 +35,6 @@ from nlp.intent import IntentClassifier
 from storage.db import Database, prepare_schema
 
 log = logging.getLogger(__name__)
-
-RESIDENT_COMMANDS = [
-    BotCommand("start", "开始使用"),
-    BotCommand("my", "我的需求"),
-    BotCommand("cancel", "取消正在填写的需求"),
-    BotCommand("help", "使用说明"),
-    BotCommand("mydata", "查看我的个人信息"),
-    BotCommand("forgetme", "删除我的个人信息"),
-]
 
 
 def build_application(
@@ -73,7 +65,8 @@ def build_application(
             categories=load_categories(),
             intents=intents or IntentClassifier.load(settings.linli_intent_model),
         )
-        await app.bot.set_my_commands(RESIDENT_COMMANDS)
+        # The residents' menu for everyone; staff and admins get their own (bot.handlers.roles).
+        await roles.set_menus(app.bot, app.bot_data.services)
         loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
         log.info("linli is ready (database %s, event loop %s)", db.engine.dialect.name, loop)
 
@@ -112,7 +105,8 @@ def build_application(
     app.add_handler(edits, group=-1)  # edited messages: answered, never run again
     handlers = [
         # Group 0: commands and buttons of every role ...
-        *resident.command_handlers(),  # /start, /help, 提交需求 and 帮助 (also typed)
+        *roles.command_handlers(),  # /start, /help (帮助, also typed), /join: by role, with menus
+        *resident.command_handlers(),  # 提交需求 (also typed)
         *my_requests.command_handlers(),  # /my (我的需求), /cancel [N]
         *draft_buttons.button_handlers(),  # d:... the draft's buttons
         *feedback.button_handlers(),  # f:... the resident's 是/否 and stars

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Per-resident limits (issue 6).
     max_requests_per_day: int = Field(default=10, ge=1)
     max_messages_per_minute: int = Field(default=20, ge=1)
+    # Staff and admins work at speed: their own flood limit (their button presses always pass).
+    staff_messages_per_minute: int = Field(default=120, ge=1)
     # Where the flood limit keeps its counters: "async+memory://" (one process) or
     # "async+redis://127.0.0.1:6379" (shared by every bot process).
     rate_limit_storage: str = "async+memory://"

@@ -14,6 +14,7 @@ from .params import _Handler, _Params
 from .state import _World
 
 _BOT_COMMAND_NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_CHAT_SCOPES = ("chat", "chat_administrators", "chat_member")
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
@@ -148,11 +149,14 @@ class _BotMethods:
     # ----------------------------------------------------------------- commands and menu button
 
     def _commands_key(self, params: _Params) -> tuple[str, str]:
-        """The (scope, language_code) a command list is kept under."""
-        return (
-            self._world.scope_key(params.get_json("scope")),
-            params.get_str("language_code") or "",
-        )
+        """The (scope, language_code) a command list is kept under; a chat scope must name a
+        chat the fake knows (Telegram: 400 chat not found)."""
+        scope = params.get_json("scope")
+        if isinstance(scope, dict) and scope.get("type") in _CHAT_SCOPES:
+            chat_id = scope.get("chat_id")
+            if not isinstance(chat_id, int) or chat_id not in self._world.chats:
+                raise _bad_request("chat not found")
+        return (self._world.scope_key(scope), params.get_str("language_code") or "")
 
     async def _set_my_commands(self, params: _Params) -> bool:
         raw = params.get_json("commands")

@@ -1,8 +1,9 @@
-"""The resident's conversation, their side: /start, /help, 提交需求, and what they send —
+"""The resident's conversation, their side: 提交需求, and what they send —
 a description, the place, a photo, a location, a contact — routed by the draft's step.
 
 The steps themselves are in draft_steps, the views in draft_views, the draft's buttons in
-draft_buttons; /my and /cancel are in my_requests. Diagram: resident.mmd.
+draft_buttons; /my and /cancel are in my_requests; /start and /help (every role's) in
+roles. Diagram: resident.mmd.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
 from bot.context import Services
 from bot.handlers import conversation
-from bot.handlers.common import Call, command, keyboard_button, main_keyboard, reply_html
+from bot.handlers.common import Call, command, keyboard_button, main_keyboard
 from bot.handlers.conversation import (
     Said,
     Turn,
@@ -36,30 +37,11 @@ from bot.handlers.draft_steps import (
 )
 from bot.texts import summary as dup_texts
 from nlp.normalize import has_content, normalise
-from storage import drafts, places, residents
+from storage import drafts, places
 from storage.drafts import need_of
 from storage.models import Draft
 
 # --- commands and the keyboard ------------------------------------------------------------
-
-
-@one_at_a_time
-@command()
-async def start(call: Call) -> None:
-    """Greet the resident, show the main keyboard and drop any unfinished draft."""
-    discarded = await call.services.db.run(
-        residents.start_over, telegram_id=call.user.id, display_name=call.user.full_name
-    )
-    welcome = texts.WELCOME.format(name=texts.excerpt(call.user.first_name, 20))
-    await reply_html(
-        call.message, welcome + (texts.START_DISCARDED if discarded else ""), main_keyboard()
-    )
-
-
-@command()
-async def help_command(call: Call) -> None:
-    """Explain how to use the bot."""
-    await reply_html(call.message, texts.HELP, main_keyboard())
 
 
 @one_at_a_time
@@ -196,13 +178,8 @@ async def on_contact(call: Call) -> None:
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/start, /help and the keyboard's 提交需求 and 帮助 (also typed by hand)."""
-    return [
-        CommandHandler("start", start),
-        CommandHandler("help", help_command),
-        keyboard_button(texts.BTN_NEW, new_request_button),
-        keyboard_button(texts.BTN_HELP, help_command),
-    ]
+    """The keyboard's 提交需求 (also typed by hand); /start, /help and 帮助 are in roles."""
+    return [keyboard_button(texts.BTN_NEW, new_request_button)]
 
 
 def message_handlers() -> list[BaseHandler[Any, Any, Any]]:
