@@ -17,6 +17,7 @@ from bot.handlers import (
     draft_buttons,
     feedback,
     guards,
+    membership,
     merge,
     my_requests,
     neworg,
@@ -114,6 +115,7 @@ def build_application(
         *staff.command_handlers(),  # /join /queue /claim /mine /done /release /note /notify
         *admin.command_handlers(),  # /orgs /invite /blacklist /unblacklist /reclassify /assign
         *neworg.command_handlers(),  # /neworg and its o:... buttons
+        *membership.command_handlers(),  # /removestaff /leave /scope, w:... and s:... buttons
         *privacy.command_handlers(),  # /mydata, /forgetme, forget:yes|no
         *summary_handlers.command_handlers(),  # /summary
         *merge.command_handlers(),  # /merge

@@ -402,6 +402,161 @@ class NewOrgButton(_DialogueButton):
     action: NewOrgAction
 
 
+# --- membership: removing staff, /leave (w:) and an organisation's scope (s:) -----------------
+
+MemberAction = Literal["org", "who", "rm", "no", "leave", "stay"]
+MEMBER_ACTIONS: tuple[MemberAction, ...] = get_args(MemberAction)
+ScopeAction = Literal["cat", "allcats", "allcomm"]
+SCOPE_ACTIONS: tuple[ScopeAction, ...] = get_args(ScopeAction)
+_TELEGRAM_ID = r"([0-9]{1,15})"
+MAX_TELEGRAM_ID = 10**15 - 1
+
+
+@dataclass(frozen=True)
+class Member:
+    """w:<action>:<organisation>[:<telegram id>]: an admin's /removestaff and a member's /leave.
+
+    org: list the organisation's staff; who: ask to confirm removing <telegram id>; rm: remove
+    them; no: remove nobody. leave: the member confirms leaving <organisation>; stay: they
+    do not.
+    """
+
+    PATTERN: ClassVar[str] = r"^w:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"w:({'|'.join(MEMBER_ACTIONS)}):{_NUMBER}(?::{_TELEGRAM_ID})?"
+    )
+
+    action: MemberAction
+    organisation: int
+    telegram_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in MEMBER_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        _check_number(self.organisation, "organisation")
+        if (self.action in ("who", "rm")) != (self.telegram_id is not None):
+            raise ValueError(f"action {self.action!r} with person {self.telegram_id!r}")
+        if self.telegram_id is not None and not 0 < self.telegram_id <= MAX_TELEGRAM_ID:
+            raise ValueError(f"telegram id {self.telegram_id} is out of range")
+
+    def to_data(self) -> str:
+        tail = "" if self.telegram_id is None else f":{self.telegram_id}"
+        return _fit(f"w:{self.action}:{self.organisation}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in MEMBER_ACTIONS if a == match[1])
+        try:
+            return cls(action, int(match[2]), None if match[3] is None else int(match[3]))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """s:<organisation>:<action>[:<category>]: the /scope buttons. cat toggles a category;
+    allcats and allcomm make the organisation serve all categories / all communities."""
+
+    PATTERN: ClassVar[str] = r"^s:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"s:{_NUMBER}:({'|'.join(SCOPE_ACTIONS)})(?::{_CODE})?"
+    )
+
+    organisation: int
+    action: ScopeAction
+    category: str = ""
+
+    def __post_init__(self) -> None:
+        _check_number(self.organisation, "organisation")
+        if self.action not in SCOPE_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        if (self.action == "cat") != bool(self.category) or not re.fullmatch(
+            _CODE + "?", self.category
+        ):
+            raise ValueError(f"action {self.action!r} with category {self.category!r}")
+
+    def to_data(self) -> str:
+        tail = f":{self.category}" if self.category else ""
+        return _fit(f"s:{self.organisation}:{self.action}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in SCOPE_ACTIONS if a == match[2])
+        try:
+            return cls(int(match[1]), action, match[3] or "")
+        except ValueError:
+            return None
+
+
+# --- more time (e:) and a release's reason (r:) ---------------------------------------------
+
+ReleaseCode = Literal["not_our_function", "out_of_scope", "no_resources", "other"]
+RELEASE_CODES: tuple[ReleaseCode, ...] = get_args(ReleaseCode)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """e:<ask>:y|n: an admin's 同意 / 不同意 on an ask for more time (<ask>: its event id)."""
+
+    PATTERN: ClassVar[str] = r"^e:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"e:{_NUMBER}:(y|n)")
+
+    ask: int
+    approve: bool
+
+    def __post_init__(self) -> None:
+        _check_number(self.ask, "ask")
+
+    def to_data(self) -> str:
+        return _fit(f"e:{self.ask}:{'y' if self.approve else 'n'}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        try:
+            return cls(int(match[1]), match[2] == "y")
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class ReleaseWhy:
+    """r:<number>:<reason>: why staff give request <number> back (storage's ReleaseReason)."""
+
+    PATTERN: ClassVar[str] = r"^r:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"r:{_NUMBER}:({'|'.join(RELEASE_CODES)})")
+
+    number: int
+    reason: ReleaseCode
+
+    def __post_init__(self) -> None:
+        _check_number(self.number)
+        if self.reason not in RELEASE_CODES:
+            raise ValueError(f"unknown reason {self.reason!r}")
+
+    def to_data(self) -> str:
+        return _fit(f"r:{self.number}:{self.reason}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        reason = next(r for r in RELEASE_CODES if r == match[2])
+        try:
+            return cls(int(match[1]), reason)
+        except ValueError:
+            return None
+
+
 # Every kind, for tests and for anyone who needs to recognise button data of this bot.
 KINDS: tuple[
     type[Claim]
@@ -414,7 +569,9 @@ KINDS: tuple[
     | type[DraftButton]
     | type[NewOrgButton]
     | type[Thread]
-    | type[Files],
+    | type[Files]
+    | type[Member]
+    | type[Scope],
     ...,
 ] = (
     Claim,
@@ -428,4 +585,6 @@ KINDS: tuple[
     NewOrgButton,
     Thread,
     Files,
+    Member,
+    Scope,
 )

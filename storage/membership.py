@@ -1,14 +1,24 @@
-"""Staff membership: single-use invites, joining an organisation, how each member is notified."""
+"""Staff membership: single-use invites, joining an organisation, how each member is notified,
+and leaving it (an admin's removal or the member's own /leave).
+
+A member who leaves is simply no longer staff: their `staff` row is deleted, so every place
+that finds staff (the queue, claims, cards, reminders, the outbox worker) no longer finds
+them, and an invite lets them join again later. The requests they held stay with the
+organisation: `claimed_by` is cleared (it names the person the request's thread goes to, and
+they are gone; with it cleared, the resident's words reach all of the organisation's staff),
+and each such request records a `holder_left` event naming who held it.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.errors import (
     AlreadyMember,
@@ -18,13 +28,24 @@ from storage.errors import (
     OrganisationBlacklisted,
 )
 from storage.models import (
+    HELD_STATUSES,
+    ActorKind,
+    EventKind,
     Invite,
     NotifyMode,
     Organisation,
+    ServiceRequest,
     Staff,
     utcnow,
 )
-from storage.organisations import find_organisation, find_staff, require_admin
+from storage.organisations import (
+    find_organisation,
+    find_staff,
+    organisation_staff,
+    require_admin,
+    staff_organisation,
+)
+from storage.requests.records import Actor, record_event
 from storage.sql import insert_if_absent, rowcount
 
 log = logging.getLogger(__name__)
@@ -131,3 +152,184 @@ def notify_mode(session: Session, *, telegram_id: int) -> NotifyMode:
     if staff is None:
         raise NotStaff(f"user {telegram_id} is not staff")
     return NotifyMode(staff.notify_mode)
+
+
+# --- who is staff, and leaving ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """A staff member as admins see them: who, since when, and how many requests they hold."""
+
+    telegram_id: int
+    display_name: str
+    joined_at: datetime
+    notify_mode: NotifyMode
+    holding: int
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A member gone from an organisation; `kept` are the requests they held, which stay
+    with the organisation (held by it, by nobody in particular)."""
+
+    organisation_id: int
+    organisation_name: str
+    telegram_id: int
+    display_name: str
+    kept: list[int]
+
+
+def _held_by(session: Session, telegram_id: int) -> list[ServiceRequest]:
+    return list(
+        session.exec(
+            select(ServiceRequest)
+            .where(
+                col(ServiceRequest.claimed_by) == telegram_id,
+                col(ServiceRequest.status).in_([s.value for s in HELD_STATUSES]),
+            )
+            .order_by(col(ServiceRequest.id))
+        ).all()
+    )
+
+
+def _member(session: Session, staff: Staff) -> Member:
+    return Member(
+        telegram_id=staff.telegram_id,
+        display_name=staff.display_name,
+        joined_at=staff.joined_at,
+        notify_mode=NotifyMode(staff.notify_mode),
+        holding=len(_held_by(session, staff.telegram_id)),
+    )
+
+
+def staff_of(
+    session: Session, *, actor_id: int | None, admin_ids: Collection[int], organisation: str
+) -> tuple[Organisation, list[Member]]:
+    """An organisation's staff, in the order they joined (for admins)."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = find_organisation(session, ref=organisation)
+    assert org.id is not None
+    return org, [_member(session, s) for s in organisation_staff(session, organisation_id=org.id)]
+
+
+def _member_of(session: Session, org: Organisation, telegram_id: int) -> Staff:
+    staff = find_staff(session, telegram_id=telegram_id)
+    if staff is None or staff.organisation_id != org.id:
+        raise NotStaff(f"user {telegram_id} is not staff of organisation {org.id}")
+    return staff
+
+
+def member_of(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    telegram_id: int,
+) -> tuple[Organisation, Member]:
+    """One member of an organisation (an admin about to remove them); NotStaff if they are
+    not (or no longer) one of its staff."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = find_organisation(session, ref=organisation)
+    return org, _member(session, _member_of(session, org, telegram_id))
+
+
+def own_membership(session: Session, *, telegram_id: int) -> tuple[Organisation, Member]:
+    """The sender's own organisation and membership (before /leave); NotStaff for others."""
+    staff, org = staff_organisation(session, telegram_id=telegram_id)
+    return org, _member(session, staff)
+
+
+def remove_staff(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    telegram_id: int,
+    now: datetime | None = None,
+) -> Departure:
+    """An admin takes a member out of an organisation; NotStaff if they are not in it."""
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = find_organisation(session, ref=organisation)
+    actor = Actor(ActorKind.ADMIN, actor_id)
+    return _depart(session, org, telegram_id, by=actor, how="removed", now=now or utcnow())
+
+
+def leave(
+    session: Session,
+    *,
+    telegram_id: int,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> Departure:
+    """A staff member leaves their organisation (`organisation_id`, when given: the one they
+    confirmed leaving); NotStaff if they are in none, or in another."""
+    _staff, org = staff_organisation(session, telegram_id=telegram_id)
+    if organisation_id is not None and org.id != organisation_id:
+        raise NotStaff(f"user {telegram_id} is not staff of organisation {organisation_id}")
+    actor = Actor(ActorKind.STAFF, telegram_id)
+    return _depart(session, org, telegram_id, by=actor, how="left", now=now or utcnow())
+
+
+def _depart(
+    session: Session, org: Organisation, telegram_id: int, *, by: Actor, how: str, now: datetime
+) -> Departure:
+    """Delete the membership and hand the member's requests to the organisation as a whole.
+
+    The organisation's row is locked `FOR UPDATE` first (PostgreSQL): a claim in flight holds
+    it `FOR SHARE` (storage.requests.claims), so this waits for it and then sees its request.
+    """
+    session.exec(select(Organisation).where(col(Organisation.id) == org.id).with_for_update()).one()
+    staff = _member_of(session, org, telegram_id)
+    name = staff.display_name
+    deleted = session.execute(
+        sa.delete(Staff).where(
+            col(Staff.telegram_id) == telegram_id, col(Staff.organisation_id) == org.id
+        )
+    )
+    if not rowcount(deleted):  # removed by someone else at the same moment
+        raise NotStaff(f"user {telegram_id} is not staff of organisation {org.id}")
+    kept: list[int] = []
+    for request in _held_by(session, telegram_id):
+        status = request.status
+        cleared = session.execute(
+            sa.update(ServiceRequest)
+            .where(
+                col(ServiceRequest.id) == request.id,
+                col(ServiceRequest.claimed_by) == telegram_id,
+                col(ServiceRequest.status) == status,
+            )
+            .values(claimed_by=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not rowcount(cleared):
+            continue
+        session.refresh(request)
+        record_event(
+            session,
+            request,
+            by=by,
+            from_status=status,
+            to_status=status,
+            kind=EventKind.HOLDER_LEFT,
+            note=f"holder {telegram_id} {how}",
+            organisation_id=request.organisation_id,
+        )
+        assert request.id is not None
+        kept.append(request.id)
+    assert org.id is not None
+    log.info(
+        "a staff member %s organisation %s; %d requests they held stay with it",
+        how if how == "left" else "was removed from",
+        org.id,
+        len(kept),
+    )
+    return Departure(
+        organisation_id=org.id,
+        organisation_name=org.name,
+        telegram_id=telegram_id,
+        display_name=name,
+        kept=kept,
+    )

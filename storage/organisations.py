@@ -155,6 +155,33 @@ def category_codes() -> list[str]:
     return [category.code for category in load_categories()]
 
 
+def category_code(ref: str) -> str | None:
+    """A category by its code (repairs) or its name as the categories file gives it."""
+    ref = normalise(ref).strip()
+    for category in load_categories():
+        if ref in (category.code, normalise(category.name)):
+            return category.code
+    return None
+
+
+def _category_scope(values: Iterable[str] | None) -> list[str] | None:
+    """Category codes (given as codes or names), checked; None = all, as is an empty list."""
+    cleaned = _clean_list(values, limit=50)
+    if cleaned is None:
+        return None
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in cleaned:
+        code = category_code(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise InvalidInput("category", f"unknown categories: {', '.join(unknown)}")
+    return codes
+
+
 # --- organisations --------------------------------------------------------------------------
 
 
@@ -175,12 +202,7 @@ def create_organisation(
         raise InvalidInput("name")
     if len(contact) > MAX_CONTACT:
         raise InvalidInput("contact")
-    codes = _clean_list(categories, limit=50)
-    if codes is not None:
-        known = set(category_codes())
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise InvalidInput("category", f"unknown categories: {', '.join(unknown)}")
+    codes = _category_scope(categories)
     table = SQLModel.metadata.tables["organisations"]
     now = utcnow()
     values = {
@@ -361,6 +383,88 @@ def organisation_staff(
     if modes is not None:
         query = query.where(col(Staff.notify_mode).in_([m.value for m in modes]))
     return list(session.exec(query.order_by(col(Staff.id))).all())
+
+
+# --- editing the scope ----------------------------------------------------------------------
+
+
+class Keep(enum.Enum):
+    """`set_scope`'s default: that half of the scope stays as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+Scope = Iterable[str] | None | Keep
+
+
+def _locked(session: Session, organisation: Organisation) -> Organisation:
+    """The organisation's row, fresh and locked `FOR UPDATE` (PostgreSQL) until the caller
+    commits: two admins editing at once see each other's change instead of overwriting it."""
+    return session.exec(
+        select(Organisation)
+        .where(col(Organisation.id) == organisation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def set_scope(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    categories: Scope = KEEP,
+    communities: Scope = KEEP,
+) -> Organisation:
+    """Replace the categories and/or communities an organisation serves (None or an empty
+    list = all; KEEP = unchanged). Categories are given by code or name.
+
+    Requests it already holds stay with it; the queue follows the new scope at once.
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    org = _locked(session, find_organisation(session, ref=organisation))
+    if not isinstance(categories, Keep):
+        org.categories = _category_scope(categories)
+    if not isinstance(communities, Keep):
+        org.communities = _clean_list(communities, limit=MAX_COMMUNITY)
+    session.add(org)
+    session.flush()
+    log.info("scope of organisation %s changed", org.id)
+    return org
+
+
+def toggle_category(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation: str,
+    category: str,
+) -> Organisation:
+    """Add a category to the scope, or take it out (the scope buttons).
+
+    From "all categories", a category pressed becomes the only one. The last category is not
+    taken out (an empty list would mean all): InvalidInput("categories", "last").
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    code = category_code(category)
+    if code is None:
+        raise InvalidInput("category", f"unknown categories: {category}")
+    org = _locked(session, find_organisation(session, ref=organisation))
+    chosen = list(org.categories or [])
+    if code in chosen:
+        if len(chosen) == 1:
+            raise InvalidInput("categories", "last")
+        chosen.remove(code)
+    else:
+        chosen.append(code)
+    org.categories = chosen
+    session.add(org)
+    session.flush()
+    log.info("scope of organisation %s changed", org.id)
+    return org
 
 
 # --- from the /neworg dialogue -----------------------------------------------------------

@@ -55,6 +55,24 @@ _STAFF_WORK = frozenset(
     }
 )
 
+# Kinds only ever written for staff: dropped once the chat is no longer a staff member (an
+# admin removed them or they left, storage.membership), whatever was queued before.
+_TO_STAFF = _STAFF_WORK | frozenset(
+    {
+        NoticeKind.ASSIGNED,
+        NoticeKind.ASSIGNED_AWAY,
+        NoticeKind.REOPENED,
+        NoticeKind.STALE_RELEASED,
+        NoticeKind.ORG_BLACKLISTED,
+        NoticeKind.ORG_UNBLACKLISTED,
+        NoticeKind.RESIDENT_NOTE,
+        NoticeKind.PUSHED,
+        NoticeKind.ANSWER,
+        NoticeKind.WITHDRAWN,
+        NoticeKind.ATTACHMENT,
+    }
+)
+
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(hours=1)
@@ -236,6 +254,8 @@ def _obsolete(
     """
     if row.kind in _STAFF_WORK and staff is not None and staff[1]:
         return "organisation blacklisted"
+    if row.kind in _TO_STAFF and staff is None:
+        return "no longer staff"
     if request is None:
         return None
     if row.kind in _WHILE_OPEN:
@@ -295,7 +315,7 @@ def claim_due(
         session,
         {r.request_id for r in rows if r.request_id and r.kind in _WHILE_OPEN | _WHILE_HELD},
     )
-    staff = _staff_now(session, {r.chat_id for r in rows if r.kind in _STAFF_WORK})
+    staff = _staff_now(session, {r.chat_id for r in rows if r.kind in _TO_STAFF})
     out: list[Outgoing] = []
     for row in rows:
         assert row.id is not None

@@ -8,6 +8,7 @@ stdout, `list --json` prints JSON.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -15,28 +16,36 @@ import typer
 from sqlmodel import Session
 
 from bot.cli.common import current_settings, fail, open_database
+from nlp.categories import load_categories
 from storage import membership, organisations
 from storage.errors import (
     DomainError,
     InvalidInput,
     InvalidState,
     NameTaken,
+    NotStaff,
     OrganisationBlacklisted,
     OrganisationNotFound,
 )
+from storage.models import Organisation
 from storage.requests import blacklisting
 
 T = TypeVar("T")
 
 org_app = typer.Typer(
-    help="Organisations: create, list, invite staff, blacklist and restore.",
+    help="Organisations: create, list, scope, staff, invite, blacklist and restore.",
     no_args_is_help=True,
 )
+staff_app = typer.Typer(help="An organisation's staff: list, remove.", no_args_is_help=True)
+org_app.add_typer(staff_app, name="staff")
+ALL_WORDS = ("all", "全部")
 
 
 def _explain(exc: DomainError, ref: str) -> str:
     if isinstance(exc, OrganisationNotFound):
         return f"no organisation {ref!r} (give its number or exact name; see `linli org list`)"
+    if isinstance(exc, NotStaff):
+        return f"that person is not staff of {ref!r} (see `linli org staff list {ref}`)"
     if isinstance(exc, NameTaken):
         return f"an organisation named {ref!r} already exists"
     if isinstance(exc, OrganisationBlacklisted):
@@ -71,7 +80,11 @@ def create(
     name: Annotated[str, typer.Argument(help="The organisation's name (unique).")],
     category: Annotated[
         list[str] | None,
-        typer.Option("--category", "-c", help="A category code in its scope; repeat. None = all."),
+        typer.Option(
+            "--category",
+            "-c",
+            help="A category, by code (repairs) or name (设施维修); repeat. None = all.",
+        ),
     ] = None,
     community: Annotated[
         list[str] | None,
@@ -85,10 +98,69 @@ def create(
         name,
         name=name,
         contact=contact,
-        categories=category or None,
+        categories=_category_codes(category or []) or None,
         communities=community or None,
     )
     typer.echo(f"created organisation {organisation.id}: {organisation.name}")
+
+
+def _category_codes(values: list[str]) -> list[str]:
+    """Category codes from codes or Chinese names; an unknown one stops with the valid list."""
+    codes: list[str] = []
+    for value in values:
+        code = organisations.category_code(value)
+        if code is None:
+            valid = ", ".join(f"{c.code} ({c.name})" for c in load_categories())
+            raise fail(f"unknown category {value!r}; valid categories: {valid}")
+        codes.append(code)
+    return codes
+
+
+def _items(raw: str) -> list[str]:
+    return [item for item in re.split(r"[,，、;；]+", raw) if item.strip()]
+
+
+def _scope_line(categories: list[str] | None, communities: list[str] | None) -> str:
+    return "/".join(",".join(values) if values else "all" for values in (categories, communities))
+
+
+def _find(session: Session, *, organisation: str) -> Organisation:
+    return organisations.find_organisation(session, ref=organisation)
+
+
+@org_app.command("scope")
+def scope(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+    categories: Annotated[
+        str | None,
+        typer.Option(
+            "--categories",
+            help="Comma-separated categories, by code or name (repairs,养老助老), or 'all'.",
+        ),
+    ] = None,
+    communities: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated communities (玉林社区,芳草社区), or 'all'."),
+    ] = None,
+) -> None:
+    """Show an organisation's scope, or replace its categories and/or communities."""
+    changes: dict[str, Any] = {}
+    if categories is not None:
+        items = _items(categories)
+        every = not items or any(item.strip().lower() in ALL_WORDS for item in items)
+        changes["categories"] = None if every else _category_codes(items)
+    if communities is not None:
+        items = _items(communities)
+        every = not items or any(item.strip().lower() in ALL_WORDS for item in items)
+        changes["communities"] = None if every else items
+    if changes:
+        org = _as_operator(
+            organisations.set_scope, organisation, organisation=organisation, **changes
+        )
+    else:
+        org = _run(_find, organisation, organisation=organisation)
+    verb = "scope of" if not changes else "new scope of"
+    typer.echo(f"{verb} {org.name}: {_scope_line(org.categories, org.communities)}")
 
 
 def _listing(session: Session) -> list[dict[str, Any]]:
@@ -169,3 +241,35 @@ def unblacklist(
     """Restore a blacklisted organisation."""
     org = _as_operator(blacklisting.unblacklist, organisation, organisation=organisation)
     typer.echo(f"restored {org.name}")
+
+
+@staff_app.command("list")
+def staff_list(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+) -> None:
+    """Print the staff: Telegram id, display name, joined (UTC), notify mode, requests held."""
+    org, members = _as_operator(membership.staff_of, organisation, organisation=organisation)
+    if not members:
+        typer.echo(f"{org.name} has no staff yet: `linli org invite {org.id}`", err=True)
+    for member in members:
+        joined = member.joined_at.isoformat(timespec="minutes")
+        typer.echo(
+            f"{member.telegram_id}\t{member.display_name}\t{joined}\t"
+            f"{member.notify_mode.value}\tholding={member.holding}"
+        )
+
+
+@staff_app.command("remove")
+def staff_remove(
+    organisation: Annotated[str, typer.Argument(help="Organisation number or name.")],
+    telegram_id: Annotated[int, typer.Argument(help="The member's Telegram id (see `list`).")],
+) -> None:
+    """Take a member out: they are no longer staff; the requests they held stay with it."""
+    gone = _as_operator(
+        membership.remove_staff, organisation, organisation=organisation, telegram_id=telegram_id
+    )
+    kept = ", ".join(f"#{n}" for n in gone.kept) or "none"
+    typer.echo(
+        f"removed {gone.display_name} ({gone.telegram_id}) from {gone.organisation_name}; "
+        f"requests they held, still with the organisation: {kept}"
+    )

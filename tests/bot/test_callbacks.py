@@ -45,6 +45,19 @@ BUTTONS: st.SearchStrategy[Any] = st.one_of(
         st.integers(min_value=0, max_value=cb.MAX_NUMBER),
     ),
     st.builds(cb.Files, numbers),
+    st.builds(
+        cb.Member,
+        st.sampled_from(["org", "no", "leave", "stay"]),
+        numbers,
+    ),
+    st.builds(
+        cb.Member,
+        st.sampled_from(["who", "rm"]),
+        numbers,
+        st.integers(min_value=1, max_value=cb.MAX_TELEGRAM_ID),
+    ),
+    st.builds(cb.Scope, numbers, st.sampled_from(["allcats", "allcomm"])),
+    st.builds(cb.Scope, numbers, st.just("cat"), codes),
 )
 
 
@@ -139,3 +152,13 @@ def test_thread_and_files_data_are_readable() -> None:
     assert cb.Files(5).to_data() == "x:5"
     for forged in ("t:zap:1:0", "t:add:0:1", "t:add:12", "x:0", "x:99999999999", "t:add:1:-1"):
         assert cb.Thread.parse(forged) is None and cb.Files.parse(forged) is None
+
+
+def test_member_and_scope_data_are_readable() -> None:
+    assert cb.Member("who", 3, 5_200_000_001).to_data() == "w:who:3:5200000001"
+    assert cb.Member.parse("w:leave:3") == cb.Member("leave", 3)
+    assert cb.Scope(3, "cat", "repairs").to_data() == "s:3:cat:repairs"
+    assert cb.Scope.parse("s:3:allcomm") == cb.Scope(3, "allcomm")
+    for forged in ("w:who:3", "w:org:3:1", "w:rm:0:1", "w:rm:1:0", "w:zap:1", "s:1:cat",
+                   "s:1:allcats:x", "s:0:allcats", "s:1:cat:Repairs"):  # fmt: skip
+        assert cb.Member.parse(forged) is None and cb.Scope.parse(forged) is None

@@ -85,7 +85,6 @@ def test_errors_are_one_line(cli_db: Database) -> None:
     runner.invoke(org_app, ["create", "甲"])
     cases = {
         ("create", "甲"): "already exists",
-        ("create", "乙", "-c", "nonsense"): "invalid category",
         ("invite", "丙"): "no organisation '丙'",
         ("blacklist", "99", "x"): "no organisation '99'",
     }
@@ -99,3 +98,55 @@ def test_errors_are_one_line(cli_db: Database) -> None:
 def test_empty_list(cli_db: Database) -> None:
     result = runner.invoke(org_app, ["list"])
     assert result.exit_code == 0 and "no organisations yet" in result.stdout
+
+
+def test_create_takes_category_names_and_refuses_unknown_ones(cli_db: Database) -> None:
+    result = runner.invoke(org_app, ["create", "玉林服务中心", "-c", "设施维修", "-c", "elderly"])
+    assert result.exit_code == 0, result.output
+    with cli_db.session() as s:
+        assert orgs.find_organisation(s, ref="1").categories == ["repairs", "elderly"]
+    refused = runner.invoke(org_app, ["create", "乙", "-c", "nonsense"])
+    assert refused.exit_code == 2
+    assert "unknown category 'nonsense'" in refused.output
+    assert "repairs (设施维修)" in refused.output and "Traceback" not in refused.output
+    with cli_db.session() as s:
+        assert orgs.organisation_named(s, name="乙") is None
+
+
+def test_scope(cli_db: Database) -> None:
+    assert runner.invoke(org_app, ["create", "甲", "-c", "repairs"]).exit_code == 0
+    shown = runner.invoke(org_app, ["scope", "甲"])
+    assert shown.exit_code == 0 and "scope of 甲: repairs/all" in shown.stdout
+    changed = runner.invoke(
+        org_app,
+        ["scope", "1", "--categories", "设施维修,elderly", "--communities", "玉林社区，芳草社区"],
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "new scope of 甲: repairs,elderly/玉林社区,芳草社区" in changed.stdout
+    back = runner.invoke(org_app, ["scope", "甲", "--categories", "all"])
+    assert "new scope of 甲: all/玉林社区,芳草社区" in back.stdout
+    refused = runner.invoke(org_app, ["scope", "甲", "--categories", "nonsense"])
+    assert refused.exit_code == 2 and "valid categories" in refused.output
+    missing = runner.invoke(org_app, ["scope", "丙", "--communities", "x"])
+    assert missing.exit_code == 1 and "no organisation '丙'" in missing.output
+
+
+def test_staff_list_and_remove(cli_db: Database) -> None:
+    assert runner.invoke(org_app, ["create", "甲"]).exit_code == 0
+    code = runner.invoke(org_app, ["invite", "甲"]).stdout.strip()
+    with cli_db.session() as s:
+        membership.join(s, code=code, telegram_id=STAFF, display_name="小李")
+        number = file(s)
+        claims.claim(s, telegram_id=STAFF, number=number)
+    listed = runner.invoke(org_app, ["staff", "list", "甲"])
+    assert listed.exit_code == 0
+    assert listed.stdout.startswith(f"{STAFF}\t小李\t") and "immediate\tholding=1" in listed.stdout
+    removed = runner.invoke(org_app, ["staff", "remove", "甲", str(STAFF)])
+    assert removed.exit_code == 0, removed.output
+    assert f"removed 小李 ({STAFF}) from 甲" in removed.stdout
+    assert f"still with the organisation: #{number}" in removed.stdout
+    assert runner.invoke(org_app, ["staff", "list", "甲"]).stdout == ""
+    again = runner.invoke(org_app, ["staff", "remove", "甲", str(STAFF)])
+    assert again.exit_code == 1 and "not staff of '甲'" in again.output
+    with cli_db.session() as s:
+        assert orgs.find_staff(s, telegram_id=STAFF) is None
