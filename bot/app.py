@@ -15,6 +15,7 @@ from bot.context import BotData, Context, Services
 from bot.handlers import (
     admin,
     draft_buttons,
+    extensions,
     feedback,
     guards,
     membership,
@@ -113,6 +114,7 @@ def build_application(
         *feedback.button_handlers(),  # f:... the resident's 是/否 and stars
         *thread_buttons.button_handlers(),  # t:... the resident's choices about a request
         *staff.command_handlers(),  # /join /queue /claim /mine /done /release /note /notify
+        *extensions.command_handlers(),  # /extend, e:... 同意/不同意, r:... release reasons
         *admin.command_handlers(),  # /orgs /invite /blacklist /unblacklist /reclassify /assign
         *neworg.command_handlers(),  # /neworg and its o:... buttons
         *membership.command_handlers(),  # /removestaff /leave /scope, w:... and s:... buttons

@@ -571,7 +571,9 @@ KINDS: tuple[
     | type[Thread]
     | type[Files]
     | type[Member]
-    | type[Scope],
+    | type[Scope]
+    | type[Extension]
+    | type[ReleaseWhy],
     ...,
 ] = (
     Claim,
@@ -587,4 +589,6 @@ KINDS: tuple[
     Files,
     Member,
     Scope,
+    Extension,
+    ReleaseWhy,
 )

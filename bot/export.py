@@ -117,7 +117,7 @@ def open311_record(
     # Expected to be fulfilled by the resolve limit, which runs from the claim.
     expected = None
     if active and row.claimed_at is not None:
-        expected = resolve_due_at(row.claimed_at, limits=limits)
+        expected = resolve_due_at(row.claimed_at, limits=limits, extension_days=row.extension_days)
     address = " ".join(part for part in (row.community, row.building) if part) or None
     return {
         "service_request_id": str(row.id),

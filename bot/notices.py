@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
+from bot.texts import extensions as ext
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
 from bot.texts.dates import deadline_words
@@ -226,6 +227,25 @@ def _attachment(params: Mapping[str, Any]) -> str:
     return template.format(number=params["number"], by=by)
 
 
+def _extension_asked(params: Mapping[str, Any]) -> str:
+    new_deadline = {"deadline": params["new_deadline"]}
+    return ext.EXTENSION_ASKED.format(
+        number=params["number"],
+        category=category_name(str(params["category"])),
+        organisation=_organisation(params),
+        days=params["days"],
+        reason=excerpt(str(params["reason"]), REASON_LENGTH),
+        deadline=_deadline(params),
+        new_deadline=_deadline(new_deadline),
+    )
+
+
+def _extension_answer(template: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda params: template.format(
+        number=params["number"], days=params["days"], deadline=_deadline(params)
+    )
+
+
 def _question(params: Mapping[str, Any]) -> str:
     return c.QUESTION.format(
         number=params["number"],
@@ -235,6 +255,9 @@ def _question(params: Mapping[str, Any]) -> str:
 
 
 _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
+    NoticeKind.EXTENSION_ASKED: _extension_asked,
+    NoticeKind.EXTENSION_GRANTED: _extension_answer(ext.EXTENSION_GRANTED),
+    NoticeKind.EXTENSION_REFUSED: _extension_answer(ext.EXTENSION_REFUSED),
     NoticeKind.CARD: _card,
     NoticeKind.CARD_EDIT: _card_edit,
     NoticeKind.CARD_UPDATE: _card_update,
@@ -306,6 +329,14 @@ def _buttons(notice: Notice) -> Buttons | None:
             )
         elif action is NoticeAction.OPEN_QUEUE:
             rows.append([(t.BTN_OPEN_QUEUE, callbacks.QueuePage(opens=True).to_data())])
+        elif action is NoticeAction.DECIDE_EXTENSION:
+            ask = int(notice.params["ask"])
+            rows.append(
+                [
+                    (ext.BTN_APPROVE, callbacks.Extension(ask, True).to_data()),
+                    (ext.BTN_REFUSE, callbacks.Extension(ask, False).to_data()),
+                ]
+            )
     return rows or None
 
 

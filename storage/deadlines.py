@@ -10,7 +10,10 @@ a warning is logged once for that year, so the bot keeps working on 1 January.
 The limits: a request must be claimed within `claim_days` working days of entering the queue
 (urgent ones within `urgent_claim_hours` hours, any day), resolved within `resolve_days`
 working days of its claim, and a claim without progress for `stale_days` working days goes
-back to the queue.
+back to the queue. Both held limits grow by the working days an admin granted the claim
+(`ServiceRequest.extension_days`, storage.requests.extensions): an approval moves the resolve
+deadline and the no-progress limit by that many working days, until the request is claimed
+again or re-enters the queue.
 """
 
 from __future__ import annotations
@@ -184,14 +187,27 @@ def claim_due_at(start: datetime, *, priority: str, limits: Limits) -> datetime:
     return add_working_days(start, limits.claim_days, tz=limits.tz)
 
 
-def resolve_due_at(claimed_at: datetime, *, limits: Limits) -> datetime:
-    """When a request claimed at `claimed_at` must be resolved."""
-    return add_working_days(claimed_at, limits.resolve_days, tz=limits.tz)
+def resolve_due_at(claimed_at: datetime, *, limits: Limits, extension_days: int = 0) -> datetime:
+    """When a request claimed at `claimed_at` (and granted `extension_days`) must be resolved."""
+    return add_working_days(claimed_at, limits.resolve_days + extension_days, tz=limits.tz)
 
 
-def stale_release_at(last_progress: datetime, limits: Limits) -> datetime:
+def stale_release_at(
+    last_progress: datetime, limits: Limits, *, extension_days: int = 0
+) -> datetime:
     """When a held request without progress since `last_progress` goes back to the queue."""
-    return add_working_days(last_progress, limits.stale_days, tz=limits.tz)
+    return add_working_days(last_progress, limits.stale_days + extension_days, tz=limits.tz)
+
+
+# An extension's event note: "<days>: <reason>" (the days are what the summary reads back).
+def extension_note(days: int, reason: str) -> str:
+    return f"{days}: {reason}"
+
+
+def extension_days_of(note: str | None) -> int:
+    """The working days an `extension_note` names (0 for anything else)."""
+    head = (note or "").split(":", 1)[0].strip()
+    return int(head) if head.isascii() and head.isdigit() else 0
 
 
 class DeadlineKind(enum.StrEnum):
@@ -230,14 +246,20 @@ def claim_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
 
 
 def resolve_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
+    """The resolve limit of a held request, moved by the working days granted to its claim."""
     start = request.claimed_at or request.updated_at
-    return _deadline(DeadlineKind.RESOLVE, start, resolve_due_at(start, limits=limits))
+    due = resolve_due_at(start, limits=limits, extension_days=request.extension_days or 0)
+    return _deadline(DeadlineKind.RESOLVE, start, due)
 
 
 def stale_deadline(request: ServiceRequest, limits: Limits) -> Deadline:
-    """The no-progress limit of a held request: its 催办 comes a few hours before release."""
+    """The no-progress limit of a held request: its 催办 comes a few hours before release.
+
+    An extension granted to the claim moves it as it moves the resolve limit.
+    """
     start = request.last_progress_at or request.claimed_at or request.updated_at
-    return _deadline(DeadlineKind.STALE, start, stale_release_at(start, limits))
+    due = stale_release_at(start, limits, extension_days=request.extension_days or 0)
+    return _deadline(DeadlineKind.STALE, start, due)
 
 
 def deadline_of(request: ServiceRequest, limits: Limits) -> Deadline | None:

@@ -117,6 +117,10 @@ class EventKind(enum.StrEnum):
     # 回访 that finishes (storage.requests.followup): reminded once, then closed unanswered.
     FEEDBACK_REMINDED = "feedback_reminded"
     FEEDBACK_EXPIRED = "feedback_expired"  # 未回访: closed without 是/否
+    # Staff ask for more time (storage.requests.extensions); the note is "<days>: <reason>".
+    EXTENSION_ASKED = "extension_asked"
+    EXTENDED = "extended"  # an admin agreed: the limits move by <days> working days
+    EXTENSION_REFUSED = "extension_refused"  # an admin did not agree
 
 
 class NoticeKind(enum.StrEnum):
@@ -162,6 +166,11 @@ class NoticeKind(enum.StrEnum):
     ATTACHMENT = "attachment"  # a photo or location of the request, sent to its new holder
     # To admins: the weekly summary, rendered by the bot itself (a snapshot of the week).
     SUMMARY = "summary"
+    # More time for a held request (storage.requests.extensions): to admins, the ask (with
+    # 同意/不同意); to the staff member who asked, the answer.
+    EXTENSION_ASKED = "extension_asked"
+    EXTENSION_GRANTED = "extension_granted"
+    EXTENSION_REFUSED = "extension_refused"
 
 
 class NoticeAction(enum.StrEnum):
@@ -171,6 +180,7 @@ class NoticeAction(enum.StrEnum):
     ANSWER = "answer"  # 解决了 / 没解决
     RATE = "rate"  # 1-5 stars
     OPEN_QUEUE = "open_queue"  # show the queue
+    DECIDE_EXTENSION = "decide_extension"  # 同意 / 不同意 more time (params["ask"])
 
 
 class AttachmentKind(enum.StrEnum):
@@ -266,6 +276,9 @@ class ServiceRequest(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="requests.id")
     supporters: int = Field(default=1)
     reopened_count: int = Field(default=0)
+    # Working days an admin added to this claim's limits (storage.requests.extensions);
+    # back to 0 whenever the request is claimed again or re-enters the queue.
+    extension_days: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     solved: bool | None = None
     rating: int | None = None
     created_at: datetime = Field(

@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks, notifier, texts
 from bot.handlers.acting import as_staff, pressed_as_staff
-from bot.handlers.arguments import NumberAndText, number_and_text, page_argument
+from bot.handlers.arguments import NumberAndText, number_and_text, page_argument, split_args
 from bot.handlers.common import (
     BadArguments,
     Call,
@@ -26,15 +26,17 @@ from bot.handlers.common import (
     command,
     edit_html,
     number_argument,
+    parse_number,
     reply_html,
 )
+from bot.handlers.extensions import release_reason, release_reasons_view
 from bot.handlers.staff_views import claimed_view, mine_view, notify_markup, queue_view
 from bot.refusals import refusal_text
 from bot.texts import staff as t
 from storage import membership
 from storage.errors import AlreadyClaimed, DomainError, InvalidState, NotFound
 from storage.models import NotifyMode
-from storage.requests import claims, thread
+from storage.requests import claims, extensions, thread
 from storage.requests.records import RequestView
 
 log = logging.getLogger(__name__)
@@ -187,11 +189,34 @@ async def done(call: Call, args: NumberAndText) -> None:
     await _held_changed(call, view, t.DONE_OK, number)
 
 
-@command(number_and_text(t.RELEASE_USAGE))
+def _number_and_maybe_text(call: Call) -> NumberAndText:
+    """`/release N [reason]`: the number, and the reason ("" when none is given)."""
+    args = split_args(call.message, 2)
+    number = parse_number(args[0]) if args else None
+    if number is None:
+        raise BadArguments((t.BAD_NUMBER + "\n" if args else "") + t.RELEASE_USAGE, html=True)
+    return NumberAndText(number, args[1] if len(args) == 2 else "")
+
+
+@command(_number_and_maybe_text)
 async def release(call: Call, args: NumberAndText) -> None:
-    """/release N reason: give the request back to the queue."""
+    """/release N [reason]: give the request back to the queue; without a reason, the reasons
+    are offered as buttons (bot.handlers.extensions); free words are 其他 with those words."""
     me, number = call.user.id, args.number
-    view = await as_staff(call, claims.release, telegram_id=me, number=number, reason=args.text)
+    if not args.text:
+        held = await as_staff(call, extensions.releasable, telegram_id=me, number=number)
+        if held is not None:
+            await reply_html(call.message, *release_reasons_view(number))
+        return
+    reason, words = release_reason(args.text)
+    view = await as_staff(
+        call,
+        extensions.release_with_reason,
+        telegram_id=me,
+        number=number,
+        reason=reason,
+        words=words,
+    )
     await _held_changed(call, view, t.RELEASE_OK, number)
 
 

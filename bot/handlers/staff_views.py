@@ -107,7 +107,9 @@ def queue_view(page: claims.QueuePage, services: Services) -> View:
 
 def claimed_view(view: records.RequestView, services: Services) -> str:
     """The whole request, once claimed, with its deadline."""
-    due = deadlines.resolve_due_at(view.claimed_at or utcnow(), limits=_limits(services))
+    due = deadlines.resolve_due_at(
+        view.claimed_at or utcnow(), limits=_limits(services), extension_days=view.extension_days
+    )
     return t.CLAIMED.format(
         number=view.number,
         category=services.category_name(view.category),
@@ -120,8 +122,11 @@ def claimed_view(view: records.RequestView, services: Services) -> str:
 
 def _mine_item(item: records.RequestView, services: Services, now: datetime) -> str:
     limits = _limits(services)
-    due = deadlines.resolve_due_at(item.claimed_at or now, limits=limits)
-    release = deadlines.stale_release_at(item.last_progress_at or item.claimed_at or now, limits)
+    extension = item.extension_days
+    due = deadlines.resolve_due_at(item.claimed_at or now, limits=limits, extension_days=extension)
+    release = deadlines.stale_release_at(
+        item.last_progress_at or item.claimed_at or now, limits, extension_days=extension
+    )
     return t.MINE_ITEM.format(
         number=item.number,
         urgent=t.URGENT_MARK if item.urgent else "",

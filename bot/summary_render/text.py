@@ -14,6 +14,7 @@ from bot.summary_render.formatting import (
     period,
     short_change,
 )
+from bot.texts import extensions as x
 from bot.texts import summary as t
 from storage.summary import WeeklySummary
 
@@ -192,6 +193,7 @@ def _organisation_lines(summary: WeeklySummary) -> list[str]:
                 satisfaction=satisfaction,
                 reopened=t.REOPENED.format(count=org.reopened) if org.reopened else "",
             )
+            + (x.RELEASED.format(count=org.released) if org.released else "")
         )
     rest = len(summary.organisations) - MAX_TEXT_ORGANISATIONS
     if rest > 0:

@@ -21,6 +21,7 @@ from bot.summary_render.sheets import (
     style_header,
 )
 from bot.texts import STATUS_NAMES
+from bot.texts import extensions as x
 from bot.texts import summary as t
 from storage.models import Priority
 from storage.summary import KEYWORD_SAMPLE, Durations, RawRequest, WeeklySummary
@@ -190,7 +191,7 @@ def _organisation_sheet(workbook: Workbook, summary: WeeklySummary, name: Catego
     add_sheet(
         workbook,
         t.SHEET_ORGANISATIONS,
-        t.ORGANISATION_HEADERS,
+        (*t.ORGANISATION_HEADERS, x.RELEASED_HEADER),
         [
             (
                 o.name,
@@ -206,6 +207,7 @@ def _organisation_sheet(workbook: Workbook, summary: WeeklySummary, name: Catego
                 o.solved,
                 o.solved_share,
                 o.reopened,
+                o.released,
             )
             for o in summary.organisations
         ],

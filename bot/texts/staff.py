@@ -90,7 +90,10 @@ NONE = "未填写"
 
 DONE_USAGE = "请写上编号和处理结果，例如：/done 1024 已更换楼道灯泡"
 DONE_OK = "✅ 需求 #{number} 已办结，我们会请居民确认并评价。"
-RELEASE_USAGE = "请写上编号和退回原因，例如：/release 1024 超出我们的服务能力"
+RELEASE_USAGE = (
+    "请写上编号，例如：/release 1024，再选择退回原因；"
+    "也可以直接写上原因：/release 1024 超出我们的服务能力"
+)
 RELEASE_OK = "已把需求 #{number} 退回待受理队列。"
 NOTE_USAGE = "请写上编号和进展，例如：/note 1024 已联系物业，明天上午上门维修"
 NOTE_OK = "📝 进展已记录，并已转告居民（需求 #{number}）。"

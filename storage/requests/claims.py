@@ -173,6 +173,7 @@ def claim(
                 claimed_at=now,
                 last_progress_at=now,
                 updated_at=now,
+                extension_days=0,  # a new claim starts with the plain limits
             )
             .execution_options(synchronize_session=False)
         )
@@ -430,6 +431,7 @@ def requeue(
             "organisation_id": None,
             "claimed_by": None,
             "claimed_at": None,
+            "extension_days": 0,
             "last_progress_at": now,
             "updated_at": now,
         },

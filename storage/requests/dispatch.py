@@ -131,6 +131,7 @@ def assign(
                 "claimed_at": now,
                 "last_progress_at": now,
                 "updated_at": now,
+                "extension_days": 0,  # a new claim starts with the plain limits
             },
         ):
             break

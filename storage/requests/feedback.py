@@ -93,6 +93,7 @@ def answer_solved(
             organisation_id=None,
             claimed_by=None,
             claimed_at=None,
+            extension_days=0,
             resolved_at=None,
             last_progress_at=now,
             solved=None,

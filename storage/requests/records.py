@@ -76,6 +76,7 @@ class RequestView:
     more_additions: int = 0
     photos: int = 0
     locations: int = 0
+    extension_days: int = 0  # working days an admin added to this claim's limits
 
     @property
     def urgent(self) -> bool:
@@ -107,6 +108,7 @@ def view_of(
         organisation_id=request.organisation_id,
         organisation_name=organisation.name if organisation else None,
         supporters=request.supporters,
+        extension_days=request.extension_days or 0,
     )
 
 

@@ -2,7 +2,9 @@
 
 The periodic check queues every reminder with a dedupe key naming the request, the moment its
 clock started and the recipient: it is queued once, whatever the number of ticks or restarts,
-and a request that re-enters the queue starts a new clock with new keys.
+and a request that re-enters the queue starts a new clock with new keys. A held request granted
+more time (storage.requests.extensions) has its extension in the key too: its moved deadline
+is reminded of, and told to admins when passed, once more.
 """
 
 from __future__ import annotations
@@ -66,6 +68,17 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def _held_round(request: ServiceRequest, start: datetime) -> str:
+    """A held request's round: its clock's start, and the working days granted since."""
+    extension = request.extension_days or 0
+    return f"{request.id}:{_epoch(start)}" + (f"+{extension}" if extension else "")
+
+
+def _extended() -> sa.ColumnElement[bool]:
+    """Granted more time: its moved deadline is a new round, whatever was noticed before."""
+    return col(ServiceRequest.extension_days) > 0
+
+
 def _not_yet_noticed(
     kind: NoticeKind, start: sa.ColumnElement[Any] | sa.orm.Mapped[Any]
 ) -> sa.ColumnElement[bool]:
@@ -107,19 +120,19 @@ def release_stale_claims(session: Session, *, limits: Limits, now: datetime) -> 
     released: list[int] = []
     for request in rows:
         assert request.id is not None and request.last_progress_at is not None
-        if now < stale_release_at(request.last_progress_at, limits):
+        days = limits.stale_days + (request.extension_days or 0)
+        if now < stale_release_at(
+            request.last_progress_at, limits, extension_days=request.extension_days or 0
+        ):
             continue
         if requeue(
             session,
             request=request,
             by=Actor(ActorKind.SYSTEM, None),
             kind=EventKind.STALE_RELEASED,
-            note=f"no progress for {limits.stale_days} working days",
+            note=f"no progress for {days} working days",
             now=now,
-            staff_notice=(
-                NoticeKind.STALE_RELEASED,
-                {"number": request.id, "days": limits.stale_days},
-            ),
+            staff_notice=(NoticeKind.STALE_RELEASED, {"number": request.id, "days": days}),
         ):
             released.append(request.id)
             log.info("request #%s returned to the queue: no progress", request.id)
@@ -159,7 +172,10 @@ def check_deadlines(
     held_filters = [
         col(ServiceRequest.status).in_(HELD_STATUSES),
         col(ServiceRequest.claimed_at) <= now - timedelta(days=limits.resolve_days) * 3 / 4,
-        _not_yet_noticed(NoticeKind.OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+        sa.or_(
+            _not_yet_noticed(NoticeKind.OVERDUE_RESOLVE, col(ServiceRequest.claimed_at)),
+            _extended(),
+        ),
     ]
     if not admin_ids:
         # Nobody to tell of a passed limit, so no notice marks it as done: leave out what is
@@ -175,8 +191,11 @@ def check_deadlines(
             )
         )
         held_filters.append(
-            col(ServiceRequest.claimed_at)
-            >= surely_elapsed_before(now, limits.resolve_days, tz=limits.tz)
+            sa.or_(
+                col(ServiceRequest.claimed_at)
+                >= surely_elapsed_before(now, limits.resolve_days, tz=limits.tz),
+                _extended(),
+            )
         )
     open_rows = session.exec(
         select(ServiceRequest).where(*open_filters).order_by(col(ServiceRequest.id))
@@ -214,7 +233,7 @@ def check_deadlines(
         deadline = resolve_deadline(request, limits)
         if now < deadline.remind_at or request.organisation_id is None:
             continue
-        round_ = f"{request.id}:{_epoch(deadline.start)}"
+        round_ = _held_round(request, deadline.start)
         fields = {
             "number": request.id,
             "category": request.category,
@@ -242,7 +261,10 @@ def check_deadlines(
             col(ServiceRequest.status).in_(HELD_STATUSES),
             col(ServiceRequest.last_progress_at)
             <= now - (timedelta(days=limits.stale_days) - REMIND_LEAD),
-            _not_yet_noticed(NoticeKind.REMIND_STALE, col(ServiceRequest.last_progress_at)),
+            sa.or_(
+                _not_yet_noticed(NoticeKind.REMIND_STALE, col(ServiceRequest.last_progress_at)),
+                _extended(),
+            ),
         )
         .order_by(col(ServiceRequest.id))
     ).all()
@@ -254,11 +276,11 @@ def check_deadlines(
         fields = {
             "number": request.id,
             "category": request.category,
-            "days": limits.stale_days,
+            "days": limits.stale_days + (request.extension_days or 0),
             "deadline": moment(deadline.due.astimezone(limits.tz)),
         }
         for member in staff_by_org.get(holder, []):
-            key = f"remind-stale:{request.id}:{_epoch(deadline.start)}:{member.telegram_id}"
+            key = f"remind-stale:{_held_round(request, deadline.start)}:{member.telegram_id}"
             notice = Notice(
                 NoticeKind.REMIND_STALE, member.telegram_id, fields, request_id=request.id
             )

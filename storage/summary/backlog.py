@@ -1,20 +1,22 @@
 """The backlog at the end of a week: the requests still waiting then, reconstructed from the
-event log, and how many were past their limit (storage.deadlines' rules)."""
+event log, and how many were past their limit (storage.deadlines' rules, with the more time
+admins had granted the claim by then)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.deadlines import Limits, claim_due_at, resolve_due_at
+from storage.deadlines import Limits, claim_due_at, extension_days_of, resolve_due_at
+from storage.models import EventKind
 from storage.summary.events import last_claim, queue_entry
 from storage.summary.model import Backlog, CategoryBacklog
-from storage.summary.tables import ACTIVE, EVENTS, OPEN, REQUESTS, aware
+from storage.summary.tables import ACTIVE, EVENTS, OPEN, REQUESTS, aware, chunks
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class BacklogRow:
     claimed_at: datetime | None
     queued_at: datetime | None
     status: str
+    # Working days granted to the claim held then (storage.requests.extensions).
+    extension_days: int = 0
 
 
 def backlog_rows(session: Session, as_of: datetime) -> list[BacklogRow]:
@@ -42,6 +46,7 @@ def backlog_rows(session: Session, as_of: datetime) -> list[BacklogRow]:
     moment = sa.literal(as_of, REQUESTS.c.created_at.type)
     candidates = (
         sa.select(
+            r.c.id,
             r.c.category,
             r.c.priority,
             sa.func.coalesce(
@@ -58,14 +63,47 @@ def backlog_rows(session: Session, as_of: datetime) -> list[BacklogRow]:
         .subquery()
     )
     query = sa.select(candidates).where(candidates.c.status_then.in_(ACTIVE))
-    return [
-        BacklogRow(
-            category, priority, organisation, aware(created), aware(claimed), aware(queued), status
+    rows = [
+        (
+            int(number),
+            BacklogRow(
+                category,
+                priority,
+                organisation,
+                aware(created),
+                aware(claimed),
+                aware(queued),
+                status,
+            ),
         )
-        for category, priority, organisation, created, claimed, queued, status in session.execute(
-            query
+        for number, category, priority, organisation, created, claimed, queued, status in (
+            session.execute(query)
         )
     ]
+    held = {number: row.claimed_at for number, row in rows if row.status != OPEN}
+    granted = _granted_days(session, held, as_of)
+    return [
+        replace(row, extension_days=granted[number]) if number in granted else row
+        for number, row in rows
+    ]
+
+
+def _granted_days(
+    session: Session, held: dict[int, datetime | None], as_of: datetime
+) -> dict[int, int]:
+    """Working days granted before `as_of` to the claim each held request had then."""
+    granted: dict[int, int] = {}
+    e = EVENTS
+    for chunk in chunks(sorted(held)):
+        for number, at, note in session.execute(
+            sa.select(e.c.request_id, e.c.at, e.c.note).where(
+                e.c.request_id.in_(chunk), e.c.kind == EventKind.EXTENDED.value, e.c.at < as_of
+            )
+        ):
+            claimed = held[number]
+            if claimed is None or aware(at) >= claimed:
+                granted[number] = granted.get(number, 0) + extension_days_of(note)
+    return granted
 
 
 def _status_then(as_of: datetime) -> sa.ScalarSelect[str]:
@@ -108,7 +146,7 @@ def is_late(row: BacklogRow, as_of: datetime, limits: Limits) -> bool:
     claimed = row.claimed_at
     if claimed is None or claimed > as_of:
         claimed = row.created_at
-    return resolve_due_at(claimed, limits=limits) <= as_of
+    return resolve_due_at(claimed, limits=limits, extension_days=row.extension_days) <= as_of
 
 
 def backlog(rows: Sequence[BacklogRow], as_of: datetime, limits: Limits) -> Backlog:

@@ -125,6 +125,7 @@ class OrganisationStats:
     solved: int
     solved_share: float | None
     reopened: int
+    released: int = 0  # given back to the queue by its staff (/release) this week
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""How each organisation did in a week: claims in time, resolutions, satisfaction, reopenings.
+"""How each organisation did in a week: claims in time, resolutions, satisfaction, reopenings,
+releases.
 
 Everything comes from the week's events, so a past week keeps its numbers whatever happens to
 its requests later; in work at the end is the backlog's holder then.
@@ -24,6 +25,7 @@ from storage.summary.tables import (
     EVENTS,
     OPEN,
     ORGANISATIONS,
+    RELEASED_KIND,
     REQUESTS,
     RESOLVED_KIND,
     aware,
@@ -53,8 +55,9 @@ def organisations(
     resolved = _resolved(session, start, end)
     satisfaction = _satisfaction(session, start, end)
     reopened = _reopened(session, start, end)
+    released = _released(session, start, end)
     in_work = _in_work(backlog)
-    ids = sorted({*claimed, *resolved, *satisfaction, *reopened, *in_work})
+    ids = sorted({*claimed, *resolved, *satisfaction, *reopened, *released, *in_work})
     names = _names(session, ids)
     stats = [
         _stats(
@@ -65,6 +68,7 @@ def organisations(
             in_work.get(organisation_id, 0),
             satisfaction.get(organisation_id, _Satisfaction()),
             reopened.get(organisation_id, 0),
+            released.get(organisation_id, 0),
         )
         for organisation_id in ids
     ]
@@ -80,6 +84,7 @@ def _stats(
     working: int,
     answers: _Satisfaction,
     reopened: int,
+    released: int,
 ) -> OrganisationStats:
     n_claimed, n_in_time = claims
     return OrganisationStats(
@@ -97,6 +102,7 @@ def _stats(
         solved=answers.solved,
         solved_share=share(answers.solved, answers.feedback),
         reopened=reopened,
+        released=released,
     )
 
 
@@ -144,6 +150,21 @@ def _reopened(session: Session, start: datetime, end: datetime) -> dict[int, int
         session,
         sa.select(e.c.organisation_id, sa.func.count())
         .where(in_range(e.c.at, start, end), is_reopening(), e.c.organisation_id.is_not(None))
+        .group_by(e.c.organisation_id),
+    )
+
+
+def _released(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    """Requests each organisation's staff gave back to the queue (/release, any reason)."""
+    e = EVENTS
+    return _count_by(
+        session,
+        sa.select(e.c.organisation_id, sa.func.count())
+        .where(
+            in_range(e.c.at, start, end),
+            e.c.kind == RELEASED_KIND,
+            e.c.organisation_id.is_not(None),
+        )
         .group_by(e.c.organisation_id),
     )
 

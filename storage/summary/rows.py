@@ -40,6 +40,7 @@ class RawRequest:
     longitude: float | None
     has_photo: bool
     text: str
+    extension_days: int = 0  # working days an admin added to the current claim's limits
 
 
 _COLUMNS = (
@@ -64,6 +65,7 @@ _COLUMNS = (
     REQUESTS.c.longitude,
     REQUESTS.c.photo_file_id.is_not(None),
     REQUESTS.c.original_text,
+    REQUESTS.c.extension_days,
 )
 
 
@@ -80,6 +82,6 @@ def week_requests(session: Session, *, week: IsoWeek | str, tz: ZoneInfo) -> lis
     names = [f.name for f in fields(RawRequest)]
     result = []
     for row in session.execute(query):
-        values = [*row[:-2], bool(row[-2]), mask_personal_data(row[-1])]
+        values = [*row[:-3], bool(row[-3]), mask_personal_data(row[-2]), row[-1] or 0]
         result.append(RawRequest(**dict(zip(names, values, strict=True))))
     return result

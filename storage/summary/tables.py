@@ -30,6 +30,7 @@ NOT_NEEDS = (CANCELLED, MERGED)
 # assignment is a claim by the organisation it names, as it was when claimed_at counted claims.
 CLAIM_KINDS = (EventKind.CLAIMED.value, EventKind.ASSIGNED.value)
 RESOLVED_KIND = EventKind.RESOLVED.value
+RELEASED_KIND = EventKind.RELEASED.value  # staff's /release (note: "<reason code>: <words>")
 SUPPORTED_KIND = EventKind.SUPPORTED.value
 PUSHED_KIND = EventKind.PUSHED.value  # the resident's 催办
 UNANSWERED_KIND = EventKind.FEEDBACK_EXPIRED.value  # closed as 未回访

@@ -28,6 +28,8 @@ def _dialogue(kind: type[cb.DraftButton] | type[cb.NewOrgButton]) -> st.SearchSt
 
 
 BUTTONS: st.SearchStrategy[Any] = st.one_of(
+    st.builds(cb.Extension, numbers, st.booleans()),
+    st.builds(cb.ReleaseWhy, numbers, st.sampled_from(cb.RELEASE_CODES)),
     st.builds(cb.Claim, numbers, st.none() | pages),
     st.builds(cb.QueuePage, pages),
     st.just(cb.QueuePage(opens=True)),
@@ -162,3 +164,13 @@ def test_member_and_scope_data_are_readable() -> None:
     for forged in ("w:who:3", "w:org:3:1", "w:rm:0:1", "w:rm:1:0", "w:zap:1", "s:1:cat",
                    "s:1:allcats:x", "s:0:allcats", "s:1:cat:Repairs"):  # fmt: skip
         assert cb.Member.parse(forged) is None and cb.Scope.parse(forged) is None
+
+
+def test_more_time_and_release_reasons_have_their_formats() -> None:
+    from storage.requests.extensions import ReleaseReason
+
+    assert cb.Extension(57, True).to_data() == "e:57:y"
+    assert cb.Extension.parse("e:57:n") == cb.Extension(57, False)
+    assert cb.ReleaseWhy(12, "no_resources").to_data() == "r:12:no_resources"
+    assert cb.ReleaseWhy.parse("r:12:bogus") is None
+    assert set(cb.RELEASE_CODES) == {reason.value for reason in ReleaseReason}

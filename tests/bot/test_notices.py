@@ -70,6 +70,17 @@ EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.WITHDRAWN: {**BRIEF, "note": "邻居帮忙修好了"},
     NoticeKind.ATTACHMENT: {"number": 12, "by": "resident", "photo": "file-1"},
     NoticeKind.FEEDBACK_REMINDER: {"number": 12},
+    NoticeKind.EXTENSION_ASKED: {
+        **BRIEF,
+        "organisation": "甲",
+        "days": 3,
+        "reason": "等待<配件>到货",
+        "deadline": DEADLINE,
+        "new_deadline": DEADLINE,
+        "ask": 57,
+    },
+    NoticeKind.EXTENSION_GRANTED: {"number": 12, "days": 3, "deadline": DEADLINE},
+    NoticeKind.EXTENSION_REFUSED: {"number": 12, "days": 3, "deadline": DEADLINE},
     NoticeKind.FEEDBACK_CLOSED: {"number": 12},
 }
 
@@ -188,3 +199,24 @@ def test_a_deadline_in_plain_words_ends_the_last_working_day_before_midnight() -
     assert (
         deadline_words(datetime(2026, 12, 10, 14, 30, tzinfo=TZ), TZ) == "12月10日（周四）14:30前"
     )
+
+
+def test_an_ask_for_more_time_reaches_admins_escaped_with_approve_and_refuse() -> None:
+    from bot import callbacks
+
+    ask = render(
+        Notice(
+            NoticeKind.EXTENSION_ASKED,
+            1,
+            EXAMPLES[NoticeKind.EXTENSION_ASKED],
+            12,
+            actions=(NoticeAction.DECIDE_EXTENSION,),
+        )
+    )
+    assert "#12" in ask.text and "3 个工作日" in ask.text
+    assert "<配件>" not in ask.text  # staff's words are escaped
+    assert ask.buttons is not None
+    assert [callbacks.Extension.parse(data) for _label, data in ask.buttons[0]] == [
+        callbacks.Extension(57, True),
+        callbacks.Extension(57, False),
+    ]
