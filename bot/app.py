@@ -22,6 +22,7 @@ from bot.handlers import (
     merge,
     my_requests,
     neworg,
+    oversight,
     privacy,
     resident,
     roles,
@@ -121,6 +122,7 @@ def build_application(
         *privacy.command_handlers(),  # /mydata, /forgetme, forget:yes|no
         *summary_handlers.command_handlers(),  # /summary
         *merge.command_handlers(),  # /merge
+        *oversight.command_handlers(),  # /show /overdue /unclaimed /urge, l:... and v:...
         # ... then free text: an admin's /neworg dialogue step, else the resident's input
         # (text, photo, location, contact) ...
         *neworg.message_handlers(),

@@ -330,6 +330,77 @@ class Files:
             return None
 
 
+# --- the admin's work view: /overdue and /unclaimed pages (l:), 督办 and 分派 (v:) ----------
+
+WatchList = Literal["o", "u"]  # /overdue, /unclaimed
+
+
+@dataclass(frozen=True)
+class WatchPage:
+    """l:<list>:<page> turns the /overdue (o) or /unclaimed (u) list."""
+
+    PATTERN: ClassVar[str] = r"^l:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"l:(o|u):{_PAGE}")
+
+    listing: WatchList
+    page: int
+
+    def __post_init__(self) -> None:
+        if self.listing not in get_args(WatchList):
+            raise ValueError(f"unknown list {self.listing!r}")
+        _check_page(self.page)
+
+    def to_data(self) -> str:
+        return _fit(f"l:{self.listing}:{self.page}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        return cls("o" if match[1] == "o" else "u", int(match[2]))
+
+
+OverseeAction = Literal["urge", "assign", "to"]
+
+
+@dataclass(frozen=True)
+class Oversee:
+    """v:urge:<n> (督办 with the standard words), v:assign:<n> (choose an organisation),
+    v:to:<n>:<organisation id> (assign it there), under the admin's lists."""
+
+    PATTERN: ClassVar[str] = r"^v:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"v:(urge|assign|to):{_NUMBER}(?::{_NUMBER})?")
+
+    action: OverseeAction
+    number: int
+    organisation: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in get_args(OverseeAction):
+            raise ValueError(f"unknown action {self.action!r}")
+        _check_number(self.number)
+        if (self.action == "to") != (self.organisation is not None):
+            raise ValueError("v:to names an organisation, and only it")
+        if self.organisation is not None:
+            _check_number(self.organisation, "organisation")
+
+    def to_data(self) -> str:
+        tail = "" if self.organisation is None else f":{self.organisation}"
+        return _fit(f"v:{self.action}:{self.number}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in get_args(OverseeAction) if a == match[1])
+        try:
+            return cls(action, int(match[2]), None if match[3] is None else int(match[3]))
+        except ValueError:
+            return None
+
+
 # --- dialogues: the resident's draft (d:) and the admin's /neworg (o:) ----------------------
 
 DraftAction = Literal["cats", "back", "cat", "last", "next", "metoo", "anyway", "submit", "cancel"]
@@ -570,6 +641,8 @@ KINDS: tuple[
     | type[NewOrgButton]
     | type[Thread]
     | type[Files]
+    | type[WatchPage]
+    | type[Oversee]
     | type[Member]
     | type[Scope]
     | type[Extension]
@@ -589,6 +662,8 @@ KINDS: tuple[
     Files,
     Member,
     Scope,
+    WatchPage,
+    Oversee,
     Extension,
     ReleaseWhy,
 )

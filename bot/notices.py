@@ -18,6 +18,7 @@ from bot import callbacks
 from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
 from bot.texts import extensions as ext
+from bot.texts import oversight as o
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
 from bot.texts.dates import deadline_words
@@ -297,6 +298,14 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     ),
     NoticeKind.DIGEST: _digest,
     NoticeKind.QUESTION: _question,
+    NoticeKind.UNCOVERED: lambda p: o.UNCOVERED.format(**_brief(p)),
+    NoticeKind.UNDELIVERED: lambda p: o.STAFF_UNDELIVERED.format(**_brief(p)),
+    NoticeKind.WAITING_FOR_ORGANISATION: lambda p: o.WAITING_FOR_ORGANISATION.format(
+        number=p["number"]
+    ),
+    NoticeKind.URGED: lambda p: o.STAFF_URGED.format(
+        **_brief(p), note=excerpt(str(p.get("note") or ""), NOTE_LENGTH)
+    ),
     NoticeKind.FEEDBACK_REMINDER: lambda p: c.FEEDBACK_REMINDER.format(number=p["number"]),
     NoticeKind.FEEDBACK_CLOSED: lambda p: c.FEEDBACK_CLOSED.format(number=p["number"]),
     NoticeKind.RESIDENT_NOTE: _resident_note,

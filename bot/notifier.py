@@ -35,7 +35,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
 from bot.notices import Rendered, render
-from storage import deadlines, leases, outbox
+from storage import deadlines, delivery, leases, outbox
 from storage.db import Database
 from storage.models import NoticeKind, utcnow
 from storage.requests import followup, reminders
@@ -226,6 +226,9 @@ async def deliver_due(
             await db.run(
                 outbox.mark_failed, notification_id=item.id, error=_error(exc), permanent=True
             )
+            # Blocked, or the account is gone ("user is deactivated"): both are 403s. A 400
+            # "chat not found" is a chat the bot never had, not a resident who left.
+            await db.run(delivery.undelivered, notification_id=item.id, reason="blocked")
         except BadRequest as exc:
             # Malformed message or chat not found: retrying would fail the same way.
             log.warning("notification %s (request #%s) refused: %s", item.id, item.request_id, exc)

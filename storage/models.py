@@ -117,6 +117,8 @@ class EventKind(enum.StrEnum):
     # 回访 that finishes (storage.requests.followup): reminded once, then closed unanswered.
     FEEDBACK_REMINDED = "feedback_reminded"
     FEEDBACK_EXPIRED = "feedback_expired"  # 未回访: closed without 是/否
+    URGED = "urged"  # an admin's 督办 (storage.requests.oversight), naming the holder
+    UNDELIVERED = "undelivered"  # a notice never reached the resident (storage.delivery)
     # Staff ask for more time (storage.requests.extensions); the note is "<days>: <reason>".
     EXTENSION_ASKED = "extension_asked"
     EXTENDED = "extended"  # an admin agreed: the limits move by <days> working days
@@ -151,6 +153,7 @@ class NoticeKind(enum.StrEnum):
     QUESTION = "question"  # staff ask the filer a question; the answer is relayed back
     FEEDBACK_REMINDER = "feedback_reminder"  # 回访 not answered after FEEDBACK_REMIND_AFTER
     FEEDBACK_CLOSED = "feedback_closed"  # closed as 未回访 after FEEDBACK_CLOSE_AFTER
+    WAITING_FOR_ORGANISATION = "waiting_for_organisation"  # no organisation covers it yet
     # To the staff of an organisation.
     ASSIGNED = "assigned"
     ASSIGNED_AWAY = "assigned_away"
@@ -164,6 +167,12 @@ class NoticeKind(enum.StrEnum):
     ANSWER = "answer"  # the resident's answer to a question, to the staff member who asked
     WITHDRAWN = "withdrawn"  # the resident no longer needs it
     ATTACHMENT = "attachment"  # a photo or location of the request, sent to its new holder
+    # To admins: a request filed that no organisation's scope covers (the day it is filed).
+    UNCOVERED = "uncovered"
+    # To the staff who should act: an admin's 督办 (with the claim button while open).
+    URGED = "urged"
+    # To the holder's staff, once: the resident cannot be reached through the bot.
+    UNDELIVERED = "undelivered"
     # To admins: the weekly summary, rendered by the bot itself (a snapshot of the week).
     SUMMARY = "summary"
     # More time for a held request (storage.requests.extensions): to admins, the ask (with

@@ -70,6 +70,10 @@ _TO_STAFF = _STAFF_WORK | frozenset(
         NoticeKind.ANSWER,
         NoticeKind.WITHDRAWN,
         NoticeKind.ATTACHMENT,
+        NoticeKind.URGED,
+        NoticeKind.UNDELIVERED,
+        NoticeKind.EXTENSION_GRANTED,
+        NoticeKind.EXTENSION_REFUSED,
     }
 )
 

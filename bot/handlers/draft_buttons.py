@@ -181,6 +181,7 @@ async def _submit(press: Press, draft: Draft, data: DraftButton) -> None:
             draft_version=draft.version,
             daily_limit=services.settings.max_requests_per_day,
             announce=True,
+            admin_ids=services.settings.admin_ids,
         )
     except NotFound as exc:
         await query.answer(refusal_text(exc, scene=Scene.FILE))

@@ -33,6 +33,7 @@ from storage import outbox
 from storage.deadlines import Limits
 from storage.models import NoticeKind, utcnow
 from storage.notices import Notice
+from storage.requests import filing
 from storage.summary import (
     MAX_YEAR,
     MIN_YEAR,
@@ -239,14 +240,20 @@ def scheduled_moment(settings: Settings, today: date) -> datetime:
 
 
 async def summary_job(context: Context) -> None:
-    """Send last week's summary to the admins, once this week's summary time has come."""
+    """Send last week's summary to the admins, once this week's summary time has come; never
+    a week that ended before the first request was filed (a fresh install has none to tell)."""
     services = context.bot_data.services
     settings = services.settings
     now = utcnow()
     today = now.astimezone(settings.tz).date()
     if not settings.admin_ids or now < scheduled_moment(settings, today):
         return
-    await send_weekly_summaries(context.bot, services, IsoWeek.of(today).shift(-1))
+    week = IsoWeek.of(today).shift(-1)
+    first = await services.db.run(filing.first_filed_at)
+    if first is None or first >= week.bounds(settings.tz)[1]:
+        log.info("weekly summary of %s skipped: no request was filed before its end", week)
+        return
+    await send_weekly_summaries(context.bot, services, week)
 
 
 def ptb_days(iso_weekday: int) -> tuple[int]:

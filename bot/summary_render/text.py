@@ -15,6 +15,7 @@ from bot.summary_render.formatting import (
     short_change,
 )
 from bot.texts import extensions as x
+from bot.texts import oversight as ov
 from bot.texts import summary as t
 from storage.summary import WeeklySummary
 
@@ -194,6 +195,7 @@ def _organisation_lines(summary: WeeklySummary) -> list[str]:
                 reopened=t.REOPENED.format(count=org.reopened) if org.reopened else "",
             )
             + (x.RELEASED.format(count=org.released) if org.released else "")
+            + (ov.URGED_COUNT.format(count=org.urged) if org.urged else "")
         )
     rest = len(summary.organisations) - MAX_TEXT_ORGANISATIONS
     if rest > 0:

@@ -22,6 +22,7 @@ from bot.summary_render.sheets import (
 )
 from bot.texts import STATUS_NAMES
 from bot.texts import extensions as x
+from bot.texts import oversight as ov
 from bot.texts import summary as t
 from storage.models import Priority
 from storage.summary import KEYWORD_SAMPLE, Durations, RawRequest, WeeklySummary
@@ -191,7 +192,7 @@ def _organisation_sheet(workbook: Workbook, summary: WeeklySummary, name: Catego
     add_sheet(
         workbook,
         t.SHEET_ORGANISATIONS,
-        (*t.ORGANISATION_HEADERS, x.RELEASED_HEADER),
+        (*t.ORGANISATION_HEADERS, x.RELEASED_HEADER, ov.URGED_HEADER),
         [
             (
                 o.name,
@@ -208,6 +209,7 @@ def _organisation_sheet(workbook: Workbook, summary: WeeklySummary, name: Catego
                 o.solved_share,
                 o.reopened,
                 o.released,
+                o.urged,
             )
             for o in summary.organisations
         ],

@@ -25,11 +25,14 @@ STAFF_MENU = (
     ("note", "记录进展：/note 编号 进展"),
     ("ask", "向居民提问：/ask 编号 问题"),
     ("files", "照片和位置：/files 编号"),
+    ("show", "一条需求的全部经过：/show 编号"),
     ("done", "办结：/done 编号 处理结果"),
-    ("release", "退回队列：/release 编号 原因"),
+    ("release", "退回队列：/release 编号"),
+    ("extend", "申请延期：/extend 编号 天数 理由"),
     ("reclassify", "改正类别：/reclassify 编号 类别"),
     ("merge", "合并重复需求：/merge 编号A 编号B"),
     ("notify", "推送方式：即时、每日汇总、关闭"),
+    ("leave", "退出组织"),
 )
 ADMIN_MENU = (
     ("start", "开始使用"),
@@ -39,9 +42,15 @@ ADMIN_MENU = (
     ("invite", "社工邀请码：/invite 组织"),
     ("blacklist", "暂停接单：/blacklist 组织 原因"),
     ("unblacklist", "恢复接单：/unblacklist 组织"),
+    ("scope", "服务范围：/scope 组织"),
+    ("removestaff", "移除社工：/removestaff 组织"),
     ("reclassify", "改正类别：/reclassify 编号 类别"),
     ("assign", "分派：/assign 编号 组织"),
     ("merge", "合并重复需求：/merge 编号A 编号B"),
+    ("show", "一条需求的全部经过：/show 编号"),
+    ("overdue", "超时的需求（督办、分派）"),
+    ("unclaimed", "待认领的需求（没有组织覆盖的在前）"),
+    ("urge", "督办：/urge 编号 说明"),
     ("summary", "每周汇总：/summary、/summary last"),
 )
 ADMIN_AND_STAFF_HELP_ITEM = "使用说明（管理员和社工）"
@@ -77,11 +86,14 @@ STAFF_HELP = (
     "/note 编号 进展 记录进展，居民会收到，例如 /note 1024 明天上午上门\n"
     "/ask 编号 问题 向居民提问，居民的回答会转给您\n"
     "/files 编号 查看居民发来的照片和位置\n"
+    "/show 编号 一条需求的全部经过（你们组织处理过的）\n"
     "/done 编号 处理结果 办结，居民会被请来确认是否解决并评分\n"
-    "/release 编号 原因 处理不了，退回待受理队列\n"
+    "/release 编号 处理不了，退回待受理队列（选一个原因，或直接写：/release 编号 原因）\n"
+    "/extend 编号 天数 理由 申请延长办结时限（最多 10 个工作日），管理员同意后生效\n"
     "/reclassify 编号 类别 改正你们组织在办需求的类别（帮助改进自动分类）\n"
     "/merge 编号A 编号B 把重复的需求 B 合并到 A\n"
-    "/notify 推送方式：即时推送、每日汇总或关闭推送\n\n"
+    "/notify 推送方式：即时推送、每日汇总或关闭推送\n"
+    "/leave 退出组织（您经手的需求留在组织里）\n\n"
     "<b>完工照片</b>：发一张照片，在照片的说明里写 <code>/done 编号 处理结果</code>，"
     "例如 <code>/done 1024 换了控制板</code>。居民会连同照片收到办结通知和「解决了吗」的问题。\n\n"
     "<b>时限</b>（按工作日，节假日不算）：{claim_days} 个工作日内认领，"
@@ -98,12 +110,20 @@ ADMIN_HELP = (
     "把 /join 那一行转发给社工\n"
     "/blacklist 组织 原因 暂停组织接单，它在办的需求退回队列\n"
     "/unblacklist 组织 恢复组织接单\n"
+    "/scope 组织 查看和修改组织的服务类别和社区\n"
+    "/removestaff 组织 移除社工（他们经手的需求留在组织里）\n"
     "/reclassify 编号 类别 改正需求类别（记录为分类纠正）\n"
     "/assign 编号 组织 把需求直接分派给某个组织\n"
     "/merge 编号A 编号B 把重复的需求 B 合并到 A\n"
+    "/show 编号 一条需求的全部经过：每一步、谁处理过、时限、居民的补充\n"
+    "/overdue 超时的需求；/unclaimed 待认领的需求（没有组织覆盖的在前），"
+    "每条下面有「督办」和「分派」按钮\n"
+    "社工申请延期时，您会收到「同意 / 不同意」按钮；同意后办结时限顺延。\n"
+    "/urge 编号 说明 督办：说明会转给处理它的组织（还没人认领时转给服务范围覆盖它的组织）\n"
     "/summary 本周到目前的汇总；/summary last 上周；/summary 2026-W47 指定的一周"
     "（文字、图表和 Excel 表格）\n\n"
-    "上周的汇总每{weekday} {time} 自动发给您。需求超过认领或办结时限没处理，也会通知您。"
+    "上周的汇总每{weekday} {time} 自动发给您。需求超过认领或办结时限没处理，也会通知您；"
+    "新需求没有任何组织覆盖时，当天就会通知您。"
 )
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 

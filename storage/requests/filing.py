@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -20,6 +21,7 @@ from storage.models import (
     utcnow,
 )
 from storage.requests.cards import announce_new_request, close_cards
+from storage.requests.oversight import report_if_uncovered
 from storage.requests.records import Actor, get_request, record_correction, record_event
 from storage.residents import find_resident, get_or_create_resident
 
@@ -60,13 +62,15 @@ def file_request(
     draft_version: int | None = None,
     daily_limit: int | None = None,
     announce: bool = False,
+    admin_ids: Collection[int] = (),
 ) -> ServiceRequest:
     """File a confirmed request, record its first event and forget the draft.
 
     With `draft_version`, the draft is consumed atomically: a second press of 提交 on the same
     draft finds nothing to consume and raises `NotFound`, so one request is filed. With
     `announce` (the resident's 提交 button), staff in scope get their cards in the same
-    transaction.
+    transaction; when no organisation covers it, `admin_ids` are told the same day and the
+    resident hears that it waits for an organisation.
     """
     resident = get_or_create_resident(session, telegram_id=telegram_id, display_name=display_name)
     assert resident.id is not None
@@ -122,7 +126,16 @@ def file_request(
         )
     if announce:
         announce_new_request(session, request=request)
+        report_if_uncovered(session, request, admin_ids=admin_ids)
     return request
+
+
+def first_filed_at(session: Session) -> datetime | None:
+    """When the first request of this deployment was filed (None before any)."""
+    first: datetime | None = session.exec(select(sa.func.min(ServiceRequest.created_at))).one()
+    if first is not None and first.tzinfo is None:  # SQLite drops the zone of an aggregate
+        first = first.replace(tzinfo=UTC)
+    return first
 
 
 def list_resident_requests(

@@ -126,6 +126,7 @@ class OrganisationStats:
     solved_share: float | None
     reopened: int
     released: int = 0  # given back to the queue by its staff (/release) this week
+    urged: int = 0  # an admin's 督办 (/urge) of requests it held, this week
 
 
 @dataclass(frozen=True)

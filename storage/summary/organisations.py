@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from storage.summary.tables import (
     RELEASED_KIND,
     REQUESTS,
     RESOLVED_KIND,
+    URGED_KIND,
     aware,
     chunks,
     in_range,
@@ -56,8 +57,9 @@ def organisations(
     satisfaction = _satisfaction(session, start, end)
     reopened = _reopened(session, start, end)
     released = _released(session, start, end)
+    urged = _counted(session, start, end, URGED_KIND)
     in_work = _in_work(backlog)
-    ids = sorted({*claimed, *resolved, *satisfaction, *reopened, *released, *in_work})
+    ids = sorted({*claimed, *resolved, *satisfaction, *reopened, *released, *urged, *in_work})
     names = _names(session, ids)
     stats = [
         _stats(
@@ -72,6 +74,7 @@ def organisations(
         )
         for organisation_id in ids
     ]
+    stats = [replace(o, urged=urged.get(o.organisation_id, 0)) for o in stats]
     stats.sort(key=lambda o: (-o.resolved, -o.claimed, o.name))
     return tuple(stats)
 
@@ -156,13 +159,18 @@ def _reopened(session: Session, start: datetime, end: datetime) -> dict[int, int
 
 def _released(session: Session, start: datetime, end: datetime) -> dict[int, int]:
     """Requests each organisation's staff gave back to the queue (/release, any reason)."""
+    return _counted(session, start, end, RELEASED_KIND)
+
+
+def _counted(session: Session, start: datetime, end: datetime, kind: str) -> dict[int, int]:
+    """Events of `kind` in [start, end) per organisation they name."""
     e = EVENTS
     return _count_by(
         session,
         sa.select(e.c.organisation_id, sa.func.count())
         .where(
             in_range(e.c.at, start, end),
-            e.c.kind == RELEASED_KIND,
+            e.c.kind == kind,
             e.c.organisation_id.is_not(None),
         )
         .group_by(e.c.organisation_id),

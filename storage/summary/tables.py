@@ -34,6 +34,7 @@ RELEASED_KIND = EventKind.RELEASED.value  # staff's /release (note: "<reason cod
 SUPPORTED_KIND = EventKind.SUPPORTED.value
 PUSHED_KIND = EventKind.PUSHED.value  # the resident's 催办
 UNANSWERED_KIND = EventKind.FEEDBACK_EXPIRED.value  # closed as 未回访
+URGED_KIND = EventKind.URGED.value  # an admin's 督办
 RATED_KIND = EventKind.RATED.value  # note: the rating, "1".."5"
 SOLVED_KIND = EventKind.FEEDBACK.value  # the resident's 是: solved
 NOT_SOLVED_KIND = EventKind.REOPENED.value  # the resident's 否: not solved, back to the queue

@@ -47,6 +47,9 @@ BUTTONS: st.SearchStrategy[Any] = st.one_of(
         st.integers(min_value=0, max_value=cb.MAX_NUMBER),
     ),
     st.builds(cb.Files, numbers),
+    st.builds(cb.WatchPage, st.sampled_from(["o", "u"]), pages),
+    st.builds(cb.Oversee, st.sampled_from(["urge", "assign"]), numbers),
+    st.builds(cb.Oversee, st.just("to"), numbers, numbers),
     st.builds(
         cb.Member,
         st.sampled_from(["org", "no", "leave", "stay"]),

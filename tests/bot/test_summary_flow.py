@@ -270,6 +270,8 @@ async def test_summary_job_waits_for_the_summary_time(
         return []
 
     monkeypatch.setattr(handler, "send_weekly_summaries", fake_send)
+    with summary_bot.db.session() as s:
+        build(s)  # requests filed in WEEK
     context = type("Ctx", (), {"bot_data": summary_bot.app.bot_data, "bot": None})()
     tuesday_8 = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Tuesday local: after Monday
     monday_8 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 Monday local: too early
@@ -278,6 +280,27 @@ async def test_summary_job_waits_for_the_summary_time(
         await handler.summary_job(context)  # type: ignore[arg-type]
     assert sent == [WEEK]
     assert time(9, 0) == time(*map(int, summary_bot.settings.summary_time.split(":")))
+
+
+async def test_no_summary_of_a_week_that_ended_before_the_first_request(
+    summary_bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh install (or one whose first request came later) is not sent an empty week."""
+    sent: list[IsoWeek] = []
+
+    async def fake_send(bot: object, services: object, week: IsoWeek) -> list[int]:
+        sent.append(week)
+        return []
+
+    monkeypatch.setattr(handler, "send_weekly_summaries", fake_send)
+    context = type("Ctx", (), {"bot_data": summary_bot.app.bot_data, "bot": None})()
+    tuesday_8 = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    monkeypatch.setattr(handler, "utcnow", lambda: tuesday_8)
+    await handler.summary_job(context)  # type: ignore[arg-type]
+    number = _file(summary_bot, 5_900_000_001, "电梯坏了")  # filed now: after WEEK ended
+    assert number
+    await handler.summary_job(context)  # type: ignore[arg-type]
+    assert sent == []
 
 
 # --- weeks out of range, in the future -------------------------------------------------------
