@@ -68,6 +68,17 @@ def covering_organisations(session: Session, request: ServiceRequest) -> list[Or
     ]
 
 
+def scope_chats(session: Session, request: ServiceRequest) -> list[int]:
+    """Immediate-mode staff of every organisation whose scope covers the request: who is
+    pushed about it while it is open (催办, 督办)."""
+    chats: list[int] = []
+    for org in covering_organisations(session, request):
+        assert org.id is not None
+        members = organisation_staff(session, organisation_id=org.id, modes=[NotifyMode.IMMEDIATE])
+        chats += [member.telegram_id for member in members]
+    return chats
+
+
 def report_if_uncovered(
     session: Session, request: ServiceRequest, *, admin_ids: Collection[int]
 ) -> bool:
@@ -348,13 +359,7 @@ def urge(
         ]
         actions: tuple[NoticeAction, ...] = ()
     else:
-        chats = []
-        for org in covering_organisations(session, request):
-            assert org.id is not None
-            members = organisation_staff(
-                session, organisation_id=org.id, modes=[NotifyMode.IMMEDIATE]
-            )
-            chats += [m.telegram_id for m in members]
+        chats = scope_chats(session, request)
         actions = (NoticeAction.CLAIM,)
     for chat in chats:
         enqueue(

@@ -27,7 +27,6 @@ from storage.models import (
     NoticeAction,
     NoticeKind,
     Notification,
-    NotifyMode,
     Organisation,
     RequestEvent,
     RequestStatus,
@@ -37,7 +36,7 @@ from storage.models import (
     utcnow,
 )
 from storage.notices import Notice, moment, request_brief
-from storage.organisations import in_scope, organisation_staff
+from storage.organisations import organisation_staff
 from storage.outbox import enqueue
 from storage.requests.additions import (
     Attachment,
@@ -48,6 +47,7 @@ from storage.requests.additions import (
 )
 from storage.requests.claims import held_request
 from storage.requests.filing import cancel_request
+from storage.requests.oversight import scope_chats
 from storage.requests.records import (
     Actor,
     RequestView,
@@ -220,23 +220,6 @@ def _holder_chats(session: Session, request: ServiceRequest, *, prefer: int | No
     return [
         m.telegram_id for m in organisation_staff(session, organisation_id=request.organisation_id)
     ]
-
-
-def _scope_chats(session: Session, request: ServiceRequest) -> list[int]:
-    """Immediate-mode staff of every organisation whose scope covers an open request."""
-    organisations = [
-        org
-        for org in session.exec(
-            select(Organisation).where(col(Organisation.blacklisted).is_(False))
-        ).all()
-        if in_scope(org, category=request.category, community=request.community)
-    ]
-    chats: list[int] = []
-    for org in organisations:
-        assert org.id is not None
-        members = organisation_staff(session, organisation_id=org.id, modes=[NotifyMode.IMMEDIATE])
-        chats += [m.telegram_id for m in members]
-    return chats
 
 
 def _tell(
@@ -421,7 +404,7 @@ def push_request(
     if deadline is not None:
         params["deadline"] = moment(deadline.due.astimezone(limits.tz))
     if request.status == RequestStatus.OPEN.value:
-        chats = _scope_chats(session, request)
+        chats = scope_chats(session, request)
         actions: tuple[NoticeAction, ...] = (NoticeAction.CLAIM,)
     else:
         chats = _holder_chats(session, request, prefer=request.claimed_by)
