@@ -18,6 +18,7 @@ from bot import callbacks
 from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
 from bot.texts import extensions as ext
+from bot.texts import membership as membership_texts
 from bot.texts import oversight as o
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
@@ -300,6 +301,9 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     NoticeKind.QUESTION: _question,
     NoticeKind.UNCOVERED: lambda p: o.UNCOVERED.format(**_brief(p)),
     NoticeKind.UNDELIVERED: lambda p: o.STAFF_UNDELIVERED.format(**_brief(p)),
+    NoticeKind.STAFF_REMOVED: lambda p: membership_texts.YOU_WERE_REMOVED.format(
+        organisation=_organisation(p, ORGANISATION_LENGTH_ALONE)
+    ),
     NoticeKind.WAITING_FOR_ORGANISATION: lambda p: o.WAITING_FOR_ORGANISATION.format(
         number=p["number"]
     ),

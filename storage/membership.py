@@ -32,12 +32,14 @@ from storage.models import (
     ActorKind,
     EventKind,
     Invite,
+    NoticeKind,
     NotifyMode,
     Organisation,
     ServiceRequest,
     Staff,
     utcnow,
 )
+from storage.notices import Notice
 from storage.organisations import (
     find_organisation,
     find_staff,
@@ -45,6 +47,7 @@ from storage.organisations import (
     require_admin,
     staff_organisation,
 )
+from storage.outbox import enqueue
 from storage.requests.records import Actor, record_event
 from storage.sql import insert_if_absent, rowcount
 
@@ -320,6 +323,10 @@ def _depart(
         assert request.id is not None
         kept.append(request.id)
     assert org.id is not None
+    if how == "removed":
+        # They are told (a /leave is answered in the chat that asked).
+        notice = Notice(NoticeKind.STAFF_REMOVED, telegram_id, {"organisation": org.name})
+        enqueue(session, notice, dedupe_key=f"removed:{org.id}:{telegram_id}:{now.timestamp()}")
     log.info(
         "a staff member %s organisation %s; %d requests they held stay with it",
         how if how == "left" else "was removed from",

@@ -173,6 +173,8 @@ class NoticeKind(enum.StrEnum):
     URGED = "urged"
     # To the holder's staff, once: the resident cannot be reached through the bot.
     UNDELIVERED = "undelivered"
+    # To a person an admin took out of an organisation (storage.membership).
+    STAFF_REMOVED = "staff_removed"
     # To admins: the weekly summary, rendered by the bot itself (a snapshot of the week).
     SUMMARY = "summary"
     # More time for a held request (storage.requests.extensions): to admins, the ask (with

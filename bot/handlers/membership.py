@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, notifier, texts
 from bot.context import Services
+from bot.handlers import roles
 from bot.handlers.acting import AdminActor, admin_actor
 from bot.handlers.admin_views import ADMIN, is_admin, scope_text
 from bot.handlers.arguments import split_args
@@ -196,6 +197,7 @@ async def _remove(press: Press, data: callbacks.Member) -> None:
         return
     notifier.kick(press.context)
     await press.query.answer()
+    await _menu_after(press, gone.telegram_id)
     name = texts.excerpt(gone.organisation_name, 60)
     kept = w.KEPT.format(numbers=_numbers(gone.kept), organisation=name) if gone.kept else ""
     person = texts.excerpt(gone.display_name, 40)
@@ -205,6 +207,12 @@ async def _remove(press: Press, data: callbacks.Member) -> None:
 async def _keep(press: Press, data: callbacks.Member) -> None:
     await press.query.answer()
     await edit_html(press.query, w.REMOVE_CANCELLED)
+
+
+async def _menu_after(press: Press, telegram_id: int) -> None:
+    """The person's command menu follows their roles now (no staff commands any more)."""
+    now = await roles.who(press.services, telegram_id)
+    await roles.show_menu(press.context.bot, telegram_id, now)
 
 
 def _press_admin(press: Press) -> AdminActor:
@@ -250,6 +258,7 @@ async def _leave(press: Press, data: callbacks.Member) -> None:
         return
     notifier.kick(press.context)
     await press.query.answer()
+    await _menu_after(press, press.user.id)
     kept = w.LEFT_KEPT.format(numbers=_numbers(gone.kept)) if gone.kept else ""
     name = texts.excerpt(gone.organisation_name, 60)
     await edit_html(press.query, w.LEFT.format(organisation=name, kept=kept))

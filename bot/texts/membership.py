@@ -68,3 +68,9 @@ COMMUNITY_WORD = "社区"
 ALL_WORDS = frozenset({"全部", "所有", "all"})
 CATEGORY_WORDS = frozenset({"类别", "类型", "分类", "categories", "category"})
 COMMUNITY_WORDS = frozenset({"社区", "小区", "communities", "community"})
+
+# To the person an admin took out of an organisation.
+YOU_WERE_REMOVED = (
+    "ℹ️ 管理员已把您移出「{organisation}」，您不再是这个组织的社工。"
+    "您经手的需求留在组织里，由其他社工继续跟进。如有疑问，请联系管理员。"
+)

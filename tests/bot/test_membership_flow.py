@@ -78,7 +78,10 @@ async def test_admin_removes_a_member_with_buttons(bot: BotHarness) -> None:
         number = file(s)
     card = await colleague.next()
     assert f"#{number}" in card.text and card.buttons == [t.BTN_CLAIM_CARD]
-    assert await leaving.settle(quiet=0.5) == []
+    # The removed member is told once, and gets no card; their menu is a resident's again.
+    told = await leaving.settle(quiet=0.5)
+    assert [e.text for e in told] == [w.YOU_WERE_REMOVED.format(organisation="玉林服务中心")]
+    assert bot.fake.bot_commands(scope={"type": "chat", "chat_id": STAFF_1}) == []
     await leaving.send("/queue")
     assert (await leaving.next()).text == t.NOT_STAFF
     await leaving.send(f"/claim {number}")

@@ -83,6 +83,7 @@ EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.EXTENSION_REFUSED: {"number": 12, "days": 3, "deadline": DEADLINE},
     NoticeKind.UNCOVERED: BRIEF,
     NoticeKind.UNDELIVERED: BRIEF,
+    NoticeKind.STAFF_REMOVED: {"organisation": "甲"},
     NoticeKind.WAITING_FOR_ORGANISATION: BRIEF,
     NoticeKind.URGED: {**BRIEF, "note": "居民等了一周，请今天联系"},
     NoticeKind.FEEDBACK_CLOSED: {"number": 12},
