@@ -84,8 +84,9 @@ def staff_organisation(
 ) -> tuple[Staff, Organisation]:
     """The staff member and their organisation; NotStaff for anyone else.
 
-    With `lock`, the organisation row is read `FOR SHARE` (PostgreSQL) so that blacklisting,
-    which updates the row, waits for claims in flight and then sees them.
+    With `lock`, the organisation row is read `FOR SHARE` (PostgreSQL) so that blacklisting
+    and removing a member, which lock the row for update, wait for claims in flight and then
+    see them, and a claim that waited for them sees their outcome.
     """
     query = (
         select(Staff, Organisation)
@@ -98,6 +99,16 @@ def staff_organisation(
     if row is None:
         raise NotStaff(f"user {telegram_id} is not staff")
     staff, organisation = row
+    if lock:
+        # A removal holds the organisation FOR UPDATE while it deletes the membership: once
+        # the lock above is ours, a fresh read sees whether the membership is still there.
+        still = session.exec(
+            select(Staff.id).where(
+                Staff.telegram_id == telegram_id, Staff.organisation_id == organisation.id
+            )
+        ).first()
+        if still is None:
+            raise NotStaff(f"user {telegram_id} is not staff")
     return staff, organisation
 
 

@@ -11,10 +11,16 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, col, select
 
+from storage import membership, outbox
 from storage import organisations as orgs
-from storage import outbox
 from storage.db import Database
-from storage.errors import AlreadyAnswered, AlreadyClaimed, DomainError, OrganisationBlacklisted
+from storage.errors import (
+    AlreadyAnswered,
+    AlreadyClaimed,
+    DomainError,
+    NotStaff,
+    OrganisationBlacklisted,
+)
 from storage.models import NoticeKind, Notification, RequestEvent, RequestStatus, ServiceRequest
 from storage.requests import blacklisting, claims, dispatch, feedback, records
 from tests.notices import worded
@@ -247,3 +253,34 @@ def test_an_assignment_racing_a_blacklisting_leaves_nothing_with_the_barred_orga
         row = s.get(ServiceRequest, number)
         assert row is not None
         assert (row.status, row.organisation_id) == ("open", None), outcome
+
+
+def test_a_claim_waiting_for_a_removal_is_refused_once_it_commits(db: Database) -> None:
+    """The removal deletes the membership under the organisation's FOR UPDATE lock; a claim
+    that read the membership before that commits waits for the lock, then reads it afresh."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite serialises the two transactions instead")
+    member = 4_000_000_901
+    with db.session() as s:
+        make_org(s, "甲")
+        make_staff(s, "甲", member)
+        number = file(s, announce=False)
+    removed = threading.Event()
+
+    def remover() -> None:
+        with db.session() as s:
+            membership.remove_staff(
+                s, actor_id=ADMIN, admin_ids=ADMINS, organisation="甲", telegram_id=member
+            )
+            removed.set()
+            time.sleep(0.5)  # still uncommitted: the claim below waits for the lock
+
+    thread = threading.Thread(target=remover)
+    thread.start()
+    assert removed.wait(timeout=10)
+    with pytest.raises(NotStaff), db.session() as s:
+        claims.claim(s, telegram_id=member, number=number)
+    thread.join(timeout=30)
+    with db.session() as s:
+        row = s.get(ServiceRequest, number)
+        assert row is not None and (row.status, row.claimed_by) == ("open", None)
