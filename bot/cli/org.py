@@ -29,6 +29,7 @@ from storage.errors import (
 )
 from storage.models import Organisation
 from storage.requests import blacklisting
+from storage.requests import scope as scope_rules
 
 T = TypeVar("T")
 
@@ -155,7 +156,7 @@ def scope(
         changes["communities"] = None if every else items
     if changes:
         org = _as_operator(
-            organisations.set_scope, organisation, organisation=organisation, **changes
+            scope_rules.set_scope, organisation, organisation=organisation, **changes
         )
     else:
         org = _run(_find, organisation, organisation=organisation)

@@ -40,6 +40,7 @@ from bot.texts import staff as t
 from storage import membership, organisations
 from storage.errors import DomainError, InvalidInput, NotStaff
 from storage.models import Organisation
+from storage.requests import scope as scope_rules
 
 T = TypeVar("T")
 ORGS_SHOWN = 30  # organisations offered as buttons by a bare /removestaff
@@ -366,7 +367,7 @@ async def scope(call: Call, args: ScopeArgs) -> None:
     """/scope 组织: show the scope with buttons; with 类别 / 社区 and values: replace that half."""
     if args.changes:
         run = call.services.db.run(
-            organisations.set_scope,
+            scope_rules.set_scope,
             **admin_actor(call),
             organisation=args.ref,
             categories=args.categories,
@@ -390,18 +391,18 @@ async def on_scope_button(press: Press, data: callbacks.Scope) -> None:
             await press.query.answer(t.BUTTON_EXPIRED)
             return
         run = services.db.run(
-            organisations.toggle_category,
+            scope_rules.toggle_category,
             **_press_admin(press),
             organisation=ref,
             category=data.category,
         )
     elif data.action == "allcats":
         run = services.db.run(
-            organisations.set_scope, **_press_admin(press), organisation=ref, categories=None
+            scope_rules.set_scope, **_press_admin(press), organisation=ref, categories=None
         )
     else:
         run = services.db.run(
-            organisations.set_scope, **_press_admin(press), organisation=ref, communities=None
+            scope_rules.set_scope, **_press_admin(press), organisation=ref, communities=None
         )
     organisation = await _attempt(run, _alerting(press), not_staff=texts.ERROR, ref=ref)
     if organisation is not None:

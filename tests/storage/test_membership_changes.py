@@ -11,6 +11,7 @@ from storage.db import Database
 from storage.errors import InvalidInput, NotAdmin, NotStaff, OrganisationNotFound
 from storage.models import EventKind, Notification, RequestEvent, RequestStatus
 from storage.requests import claims, thread
+from storage.requests import scope as scope_rules
 from tests.storage.staff_helpers import ADMIN, ADMINS, RESIDENT, file, make_org, make_staff, request
 
 STAFF_A = 3_100_000_001
@@ -255,3 +256,34 @@ def test_create_takes_category_names(db: Database) -> None:
         assert org.categories == ["repairs", "elderly"]
         assert orgs.category_code("設施維修") == "repairs"
         assert orgs.category_code("nonsense") is None
+
+
+def test_open_requests_newly_in_scope_reach_its_staff_as_cards_once(team: Database) -> None:
+    with team.session() as s:
+        number = file(s, category="elderly")  # 芳草社工站's: no card for 玉林服务中心
+        assert not _cards(s, number, STAFF_A)
+        scope_rules.toggle_category(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="玉林服务中心", category="elderly"
+        )
+        assert len(_cards(s, number, STAFF_A)) == 1 and len(_cards(s, number, STAFF_B)) == 1
+        # Setting the same scope again sends nothing new.
+        scope_rules.set_scope(
+            s,
+            actor_id=ADMIN,
+            admin_ids=ADMINS,
+            organisation="玉林服务中心",
+            categories=["repairs", "elderly"],
+        )
+        assert len(_cards(s, number, STAFF_A)) == 1
+
+
+def _cards(s: Session, number: int, chat_id: int) -> list[Notification]:
+    return list(
+        s.exec(
+            select(Notification).where(
+                Notification.request_id == number,
+                Notification.chat_id == chat_id,
+                Notification.kind == "card",
+            )
+        ).all()
+    )
