@@ -9,7 +9,7 @@ draft's version, which button data carries: a button of an older step is recogni
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
@@ -139,11 +139,14 @@ def current_draft(
     telegram_id: int,
     now: datetime | None = None,
     ttl: timedelta = DRAFT_TTL,
+    quiet_steps: Collection[str] = (),
 ) -> tuple[Draft | None, bool]:
     """The draft a new message continues, and whether an abandoned one was just discarded.
 
     A draft untouched for longer than `ttl` is deleted (unless another update touched it
-    meanwhile) and `(None, True)` returned: the message starts a new need.
+    meanwhile) and `(None, True)` returned: the message starts a new need. A draft at one of
+    `quiet_steps` (not a need being written: a choice waiting for a button) goes without a
+    word: `(None, False)`.
     """
     draft = session.get(Draft, telegram_id)
     if draft is None:
@@ -156,7 +159,7 @@ def current_draft(
             col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft.version
         )
     )
-    return None, True
+    return None, draft.step not in quiet_steps
 
 
 def _insert_draft(session: Session, draft: Draft) -> bool:

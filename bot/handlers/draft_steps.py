@@ -111,7 +111,9 @@ def add_note(old: str | None, new: str) -> str:
 
 async def current_draft(message: Message, services: Services, telegram_id: int) -> Draft | None:
     """The draft this message continues; an abandoned one is dropped, and the resident told."""
-    draft, expired = await services.db.run(drafts.current_draft, telegram_id=telegram_id)
+    draft, expired = await services.db.run(
+        drafts.current_draft, telegram_id=telegram_id, quiet_steps=(Step.ROUTE, Step.ADDING)
+    )
     if expired:
         hours = round(drafts.DRAFT_TTL.total_seconds() / 3600)
         await message.reply_text(texts.DRAFT_EXPIRED.format(hours=hours))

@@ -159,3 +159,16 @@ def test_a_need_is_saved_as_json(db: Database) -> None:
         draft = drafts.load_draft(s, telegram_id=ALICE)
         assert draft is not None and drafts.need_of(draft) == need
         assert draft.data["duplicate"] == 7
+
+
+def test_an_abandoned_choice_goes_without_a_word(db: Database) -> None:
+    now = utcnow()
+    with db.session() as s:
+        drafts.save_draft(s, telegram_id=ALICE, step="route", data={"text": "x"}, expect_version=0)
+    later = now + drafts.DRAFT_TTL + timedelta(minutes=1)
+    with db.session() as s:
+        assert drafts.current_draft(s, telegram_id=ALICE, now=later, quiet_steps=("route",)) == (
+            None,
+            False,
+        )
+        assert drafts.load_draft(s, telegram_id=ALICE) is None
