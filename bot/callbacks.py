@@ -268,9 +268,10 @@ THREAD_KEPT: tuple[ThreadAction, ...] = ("new", "add", "wdy")
 class Thread:
     """t:<action>:<number>:<version>: a resident's choice about their request <number>.
 
-    new / add: the message kept in the draft at <version> is a new need / is added to the
-    request; more: the next message is added to it (/my N's 补充); prog: show it; push: 催办;
-    wd: ask to withdraw it, wdy / wdn: confirm or keep. <version> is 0 when nothing is kept.
+    new / add: the message kept in the draft (the resident's message <version>) is a new need
+    / is added to the request; more: the next message is added to it (/my N's 补充); prog: show
+    it; push: 催办; wd: ask to withdraw it, wdy / wdn: confirm or keep. <version> is the id of
+    the resident's message the choice is about (0 when nothing is kept).
     """
 
     PATTERN: ClassVar[str] = r"^t:"

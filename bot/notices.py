@@ -33,6 +33,7 @@ Buttons = list[list[tuple[str, str]]]
 ORGANISATION_LENGTH = 60
 ORGANISATION_LENGTH_ALONE = 100  # a message about the organisation itself
 NOTE_LENGTH = 1000  # staff's note to the resident who filed
+RESIDENT_LENGTH = 2000  # a resident's 补充 or answer to the staff holding it, all of it
 SUPPORTER_NOTE_LENGTH = 200  # the masked note supporters see
 REASON_LENGTH = 200
 PLACE_LENGTH = 40
@@ -193,8 +194,8 @@ def _resident_note(params: Mapping[str, Any]) -> str:
     note, files = str(params.get("note") or ""), _files(params)
     if not note:
         return c.STAFF_RESIDENT_FILES.format(**_about(params), what=files)
-    text = c.STAFF_RESIDENT_NOTE.format(**_about(params), note=excerpt(note, NOTE_LENGTH))
-    return text + ("\n" + c.STAFF_ANSWER_FILES.format(what=files) if files else "")
+    text = c.STAFF_RESIDENT_NOTE.format(**_about(params), note=excerpt(note, RESIDENT_LENGTH))
+    return text + ("\n" + c.STAFF_NOTE_FILES.format(what=files) if files else "")
 
 
 def _pushed(params: Mapping[str, Any]) -> str:
@@ -212,7 +213,7 @@ def _answer(params: Mapping[str, Any]) -> str:
     text = c.STAFF_ANSWER.format(
         number=params["number"],
         question=excerpt(str(params.get("question") or ""), SUPPORTER_NOTE_LENGTH),
-        answer=excerpt(str(params.get("answer") or "") or "—", NOTE_LENGTH),
+        answer=excerpt(str(params.get("answer") or "") or "—", RESIDENT_LENGTH),
     )
     return text + ("\n" + c.STAFF_ANSWER_FILES.format(what=files) if files else "")
 

@@ -133,14 +133,19 @@ def route_message(
 
 def _about_one(context: ResidentContext, action: RouteKind, category: str | None) -> Route | None:
     """`action` on the one request the message is about: the only active one, the only one of
-    its category, or a question which (None when there is none)."""
+    its category, or a question which (None when there is none).
+
+    Words added (补充) are never put on a request by the category guess: a detail such as
+    "是3栋2单元" says nothing of its category, so with several open requests the resident
+    chooses.
+    """
     active = context.active
     if not active:
         return None
     if len(active) == 1:
         return Route(action, active[0].number)
     matching = [request for request in active if request.category == category]
-    if len(matching) == 1:
+    if len(matching) == 1 and action != RouteKind.ADD:
         return Route(action, matching[0].number)
     choices = tuple(request.number for request in active[:MAX_CHOICES])
     return Route(RouteKind.CHOOSE, action=action, candidates=choices)

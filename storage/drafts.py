@@ -50,6 +50,9 @@ class NeedDraft:
     duplicate: int | None = None
     # At the bot's "adding" step: the resident's request the next message is added to (补充).
     target: int | None = None
+    # At the bot's "route" step: the id of the resident's message the choice is about (its
+    # buttons name it, so a button of an earlier choice never acts on a later message).
+    kept_from: int | None = None
 
     # What a resident may add at any step; kept when they describe the need again.
     ATTACHMENTS: ClassVar[tuple[str, ...]] = ("photo", "latitude", "longitude", "contact")
@@ -64,6 +67,7 @@ class NeedDraft:
         "contact",
         "duplicate",
         "target",
+        "kept_from",
     )
 
     @classmethod
@@ -86,6 +90,7 @@ class NeedDraft:
             contact=data.get("contact"),
             duplicate=None if data.get("duplicate") is None else int(data["duplicate"]),
             target=None if data.get("target") is None else int(data["target"]),
+            kept_from=None if data.get("kept_from") is None else int(data["kept_from"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -227,3 +232,20 @@ def save_draft(
 def delete_draft(session: Session, *, telegram_id: int) -> bool:
     deleted = session.execute(sa.delete(Draft).where(col(Draft.telegram_id) == telegram_id))
     return rowcount(deleted) > 0
+
+
+def take_kept(session: Session, *, telegram_id: int, step: str, kept_from: int) -> NeedDraft | None:
+    """The message kept at `step` for the choice whose buttons name `kept_from`, taken out of
+    the table at once: a second press (here or in another bot process) finds nothing."""
+    draft = session.get(Draft, telegram_id)
+    if draft is None or draft.step != step:
+        return None
+    need = need_of(draft)
+    if need.kept_from != kept_from:
+        return None
+    deleted = session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id, col(Draft.version) == draft.version
+        )
+    )
+    return need if rowcount(deleted) else None

@@ -31,6 +31,13 @@ from storage.residents import find_resident
 ERASED = "[已删除]"
 # The events whose words are the resident's own, added after filing.
 THREAD_KINDS = (EventKind.RESIDENT_NOTE, EventKind.ANSWERED, EventKind.WITHDRAWN)
+# Notices to staff that carry the resident's own words or photos.
+QUOTING_KINDS = (
+    NoticeKind.RESIDENT_NOTE,
+    NoticeKind.ANSWER,
+    NoticeKind.WITHDRAWN,
+    NoticeKind.ATTACHMENT,
+)
 
 
 def resident_data(session: Session, *, telegram_id: int) -> dict[str, Any] | None:
@@ -182,6 +189,16 @@ def _forget_notifications(
                 .values(params=params)
                 .execution_options(synchronize_session=False)
             )
+    # Notices to staff that quote them (补充, answers, a withdrawal's words, their photos) and
+    # are not sent yet go; the sent ones keep a placeholder below.
+    session.execute(
+        sa.delete(Notification).where(
+            col(Notification.request_id).in_(request_ids),
+            col(Notification.kind).in_(QUOTING_KINDS),
+            col(Notification.sent_at).is_(None),
+            col(Notification.failed_at).is_(None),
+        )
+    )
     session.execute(
         sa.update(Notification)
         .where(

@@ -121,10 +121,12 @@ class Said:
         *,
         photo: str | None = None,
         location: tuple[float, float] | None = None,
+        message_id: int = 0,
     ) -> None:
         self.text = text
         self.photo = photo
         self.location = location
+        self.message_id = message_id  # the resident's message: what a choice's buttons name
 
     def kept(self, **extra: Any) -> NeedDraft:
         """As a draft keeps it while the resident chooses what it is."""
@@ -138,6 +140,7 @@ class Said:
             photo=self.photo,
             latitude=latitude,
             longitude=longitude,
+            kept_from=self.message_id,
             **extra,
         )
 
@@ -148,7 +151,7 @@ class Said:
             if need.latitude is not None and need.longitude is not None
             else None
         )
-        return cls(need.text, photo=need.photo, location=location)
+        return cls(need.text, photo=need.photo, location=location, message_id=need.kept_from or 0)
 
 
 @one_at_a_time
@@ -158,7 +161,7 @@ async def on_text(call: Call) -> None:
     if call.message.text is None:
         return
     turn = Turn(call.message, call.user.id, call.context)
-    said = Said(places.clean_text(call.message.text))
+    said = Said(places.clean_text(call.message.text), message_id=call.message.message_id)
     draft = await current_draft(turn.message, turn.services, turn.me)
     await read(turn, said, draft)
 
@@ -280,13 +283,13 @@ async def follow(
         await ask_withdraw(turn, number, said)
     else:  # NEW_OR_ADD
         active = context.find(number)
-        kept = await _keep(turn, said)
+        await _keep(turn, said)
         view = new_or_add_view(
             turn.services,
             number=number,
             category=active.category if active else "other",
             text=said.text,
-            version=kept.version,
+            version=said.message_id,
         )
         await send(turn.message, view)
 
@@ -318,12 +321,12 @@ async def _choose(turn: Turn, route: Route, said: Said, context: ResidentContext
         for number in route.candidates
         if (active := context.find(number)) is not None
     ]
-    kept = await _keep(turn, said)
+    await _keep(turn, said)
     view = choose_view(
         turn.services,
         action=action,
         choices=choices,
-        version=kept.version,
+        version=said.message_id,
         offer_new=route.action == RouteKind.ADD,
     )
     await send(turn.message, view)
@@ -408,7 +411,8 @@ def _pushed_words(services: Services, pushed: thread.Pushed) -> str:
     deadline = deadline_words(due.due, services.settings.tz) if due is not None else ""
     if pushed.organisation:
         template = c.PUSHED_HELD_OVERDUE if pushed.overdue else c.PUSHED_HELD
-        organisation = texts.excerpt(pushed.organisation, 40)
+        # A plain-text reply: the name as it is (excerpt would escape it for HTML).
+        organisation = pushed.organisation[:40]
         return template.format(number=number, organisation=organisation, deadline=deadline)
     if not pushed.told:
         return c.PUSHED_NOBODY.format(number=number)
@@ -430,7 +434,10 @@ async def ask_withdraw(turn: Turn, number: int, said: Said | None) -> None:
         status = texts.status_name(found.status)
         await turn.message.reply_text(c.CLOSED_REQUEST.format(number=number, status=status))
         return
-    version = (await _keep(turn, said)).version if said is not None else 0
+    version = 0
+    if said is not None and said.message_id:
+        await _keep(turn, said)
+        version = said.message_id
     view = withdraw_view(
         services,
         number=number,

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks, notifier
+from bot import callbacks, notifier, texts
 from bot.handlers.acting import as_staff, pressed_as_staff
 from bot.handlers.arguments import split_args
 from bot.handlers.common import (
@@ -99,7 +99,8 @@ def _decision_words(decision: extensions.ExtensionDecision, press: Press) -> str
         return x.ALREADY_APPROVED
     if decision.decision is Decision.ALREADY_REFUSED:
         return x.ALREADY_REFUSED
-    return x.NOT_HELD.format(number=decision.number, organisation=decision.organisation)
+    organisation = texts.excerpt(decision.organisation or "", 60)
+    return x.NOT_HELD.format(number=decision.number, organisation=organisation)
 
 
 @button(callbacks.Extension, expired=t.BUTTON_EXPIRED)

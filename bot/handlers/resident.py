@@ -79,7 +79,7 @@ async def on_photo(call: Call) -> None:
         # A new description with a photo, while the category is being chosen.
         await take_need(message, services, telegram_id, caption, draft=draft, photo=photo)
     elif draft is None or draft.step not in STEPS:
-        said = Said(caption if described else "", photo=photo)
+        said = Said(caption if described else "", photo=photo, message_id=message.message_id)
         await _without_draft(Turn(message, telegram_id, call.context), said, draft)
     elif not await _in_duplicate_step(message, draft):
         await _add_photo(message, services, telegram_id, draft, photo, caption, described)
@@ -147,7 +147,8 @@ async def on_location(call: Call) -> None:
         return
     draft = await current_draft(call.message, call.services, call.user.id)
     if draft is None or draft.step not in STEPS:
-        said = Said(location=(location.latitude, location.longitude))
+        location_at = (location.latitude, location.longitude)
+        said = Said(location=location_at, message_id=call.message.message_id)
         await _without_draft(Turn(call.message, call.user.id, call.context), said, draft)
         return
     if await _in_duplicate_step(call.message, draft):

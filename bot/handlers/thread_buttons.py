@@ -10,7 +10,7 @@ from typing import Any
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot import callbacks
+from bot import callbacks, texts
 from bot.handlers.common import Press, button, main_keyboard
 from bot.handlers.conversation import (
     Said,
@@ -21,28 +21,26 @@ from bot.handlers.conversation import (
     push,
     show,
 )
-from bot.handlers.draft_steps import Step, one_at_a_time
+from bot.handlers.draft_steps import STEPS, Step, one_at_a_time
 from bot.refusals import Scene, refusal_text
 from bot.texts import conversation as c
 from storage import drafts
-from storage.drafts import NeedDraft, need_of
+from storage.deadlines import Limits
+from storage.drafts import NeedDraft
 from storage.errors import DomainError
-from storage.models import Draft
 from storage.requests import thread
 
 log = logging.getLogger(__name__)
 
 
-async def _kept(turn: Turn, version: int) -> Draft | None:
-    """The message kept for this choice (the route draft at `version`), taken out of the
-    draft table; None when it is gone or a newer message replaced it."""
-    if not version:
+async def _kept(turn: Turn, message_id: int) -> NeedDraft | None:
+    """The message this choice is about (kept at the route step, named by the buttons), taken
+    out of the draft table; None when it is gone or a newer message replaced it."""
+    if not message_id:
         return None
-    draft = await turn.services.db.run(drafts.load_draft, telegram_id=turn.me)
-    if draft is None or draft.step != Step.ROUTE or draft.version != version:
-        return None
-    await turn.services.db.run(drafts.delete_draft, telegram_id=turn.me)
-    return draft
+    return await turn.services.db.run(
+        drafts.take_kept, telegram_id=turn.me, step=Step.ROUTE, kept_from=message_id
+    )
 
 
 async def _drop_buttons(press: Press) -> None:
@@ -66,7 +64,7 @@ async def thread_button(press: Press, data: callbacks.Thread) -> None:
     action, number = data.action, data.number
     if action in ("new", "add", "wdy", "wdn") or data.version:
         kept = await _kept(turn, data.version)
-        said = Said.of(need_of(kept)) if kept is not None else None
+        said = Said.of(kept) if kept is not None else None
         await _drop_buttons(press)
         if action in ("new", "add") and said is None:
             await message.reply_text(c.CHOICE_EXPIRED, reply_markup=main_keyboard())
@@ -92,8 +90,31 @@ async def thread_button(press: Press, data: callbacks.Thread) -> None:
 
 
 async def _wait_for_addition(turn: Turn, number: int) -> None:
-    """/my N's 补充: the resident's next message (words, photo, location) is added to N."""
+    """/my N's 补充: the resident's next message (words, photo, location) is added to N.
+
+    Not while a need is being filed (its next answer belongs to it), and only for the
+    resident's own active request.
+    """
     db = turn.services.db
+    draft = await db.run(drafts.load_draft, telegram_id=turn.me)
+    if draft is not None and draft.step in STEPS:
+        await turn.message.reply_text(c.ADD_WHILE_FILING)
+        return
+    try:
+        found = await db.run(
+            thread.request_thread,
+            telegram_id=turn.me,
+            number=number,
+            limits=Limits.from_settings(turn.services.settings),
+        )
+    except DomainError as exc:
+        await turn.message.reply_text(refusal_text(exc, scene=Scene.THREAD, number=number))
+        return
+    if not found.active:
+        await turn.message.reply_text(
+            c.CLOSED_REQUEST.format(number=number, status=texts.status_name(found.status))
+        )
+        return
     await db.run(drafts.delete_draft, telegram_id=turn.me)
     waiting = NeedDraft(
         text="", normalised="", predicted="", confidence=0.0, confident=False, target=number

@@ -38,6 +38,7 @@ DRAFT_WAITING = "（您刚才的需求还没提交，接着上面的步骤继续
 ADDED_TOLD = "已补充到您的需求 #{number}，并转告了正在处理的工作人员。"
 ADDED_WAITING = "已补充到您的需求 #{number}。组织认领后，工作人员会看到。"
 ADD_PROMPT = "请直接发送要补充到需求 #{number} 的文字、照片或位置。"
+ADD_WHILE_FILING = "您正在填写一条新需求。请先把它提交（或发送 /cancel 取消），再来补充。"
 NEW_OR_ADD = "这是一件新的事情，还是补充到您之前的需求 #{number}（{category}）？\n\n「{excerpt}」"
 BTN_NEW_NEED = "🆕 这是新的需求"
 BTN_ADD_TO = "➕ 补充到 #{number}"
@@ -77,7 +78,9 @@ WITHDRAW_KEPT = "好的，需求 #{number} 继续办理。"
 ANSWER_RELAYED = "已把您的回答转给工作人员（需求 #{number}）。"
 ANSWER_NOBODY = "已记下您的回答（需求 #{number}）。"
 NOT_YOUR_REQUEST = "没有找到您的需求 #{number}。发 /my 可以看您的全部需求。"
-CLOSED_REQUEST = "需求 #{number} 已经{status}，不能再补充或催办了。有新的事情，直接告诉我就好。"
+CLOSED_REQUEST = (
+    "需求 #{number} 当前状态是「{status}」，不能再补充、催办或撤回了。有新的事情，直接告诉我就好。"
+)
 MY_USAGE = "发 /my 看您的全部需求，发 /my 编号 看一条需求的详情，例如 /my 12"
 
 # --- /my N ------------------------------------------------------------------------------------
@@ -144,6 +147,7 @@ FEEDBACK_CLOSED_REFUSAL = (
 # --- notices: to staff ------------------------------------------------------------------------
 
 STAFF_RESIDENT_NOTE = "📎 居民补充了需求 #{number}（{category}，{place}）：\n{note}"
+STAFF_NOTE_FILES = "（附了{what}，见下一条）"
 STAFF_RESIDENT_FILES = "📎 居民为需求 #{number}（{category}，{place}）补充了{what}，见下一条。"
 STAFF_PUSHED = "⏰ 居民催办需求 #{number}{urgent}（{category}，{place}），这是第 {pushes} 次。{due}"
 STAFF_PUSHED_DUE = "时限：{deadline}。"

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from nlp.normalize import strip_control
 from storage.deadlines import Deadline, Limits, deadline_of
-from storage.errors import InvalidState, NotFound, ResidentGone
+from storage.errors import InvalidInput, InvalidState, NotFound, ResidentGone
 from storage.models import (
     ACTIVE_STATUSES,
     HELD_STATUSES,
@@ -163,6 +163,13 @@ def _pending_question(
         .order_by(col(RequestEvent.id).desc())
     ).all()
     for event in asked:
+        request = session.get(ServiceRequest, event.request_id)
+        if (
+            request is None
+            or request.status not in HELD_STATUSES
+            or request.organisation_id != event.organisation_id
+        ):
+            continue  # released, resolved or passed on since: nobody waits for the answer
         later_answer = session.exec(
             select(sa.func.count())
             .select_from(RequestEvent)
@@ -310,7 +317,7 @@ def add_to_request(
     now = now or utcnow()
     request = _own_active_request(session, telegram_id=telegram_id, number=number)
     if clean_resident_text(text) is None and photo is None and location is None:
-        raise InvalidState(request.status, "nothing to add")
+        raise InvalidInput("note", "empty")
     event, note, kept = _resident_says(
         session,
         request,
@@ -488,8 +495,14 @@ def withdraw_request(
     now = now or utcnow()
     request = _own_active_request(session, telegram_id=telegram_id, number=number)
     if request.status == RequestStatus.OPEN.value:
-        cancel_request(session, telegram_id=telegram_id, number=number)
-        return Withdrawn(number, True, 0, None)
+        try:
+            cancel_request(session, telegram_id=telegram_id, number=number)
+            return Withdrawn(number, True, 0, None)
+        except InvalidState:
+            # Claimed at this very moment: its new holder is told instead, below.
+            session.refresh(request)
+            if request.status not in HELD_STATUSES:
+                raise
     organisation = session.get(Organisation, request.organisation_id or 0)
     name = organisation.name if organisation else None
     note = clean_resident_text(reason)

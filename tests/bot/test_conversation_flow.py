@@ -333,3 +333,37 @@ async def test_a_completion_photo_comes_with_the_feedback_question(world: BotHar
     assert "换了控制板" in done.text and done.file_bytes == picture
     assert any("解决" in b for b in done.buttons)
     assert _requests(world.db)[0].status == RequestStatus.RESOLVED
+
+
+async def test_a_button_of_an_earlier_choice_never_acts_on_a_later_message(
+    world: BotHarness,
+) -> None:
+    number = _filed(world.db, "3栋电梯又坏了")
+    resident = world.user(RESIDENT)
+    await resident.send("2单元的电梯按钮也失灵了")
+    first = await resident.next()
+    await resident.send_photo()
+    second = await resident.next()
+    add = c.BTN_ADD_TO.format(number=number)
+    await resident.press(add, message_id=first.message_id)
+    assert (await _until(resident, lambda e: e.kind == "message")).text == c.CHOICE_EXPIRED
+    await resident.press(add, message_id=second.message_id)
+    await _until(resident, lambda e: e.text == c.ADDED_WAITING.format(number=number))
+    notes = _events(world.db, number, EventKind.RESIDENT_NOTE)
+    assert [e.note for e in notes] == [None]  # the photo, not the earlier words
+
+
+async def test_my_requests_add_button_waits_while_a_need_is_being_filed(
+    world: BotHarness,
+) -> None:
+    number = _filed(world.db)
+    resident = world.user(RESIDENT)
+    await resident.send(f"/my {number}")
+    view = await resident.next()
+    await resident.send("楼道灯坏了好几天")
+    await resident.next()  # the category of the new need
+    await resident.press(c.BTN_ADD, message_id=view.message_id)
+    assert (await _until(resident, lambda e: e.kind == "message")).text == c.ADD_WHILE_FILING
+    with world.db.session() as s:
+        draft = s.get(Draft, RESIDENT)
+        assert draft is not None and draft.data["text"] == "楼道灯坏了好几天"

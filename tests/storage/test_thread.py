@@ -7,6 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import Session
 
 from storage import privacy
 from storage.db import Database
@@ -276,3 +277,43 @@ def test_forgetting_erases_what_the_resident_added(world: Database) -> None:
         assert attachments_of(s, request(s, number)) == []
         kept = [e.note for e in request_events(s, number=number) if e.kind == "resident_note"]
         assert kept == [privacy.ERASED]
+
+
+def test_forgetting_drops_unsent_notices_that_quote_the_resident(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        claims.claim(s, telegram_id=A1, number=number)
+        thread.add_to_request(
+            s, telegram_id=RESIDENT, number=number, text="我电话13912345678", photo="p"
+        )
+        assert notifications(s, chat_id=A1, kind=NoticeKind.RESIDENT_NOTE)
+        privacy.forget_resident(s, telegram_id=RESIDENT)
+    with world.session() as s:
+        for kind in (NoticeKind.RESIDENT_NOTE, NoticeKind.ATTACHMENT):
+            assert not notifications(s, chat_id=A1, kind=kind)
+
+
+def test_a_question_of_a_released_request_no_longer_waits(world: Database) -> None:
+    with world.session() as s:
+        number = file(s)
+        claims.claim(s, telegram_id=A1, number=number)
+        thread.ask_resident(s, telegram_id=A1, number=number, question="几楼？")
+        claims.release(s, telegram_id=A1, number=number, reason="不在服务范围")
+        assert thread.resident_context(s, telegram_id=RESIDENT).question is None
+
+
+def test_a_withdrawal_racing_a_claim_tells_the_new_holder(
+    world: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with world.session() as s:
+        number = file(s)
+    real_cancel = thread.cancel_request
+
+    def claimed_meanwhile(session: Session, *, telegram_id: int, number: int) -> None:
+        claims.claim(session, telegram_id=A1, number=number)  # staff were faster
+        real_cancel(session, telegram_id=telegram_id, number=number)
+
+    monkeypatch.setattr(thread, "cancel_request", claimed_meanwhile)
+    with world.session() as s:
+        done = thread.withdraw_request(s, telegram_id=RESIDENT, number=number, reason="修好了")
+        assert not done.cancelled and done.told == 1 and done.organisation == "甲"
