@@ -65,6 +65,21 @@ def _first_emoji(match: re.Match[str]) -> str:
     return "" if first in "\ufe0e\ufe0f\u20e3" else first
 
 
+# OpenCC's t2s is not always a fixed point: 薴 becomes 苧, which it turns into 苎 the next time.
+# Converting until nothing changes (twice is enough in practice) keeps normalise idempotent,
+# so a text stored normalised compares equal to the same text normalised again.
+_T2S_PASSES = 3
+
+
+def _to_simplified(text: str) -> str:
+    for _ in range(_T2S_PASSES):
+        converted = _T2S.convert(text)
+        if converted == text:
+            break
+        text = converted
+    return text
+
+
 def normalise(text: str) -> str:
     """Return `text` in canonical form; never raises, whatever the input."""
     if not isinstance(text, str) or not text:
@@ -75,7 +90,7 @@ def normalise(text: str) -> str:
     except (ValueError, TypeError):  # pragma: no cover - NFKC on clean text does not fail
         logger.debug("width folding failed; keeping text as is")
     try:
-        cleaned = _T2S.convert(cleaned)
+        cleaned = _to_simplified(cleaned)
     except Exception:  # pragma: no cover - OpenCC is C++; never let it take the bot down
         logger.debug("OpenCC conversion failed; keeping text unconverted")
     cleaned = _EMOJI_RUN.sub(_first_emoji, cleaned)

@@ -58,3 +58,8 @@ def test_has_content() -> None:
     assert has_content("3")
     assert not has_content(normalise("😭😭 !!! ？？"))
     assert not has_content("")
+
+
+def test_a_character_opencc_converts_in_two_steps_is_simplified_once_and_for_all() -> None:
+    # t2s maps 薴 to 苧 and 苧 to 苎: normalise converts until nothing changes.
+    assert normalise("薴") == normalise(normalise("薴"))
