@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypedDict, TypeVar
 
 from sqlmodel import Session
+from telegram import Message
 
+from bot.context import Services
 from bot.handlers.common import Call, Press, reply_html
 from bot.refusals import Scene, refusal_text
 from storage.errors import DomainError
@@ -67,6 +69,20 @@ async def pressed_as_staff(
     if result is not None:
         await press.query.answer()
     return result
+
+
+async def as_resident(
+    message: Message,
+    services: Services,
+    fn: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | None:
+    """`fn(session, *args, **kwargs)` about a resident's own request; None after replying
+    below `message` with its refusal (worded for the thread: not found, closed)."""
+    run = services.db.run(fn, *args, **kwargs)
+    return await _attempt(run, message.reply_text, kwargs, Scene.THREAD)
 
 
 async def as_admin(

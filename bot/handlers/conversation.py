@@ -21,6 +21,7 @@ from telegram import Message
 from bot import notifier, texts
 from bot.callbacks import ThreadAction
 from bot.context import Context, Services
+from bot.handlers.acting import as_resident
 from bot.handlers.common import Call, command, main_keyboard, reply_html
 from bot.handlers.draft_steps import (
     STEPS,
@@ -38,7 +39,6 @@ from bot.handlers.thread_views import (
     thread_view,
     withdraw_view,
 )
-from bot.refusals import Scene, refusal_text
 from bot.texts import conversation as c
 from bot.texts import summary as dup_texts
 from bot.texts.dates import deadline_words
@@ -54,7 +54,6 @@ from storage.conversation import (
 )
 from storage.deadlines import Limits
 from storage.drafts import NeedDraft, need_of
-from storage.errors import DomainError
 from storage.models import Draft, utcnow
 from storage.requests import thread
 from storage.requests.thread import ResidentContext
@@ -335,21 +334,19 @@ async def _choose(turn: Turn, route: Route, said: Said, context: ResidentContext
 # --- acting on one request ----------------------------------------------------------------
 
 
-async def _refused(turn: Turn, exc: DomainError, number: int) -> None:
-    await turn.message.reply_text(refusal_text(exc, scene=Scene.THREAD, number=number))
-
-
 async def show(turn: Turn, number: int) -> None:
     """/my N: the request's status, holder, deadline and thread, with what can be done."""
     services = turn.services
-    try:
-        found = await services.db.run(
-            thread.request_thread, telegram_id=turn.me, number=number, limits=_limits(services)
-        )
-    except DomainError as exc:
-        await _refused(turn, exc, number)
-        return
-    await send(turn.message, thread_view(services, found))
+    found = await as_resident(
+        turn.message,
+        services,
+        thread.request_thread,
+        telegram_id=turn.me,
+        number=number,
+        limits=_limits(services),
+    )
+    if found is not None:
+        await send(turn.message, thread_view(services, found))
 
 
 async def add(turn: Turn, number: int, said: Said) -> None:
@@ -371,17 +368,17 @@ async def _relay(
 ) -> None:
     """Pass the resident's words, photo or location on through `step`; say whether staff
     heard them (`words`: told, nobody yet)."""
-    try:
-        relayed = await turn.services.db.run(
-            step,
-            telegram_id=turn.me,
-            number=number,
-            text=said.text or None,
-            photo=said.photo,
-            location=said.location,
-        )
-    except DomainError as exc:
-        await _refused(turn, exc, number)
+    relayed = await as_resident(
+        turn.message,
+        turn.services,
+        step,
+        telegram_id=turn.me,
+        number=number,
+        text=said.text or None,
+        photo=said.photo,
+        location=said.location,
+    )
+    if relayed is None:
         return
     turn.kick()
     template = words[0] if relayed.told else words[1]
@@ -391,12 +388,15 @@ async def _relay(
 async def push(turn: Turn, number: int) -> None:
     """催办: recorded and sent to whoever should act; the resident hears the deadline."""
     services = turn.services
-    try:
-        pushed = await services.db.run(
-            thread.push_request, telegram_id=turn.me, number=number, limits=_limits(services)
-        )
-    except DomainError as exc:
-        await _refused(turn, exc, number)
+    pushed = await as_resident(
+        turn.message,
+        services,
+        thread.push_request,
+        telegram_id=turn.me,
+        number=number,
+        limits=_limits(services),
+    )
+    if pushed is None:
         return
     turn.kick()
     words = _pushed_words(services, pushed)
@@ -423,12 +423,15 @@ def _pushed_words(services: Services, pushed: thread.Pushed) -> str:
 async def ask_withdraw(turn: Turn, number: int, said: Said | None) -> None:
     """Ask the resident to confirm withdrawing `number` (their words kept as the reason)."""
     services = turn.services
-    try:
-        found = await services.db.run(
-            thread.request_thread, telegram_id=turn.me, number=number, limits=_limits(services)
-        )
-    except DomainError as exc:
-        await _refused(turn, exc, number)
+    found = await as_resident(
+        turn.message,
+        services,
+        thread.request_thread,
+        telegram_id=turn.me,
+        number=number,
+        limits=_limits(services),
+    )
+    if found is None:
         return
     if not found.active:
         status = texts.status_name(found.status)

@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks, texts
+from bot.handlers.acting import as_resident
 from bot.handlers.common import Press, button, main_keyboard
 from bot.handlers.conversation import (
     Said,
@@ -22,12 +23,10 @@ from bot.handlers.conversation import (
     show,
 )
 from bot.handlers.draft_steps import STEPS, Step, one_at_a_time
-from bot.refusals import Scene, refusal_text
 from bot.texts import conversation as c
 from storage import drafts
 from storage.deadlines import Limits
 from storage.drafts import NeedDraft
-from storage.errors import DomainError
 from storage.requests import thread
 
 log = logging.getLogger(__name__)
@@ -100,15 +99,15 @@ async def _wait_for_addition(turn: Turn, number: int) -> None:
     if draft is not None and draft.step in STEPS:
         await turn.message.reply_text(c.ADD_WHILE_FILING)
         return
-    try:
-        found = await db.run(
-            thread.request_thread,
-            telegram_id=turn.me,
-            number=number,
-            limits=Limits.from_settings(turn.services.settings),
-        )
-    except DomainError as exc:
-        await turn.message.reply_text(refusal_text(exc, scene=Scene.THREAD, number=number))
+    found = await as_resident(
+        turn.message,
+        turn.services,
+        thread.request_thread,
+        telegram_id=turn.me,
+        number=number,
+        limits=Limits.from_settings(turn.services.settings),
+    )
+    if found is None:
         return
     if not found.active:
         await turn.message.reply_text(
@@ -127,12 +126,15 @@ async def _wait_for_addition(turn: Turn, number: int) -> None:
 
 async def withdraw(turn: Turn, number: int, *, reason: str | None) -> None:
     """撤回, confirmed: an open request is cancelled; the holder of a claimed one is told."""
-    try:
-        done = await turn.services.db.run(
-            thread.withdraw_request, telegram_id=turn.me, number=number, reason=reason or None
-        )
-    except DomainError as exc:
-        await turn.message.reply_text(refusal_text(exc, scene=Scene.THREAD, number=number))
+    done = await as_resident(
+        turn.message,
+        turn.services,
+        thread.withdraw_request,
+        telegram_id=turn.me,
+        number=number,
+        reason=reason or None,
+    )
+    if done is None:
         return
     turn.kick()
     if done.cancelled:
