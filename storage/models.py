@@ -7,7 +7,7 @@ Telegram ids are 64-bit (BigInteger); every timestamp is timezone-aware UTC. Sta
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -275,6 +275,11 @@ class ServiceRequest(SQLModel, table=True):
     category: str = Field(max_length=50, index=True)
     community: str | None = Field(default=None, max_length=100, index=True)
     building: str | None = Field(default=None, max_length=100)
+    # The gazetteer's 小区 the place was matched to (storage.gazetteer), and what the resident
+    # typed for the place when it matched nothing (kept as written, flagged for an admin).
+    compound: str | None = Field(default=None, max_length=100)
+    place_id: int | None = Field(default=None, foreign_key="places.id", index=True)
+    unmatched_place: str | None = Field(default=None, max_length=100)
     latitude: float | None = None
     longitude: float | None = None
     photo_file_id: str | None = Field(default=None, max_length=200)
@@ -432,3 +437,57 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     holder: str = Field(max_length=100)
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+
+class Place(SQLModel, table=True):
+    """One 小区 of the gazetteer (街道 -> 社区 -> 小区) with the other names residents use for it.
+
+    A deployment maintains it as a CSV (`linli places import`); admins edit it in chat.
+    `community` is the canonical 社区 name routing, scopes, contracts and summaries use.
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (sa.UniqueConstraint("community", "compound"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    street: str = Field(max_length=100, index=True)
+    community: str = Field(max_length=100, index=True)
+    compound: str = Field(max_length=100)
+    # Other names: old names, common misspellings, gate names (a JSON list of strings).
+    aliases: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class ServiceContract(SQLModel, table=True):
+    """A government purchase of services (政府购买服务项目): who buys what from whom, where, when.
+
+    An organisation's scope for new requests comes from its active contracts (plus the scope
+    admins give it outside contracts, on the organisation row). `targets` maps a figure's name
+    (response_rate, on_time_rate, satisfaction_rate, ...) to the value the purchaser fixed.
+    """
+
+    __tablename__ = "service_contracts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchaser: str = Field(max_length=100)
+    organisation_id: int = Field(foreign_key="organisations.id", index=True)
+    title: str = Field(default="", max_length=200)
+    # Category codes and canonical 社区 names it covers (never NULL: a contract names both).
+    categories: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    communities: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    start_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
+    end_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
+    targets: dict[str, float] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    budget_yuan: float | None = None
+    # Ended early (`linli contract end`, /contracts): no new cards from that moment.
+    ended_at: datetime | None = _ts(nullable=True)
+    ended_reason: str | None = Field(default=None, max_length=500)
+    created_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    created_at: datetime = _created()

@@ -1,0 +1,6 @@
+"""Honest figures: rates with their numerator and denominator, as 12345 hotlines define them.
+
+`rate.py` holds the primitive (`Rate`, the Wilson lower bound used to rank); the service
+figures (响应率, 按时办结率, 解决率, 满意率, 回访率, 退单率) computed over a selection of requests
+and a period are used alike by the weekly summary, the evaluation pack and the public export.
+"""
