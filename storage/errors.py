@@ -154,3 +154,34 @@ class LimitReached(DomainError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"limit of {limit} reached")
         self.limit = limit
+
+
+# --- service contracts (storage.contracts) -------------------------------------------------
+
+
+class ContractNotFound(NotFound):
+    """No service contract has this number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"contract #{number}")
+        self.number = number
+
+
+class ContractEnded(DomainError):
+    """The contract has already ended (its end date passed, or it was ended early)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"contract #{number} has ended")
+        self.number = number
+
+
+class BlacklistedContractor(OrganisationBlacklisted):
+    """A blacklisted organisation cannot be given a new service contract."""
+
+
+class UnknownCommunities(InvalidInput):
+    """Communities the gazetteer does not know (`names`, as given after normalisation)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("community", f"unknown communities: {', '.join(names)}")
+        self.names = names

@@ -15,7 +15,8 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
@@ -37,6 +38,7 @@ from storage.models import (
     NotifyMode,
     Organisation,
     RequestStatus,
+    ServiceContract,
     ServiceRequest,
     Staff,
     utcnow,
@@ -123,10 +125,20 @@ def active_staff_organisation(
 
 
 # --- scope ----------------------------------------------------------------------------------
+#
+# An organisation serves a request when its manual scope covers it (the categories and
+# communities admins gave it outside any contract: "合同外范围", NULL = all, [] = none) or one
+# of its active service contracts does (each covers its categories x its communities). The
+# contracts themselves are managed in storage.contracts; what "active" means lives here, beside
+# the scope it decides, so that every routing path reads it from one place.
+
+# The deployment's zone for a contract's dates when the caller has none (settings.TIMEZONE is
+# Asia/Shanghai by default; callers that know the settings pass theirs).
+DEFAULT_TZ: tzinfo = ZoneInfo("Asia/Shanghai")
 
 
-def in_scope(organisation: Organisation, *, category: str, community: str | None) -> bool:
-    """Both the category and the community must be covered (None in the scope = all).
+def manual_in_scope(organisation: Organisation, *, category: str, community: str | None) -> bool:
+    """Whether the scope given outside contracts covers it (None = all, [] = none).
 
     A request without a community is only in the scope of organisations serving all.
     """
@@ -137,14 +149,155 @@ def in_scope(organisation: Organisation, *, category: str, community: str | None
     )
 
 
-def scope_clauses(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
-    """The scope as SQL conditions on requests (portable: plain IN lists, no JSON functions)."""
+def manual_scope_clauses(organisation: Organisation) -> list[sa.ColumnElement[bool]]:
+    """The manual scope as SQL conditions on requests (plain IN lists, no JSON functions)."""
     clauses: list[sa.ColumnElement[bool]] = []
     if organisation.categories is not None:
         clauses.append(col(ServiceRequest.category).in_(organisation.categories or [""]))
     if organisation.communities is not None:
         clauses.append(col(ServiceRequest.community).in_(organisation.communities or [""]))
     return clauses
+
+
+def covers_everything(organisation: Organisation) -> bool:
+    """Whether the manual scope alone covers every category in every community."""
+    return organisation.categories is None and organisation.communities is None
+
+
+def contract_active(contract: ServiceContract, at: datetime, tz: tzinfo) -> bool:
+    """start_date <= the local date of `at` <= end_date, and not ended early before `at`."""
+    today = at.astimezone(tz).date()
+    if not contract.start_date <= today <= contract.end_date:
+        return False
+    return contract.ended_at is None or contract.ended_at > at
+
+
+def active_contract_clauses(*, at: datetime, tz: tzinfo) -> list[sa.ColumnElement[bool]]:
+    """contract_active as SQL conditions on service_contracts."""
+    today = at.astimezone(tz).date()
+    return [
+        col(ServiceContract.start_date) <= today,
+        col(ServiceContract.end_date) >= today,
+        sa.or_(col(ServiceContract.ended_at).is_(None), col(ServiceContract.ended_at) > at),
+    ]
+
+
+def contract_covers(contract: ServiceContract, *, category: str, community: str | None) -> bool:
+    """A contract covers its categories in its communities; never a request without one."""
+    return (
+        community is not None
+        and category in contract.categories
+        and community in contract.communities
+    )
+
+
+def contract_clause(contract: ServiceContract) -> sa.ColumnElement[bool]:
+    """contract_covers as one SQL condition on requests."""
+    return sa.and_(
+        col(ServiceRequest.category).in_(contract.categories or [""]),
+        col(ServiceRequest.community).in_(contract.communities or [""]),
+    )
+
+
+def organisation_contracts(
+    session: Session,
+    *,
+    at: datetime,
+    tz: tzinfo = DEFAULT_TZ,
+    organisation_ids: Collection[int] | None = None,
+) -> dict[int, list[ServiceContract]]:
+    """Active contracts at `at` by organisation (one query)."""
+    query = select(ServiceContract).where(*active_contract_clauses(at=at, tz=tz))
+    if organisation_ids is not None:
+        query = query.where(col(ServiceContract.organisation_id).in_(list(organisation_ids)))
+    found: dict[int, list[ServiceContract]] = {}
+    for contract in session.exec(query.order_by(col(ServiceContract.id))).all():
+        found.setdefault(contract.organisation_id, []).append(contract)
+    return found
+
+
+def covers(
+    organisation: Organisation,
+    contracts: Iterable[ServiceContract],
+    *,
+    category: str,
+    community: str | None,
+) -> bool:
+    """The combined scope: the manual one, or any of the given (active) contracts."""
+    return manual_in_scope(organisation, category=category, community=community) or any(
+        contract_covers(contract, category=category, community=community)
+        for contract in contracts
+        if contract.organisation_id == organisation.id
+    )
+
+
+def in_scope(
+    session: Session,
+    organisation: Organisation,
+    *,
+    category: str,
+    community: str | None,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+) -> bool:
+    """Whether the organisation serves a new request of this category and community at `at`
+    (now): its manual scope or one of its active contracts covers it."""
+    if manual_in_scope(organisation, category=category, community=community):
+        return True
+    assert organisation.id is not None
+    contracts = organisation_contracts(
+        session, at=at or utcnow(), tz=tz, organisation_ids=[organisation.id]
+    )
+    return covers(
+        organisation,
+        contracts.get(organisation.id, []),
+        category=category,
+        community=community,
+    )
+
+
+def scope_clauses(
+    session: Session,
+    organisation: Organisation,
+    *,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+) -> list[sa.ColumnElement[bool]]:
+    """The combined scope at `at` (now) as SQL conditions on requests: the manual scope OR
+    each active contract's (categories x communities). Empty when the manual scope is all."""
+    if covers_everything(organisation):
+        return []
+    assert organisation.id is not None
+    contracts = organisation_contracts(
+        session, at=at or utcnow(), tz=tz, organisation_ids=[organisation.id]
+    ).get(organisation.id, [])
+    manual = manual_scope_clauses(organisation)
+    either = [sa.and_(*manual), *(contract_clause(contract) for contract in contracts)]
+    return [sa.or_(*either)]
+
+
+def covering_organisations(
+    session: Session,
+    *,
+    category: str,
+    community: str | None,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+    include_blacklisted: bool = False,
+) -> list[Organisation]:
+    """Organisations (not blacklisted, unless asked) that serve a new request of this category
+    and community at `at` (now), in number order: two queries, whatever their number."""
+    query = select(Organisation)
+    if not include_blacklisted:
+        query = query.where(col(Organisation.blacklisted).is_(False))
+    organisations = session.exec(query.order_by(col(Organisation.id))).all()
+    contracts = organisation_contracts(session, at=at or utcnow(), tz=tz)
+    return [
+        org
+        for org in organisations
+        if org.id is not None
+        and covers(org, contracts.get(org.id, []), category=category, community=community)
+    ]
 
 
 def _clean_list(values: Iterable[str] | None, *, limit: int) -> list[str] | None:

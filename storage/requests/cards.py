@@ -13,7 +13,6 @@ from storage.models import (
     NoticeKind,
     Notification,
     NotifyMode,
-    Organisation,
     RequestCard,
     RequestEvent,
     RequestStatus,
@@ -22,7 +21,7 @@ from storage.models import (
     utcnow,
 )
 from storage.notices import card_edit_notice, card_notice
-from storage.organisations import in_scope
+from storage.organisations import covering_organisations
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -55,11 +54,10 @@ def announce_new_request(
     ).one()
     organisations = [
         org
-        for org in session.exec(
-            select(Organisation).where(col(Organisation.blacklisted).is_(False))
-        ).all()
+        for org in covering_organisations(
+            session, category=request.category, community=request.community, at=now
+        )
         if org.id != exclude_organisation_id
-        and in_scope(org, category=request.category, community=request.community)
     ]
     if not organisations:
         return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,12 @@ from storage.models import (
     ServiceRequest,
     utcnow,
 )
-from storage.organisations import active_staff_organisation, in_scope, scope_clauses
+from storage.organisations import (
+    DEFAULT_TZ,
+    active_staff_organisation,
+    in_scope,
+    scope_clauses,
+)
 from storage.requests.additions import add_attachment, send_attachments, with_additions
 from storage.requests.cards import announce_new_request, close_cards
 from storage.requests.feedback import feedback_actions
@@ -65,7 +70,13 @@ class QueuePage:
 
 
 def open_in_scope(
-    session: Session, *, organisation: Organisation, offset: int, limit: int
+    session: Session,
+    *,
+    organisation: Organisation,
+    offset: int,
+    limit: int,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
 ) -> tuple[int, list[ServiceRequest]]:
     """(total, rows) of open requests in scope: urgent ones first, each part oldest first.
 
@@ -75,7 +86,7 @@ def open_in_scope(
     """
     conditions = [
         col(ServiceRequest.status) == RequestStatus.OPEN.value,
-        *scope_clauses(organisation),
+        *scope_clauses(session, organisation, at=at, tz=tz),
     ]
     is_urgent = col(ServiceRequest.priority) == Priority.URGENT.value
     total, urgent = session.exec(
@@ -157,14 +168,20 @@ def claim(
             raise AlreadyClaimed(_holder_name(session, request))
         if request.status != RequestStatus.OPEN.value:
             raise InvalidState(request.status)
-        if not in_scope(organisation, category=request.category, community=request.community):
+        if not in_scope(
+            session,
+            organisation,
+            category=request.category,
+            community=request.community,
+            at=now,
+        ):
             raise OutOfScope(f"request #{number}")
         claimed = session.execute(
             sa.update(ServiceRequest)
             .where(
                 col(ServiceRequest.id) == number,
                 col(ServiceRequest.status) == RequestStatus.OPEN.value,
-                *scope_clauses(organisation),
+                *scope_clauses(session, organisation, at=now),
             )
             .values(
                 status=RequestStatus.CLAIMED.value,

@@ -294,7 +294,9 @@ def merge_requests(
         for number, request in ((keep, kept), (merge, gone)):
             if organisation is None or request.organisation_id not in (None, organisation_id):
                 raise MergeNotAllowed(number, "belongs to another organisation")
-            if not in_scope(organisation, category=request.category, community=request.community):
+            if not in_scope(
+                session, organisation, category=request.category, community=request.community
+            ):
                 raise MergeNotAllowed(number, "is outside the organisation's scope")
     if kept.status not in (*_ACTIVE, RequestStatus.RESOLVED.value):
         raise CannotMerge("keep_closed")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from nlp.privacy import mask_personal_data
+from storage import organisations
 from storage.deadlines import Deadline, Limits, deadline_of
 from storage.errors import InvalidState, NotYours
 from storage.models import (
@@ -34,7 +35,7 @@ from storage.models import (
     utcnow,
 )
 from storage.notices import Notice, request_brief
-from storage.organisations import in_scope, organisation_staff, require_admin, staff_organisation
+from storage.organisations import organisation_staff, require_admin, staff_organisation
 from storage.outbox import enqueue
 from storage.requests.additions import additions_of
 from storage.requests.records import (
@@ -57,15 +58,9 @@ MAX_SCAN = 5000
 
 def covering_organisations(session: Session, request: ServiceRequest) -> list[Organisation]:
     """Organisations (not blacklisted) whose scope covers the request's category and place."""
-    return [
-        org
-        for org in session.exec(
-            select(Organisation)
-            .where(col(Organisation.blacklisted).is_(False))
-            .order_by(col(Organisation.id))
-        ).all()
-        if in_scope(org, category=request.category, community=request.community)
-    ]
+    return organisations.covering_organisations(
+        session, category=request.category, community=request.community
+    )
 
 
 def scope_chats(session: Session, request: ServiceRequest) -> list[int]:
@@ -237,10 +232,10 @@ def _paged(items: list[Watched], page: int, page_size: int) -> WatchPage:
 
 
 def _watched(session: Session, rows: list[ServiceRequest], limits: Limits) -> list[Watched]:
-    organisations = list(
-        session.exec(select(Organisation).where(col(Organisation.blacklisted).is_(False))).all()
-    )
-    names = {org.id: org.name for org in session.exec(select(Organisation)).all()}
+    everyone = list(session.exec(select(Organisation)).all())
+    serving = [org for org in everyone if not org.blacklisted]
+    contracts = organisations.organisation_contracts(session, at=utcnow(), tz=limits.tz)
+    names = {org.id: org.name for org in everyone}
     return [
         Watched(
             view=view_of(
@@ -252,8 +247,13 @@ def _watched(session: Session, rows: list[ServiceRequest], limits: Limits) -> li
             ),
             deadline=deadline_of(row, limits),
             covered=any(
-                in_scope(org, category=row.category, community=row.community)
-                for org in organisations
+                organisations.covers(
+                    org,
+                    contracts.get(org.id or 0, []),
+                    category=row.category,
+                    community=row.community,
+                )
+                for org in serving
             ),
         )
         for row in rows

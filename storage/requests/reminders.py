@@ -43,7 +43,7 @@ from storage.models import (
     utcnow,
 )
 from storage.notices import Notice, moment, request_brief
-from storage.organisations import in_scope
+from storage.organisations import covers, organisation_contracts
 from storage.outbox import enqueue, queued_keys
 from storage.requests.claims import open_in_scope, requeue
 from storage.requests.records import Actor
@@ -151,6 +151,7 @@ def check_deadlines(
     report = CheckReport(released=release_stale_claims(session, limits=limits, now=now))
     organisations = list(session.exec(select(Organisation)).all())
     active = [org for org in organisations if not org.blacklisted]
+    contracts = organisation_contracts(session, at=now, tz=limits.tz)
     names = {org.id: org.name for org in organisations}
     barred = {org.id for org in organisations if org.blacklisted}
     staff_by_org: dict[int, list[Staff]] = {}
@@ -213,8 +214,11 @@ def check_deadlines(
                 overdue_items.append((key, notice))
             continue
         for org in active:
-            if org.id is None or not in_scope(
-                org, category=request.category, community=request.community
+            if org.id is None or not covers(
+                org,
+                contracts.get(org.id, []),
+                category=request.category,
+                community=request.community,
             ):
                 continue
             for member in staff_by_org.get(org.id, []):

@@ -60,7 +60,7 @@ def test_scope_communities_are_stored_as_residents_places_are(db: Database) -> N
         found = orgs.find_organisation(s, ref=str(org.id))
         assert found.communities == ["玉林社区", "望江社区", "AB社区"]
         community, _building = places.parse_place("玉林社區 3棟")
-        assert orgs.in_scope(found, category="repairs", community=community)
+        assert orgs.manual_in_scope(found, category="repairs", community=community)
 
 
 def test_all_scope_is_stored_as_null(db: Database) -> None:
@@ -211,11 +211,11 @@ def test_scope_matching() -> None:
 
     everything = Organisation(name="a")
     repairs_yulin = Organisation(name="b", categories=["repairs"], communities=["玉林社区"])
-    assert orgs.in_scope(everything, category="health", community=None)
-    assert orgs.in_scope(repairs_yulin, category="repairs", community="玉林社区")
-    assert not orgs.in_scope(repairs_yulin, category="health", community="玉林社区")
-    assert not orgs.in_scope(repairs_yulin, category="repairs", community="芳草社区")
-    assert not orgs.in_scope(repairs_yulin, category="repairs", community=None)
+    assert orgs.manual_in_scope(everything, category="health", community=None)
+    assert orgs.manual_in_scope(repairs_yulin, category="repairs", community="玉林社区")
+    assert not orgs.manual_in_scope(repairs_yulin, category="health", community="玉林社区")
+    assert not orgs.manual_in_scope(repairs_yulin, category="repairs", community="芳草社区")
+    assert not orgs.manual_in_scope(repairs_yulin, category="repairs", community=None)
 
 
 def test_blacklist_returns_held_requests_to_the_queue(db: Database) -> None:

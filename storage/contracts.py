@@ -1,0 +1,616 @@
+"""Service contracts (政府购买服务项目): who buys what from whom, where and when.
+
+A contract gives its organisation a scope for new requests (its categories in its
+communities) from its start date to its end date, both inclusive in the deployment's time
+zone, or until an admin ends it early. What "active" and "covers" mean lives with the rest of
+the scope in storage.organisations (re-exported here); this module creates, ends and lists
+contracts, and answers the purchase plan's question: which needs did no contract cover?
+
+Plain functions over a SQLModel session; the caller owns the transaction. Admin operations
+check the role themselves (require_admin), like storage.organisations.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from nlp.normalize import normalise
+from storage.errors import (
+    BlacklistedContractor,
+    ContractEnded,
+    ContractNotFound,
+    InvalidInput,
+    UnknownCommunities,
+)
+from storage.models import (
+    Organisation,
+    Place,
+    RequestStatus,
+    ServiceContract,
+    ServiceRequest,
+    utcnow,
+)
+from storage.organisations import (
+    DEFAULT_TZ,
+    active_contract_clauses,
+    category_code,
+    contract_active,
+    contract_covers,
+    covers_everything,
+    find_organisation,
+    require_admin,
+)
+from storage.requests.cards import announce_new_request
+from storage.requests.claims import open_in_scope
+
+__all__ = [
+    "KNOWN_TARGETS",
+    "MAX_ANNOUNCED",
+    "ContractInfo",
+    "ContractStatus",
+    "CoverageGap",
+    "active_contracts",
+    "clears_manual_scope",
+    "community_names",
+    "contract_active",
+    "contract_covers",
+    "contract_status",
+    "coverage_gaps",
+    "create_contract",
+    "end_contract",
+    "get_contract",
+    "list_contracts",
+    "parse_target",
+    "target_value",
+]
+
+log = logging.getLogger(__name__)
+
+# Figures a purchaser usually fixes, as fractions 0-1 (storage.figures computes them).
+KNOWN_TARGETS = (
+    "response_rate",
+    "on_time_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "followup_rate",
+    "release_rate",
+)
+MAX_PURCHASER = 100
+MAX_TITLE = 200
+MAX_REASON = 500
+MAX_COMMUNITY = 100
+MAX_TARGET_NAME = 50
+MAX_TARGETS = 20
+MAX_BUDGET = 1e12
+# The most open requests a new contract announces to its organisation (the rest are in /queue).
+MAX_ANNOUNCED = 200
+
+# Requests that are not needs of their own: withdrawn, or merged into another (the summary's
+# definition, storage.summary).
+_NOT_NEEDS = (RequestStatus.CANCELLED.value, RequestStatus.MERGED.value)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_contract(session: Session, contract_id: int) -> ServiceContract:
+    """The contract with this number; ContractNotFound otherwise."""
+    contract = session.get(ServiceContract, contract_id) if 0 < contract_id < 2**31 else None
+    if contract is None:
+        raise ContractNotFound(contract_id)
+    return contract
+
+
+def active_contracts(
+    session: Session, *, at: datetime, tz: tzinfo, organisation_id: int | None = None
+) -> list[ServiceContract]:
+    """Contracts active at `at` (all organisations', or one's), in number order."""
+    query = select(ServiceContract).where(*active_contract_clauses(at=at, tz=tz))
+    if organisation_id is not None:
+        query = query.where(col(ServiceContract.organisation_id) == organisation_id)
+    return list(session.exec(query.order_by(col(ServiceContract.id))).all())
+
+
+class ContractStatus:
+    """Where a contract stands at a moment (plain strings, for JSON and the bot's words)."""
+
+    PENDING = "pending"  # its start date is still to come
+    ACTIVE = "active"
+    EXPIRED = "expired"  # its end date has passed
+    ENDED = "ended"  # an admin ended it early
+
+    ORDER = (ACTIVE, PENDING, EXPIRED, ENDED)
+
+
+def contract_status(contract: ServiceContract, *, at: datetime, tz: tzinfo) -> str:
+    """pending, active, expired or ended (early) at `at`."""
+    if contract.ended_at is not None and contract.ended_at <= at:
+        return ContractStatus.ENDED
+    today = at.astimezone(tz).date()
+    if today < contract.start_date:
+        return ContractStatus.PENDING
+    if today > contract.end_date:
+        return ContractStatus.EXPIRED
+    return ContractStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    """A contract as lists and `show` present it, with its organisation's name and status."""
+
+    id: int
+    organisation_id: int
+    organisation: str
+    organisation_blacklisted: bool
+    purchaser: str
+    title: str
+    categories: list[str]
+    communities: list[str]
+    start_date: date
+    end_date: date
+    targets: dict[str, float]
+    budget_yuan: float | None
+    status: str
+    ended_at: datetime | None
+    ended_reason: str | None
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data (dates as ISO strings)."""
+        return {
+            "id": self.id,
+            "organisation_id": self.organisation_id,
+            "organisation": self.organisation,
+            "purchaser": self.purchaser,
+            "title": self.title,
+            "categories": list(self.categories),
+            "communities": list(self.communities),
+            "start": self.start_date.isoformat(),
+            "end": self.end_date.isoformat(),
+            "targets": dict(self.targets),
+            "budget_yuan": self.budget_yuan,
+            "status": self.status,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "ended_reason": self.ended_reason,
+        }
+
+
+def _info(
+    contract: ServiceContract, organisation: Organisation, *, at: datetime, tz: tzinfo
+) -> ContractInfo:
+    assert contract.id is not None
+    return ContractInfo(
+        id=contract.id,
+        organisation_id=contract.organisation_id,
+        organisation=organisation.name,
+        organisation_blacklisted=organisation.blacklisted,
+        purchaser=contract.purchaser,
+        title=contract.title,
+        categories=list(contract.categories),
+        communities=list(contract.communities),
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        targets=dict(contract.targets),
+        budget_yuan=contract.budget_yuan,
+        status=contract_status(contract, at=at, tz=tz),
+        ended_at=contract.ended_at,
+        ended_reason=contract.ended_reason,
+        created_at=contract.created_at,
+    )
+
+
+def contract_info(
+    session: Session, contract_id: int, *, at: datetime | None = None, tz: tzinfo = DEFAULT_TZ
+) -> ContractInfo:
+    """One contract with its organisation's name and status; ContractNotFound otherwise."""
+    contract = get_contract(session, contract_id)
+    organisation = session.get(Organisation, contract.organisation_id)
+    assert organisation is not None
+    return _info(contract, organisation, at=at or utcnow(), tz=tz)
+
+
+def list_contracts(
+    session: Session,
+    *,
+    include_ended: bool = True,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+    organisation_id: int | None = None,
+) -> list[ContractInfo]:
+    """Every contract: active first, then those still to start, then those over; newest
+    first within each. Without `include_ended`, only active and pending ones."""
+    at = at or utcnow()
+    query = select(ServiceContract, Organisation).join(
+        Organisation, col(Organisation.id) == col(ServiceContract.organisation_id)
+    )
+    if organisation_id is not None:
+        query = query.where(col(ServiceContract.organisation_id) == organisation_id)
+    infos = [
+        _info(contract, organisation, at=at, tz=tz)
+        for contract, organisation in session.exec(query).all()
+    ]
+    if not include_ended:
+        infos = [i for i in infos if i.status in (ContractStatus.ACTIVE, ContractStatus.PENDING)]
+    infos.sort(key=lambda i: (ContractStatus.ORDER.index(i.status), -i.id))
+    return infos
+
+
+def community_names(session: Session) -> list[str]:
+    """The gazetteer's canonical 社区 names, sorted (empty when there is no gazetteer)."""
+    return sorted(session.exec(select(Place.community).distinct()).all())
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+]?(\d+(?:\.\d*)?|\.\d+)\s*(%?)$")
+
+
+def target_value(name: str, raw: str | float) -> float:
+    """A target's value: '90%', '0.9' and (for a known rate) '90' are all 0.9.
+
+    Known rates (KNOWN_TARGETS) are fractions 0-1; typed, a number above 1 up to 100 is read
+    as a percentage (a float given by code must be the fraction). Other figures the purchaser
+    fixed are kept as the number given (a "%" divides by 100). InvalidInput("target") otherwise.
+    """
+    typed = isinstance(raw, str)
+    if not isinstance(raw, str):
+        value, percent = float(raw), False
+    else:
+        text = normalise(raw).strip().replace("％", "%")
+        match = _NUMBER.match(text)
+        if match is None:
+            raise InvalidInput("target", f"{name}: not a number")
+        value, percent = float(match.group(1)), bool(match.group(2))
+    if not math.isfinite(value) or value < 0:
+        raise InvalidInput("target", f"{name}: not a number")
+    if percent:
+        value /= 100
+    if name in KNOWN_TARGETS:
+        if typed and not percent and 1 < value <= 100:
+            value /= 100
+        if value > 1:
+            raise InvalidInput("target", f"{name}: a rate is at most 100%")
+    return round(value, 6)
+
+
+def parse_target(text: str) -> tuple[str, float]:
+    """'response_rate=90%' -> ('response_rate', 0.9). The name may be any the purchaser fixed."""
+    name, sep, raw = normalise(text).partition("=")
+    name = " ".join(name.split())
+    if not sep or not name or not raw.strip():
+        raise InvalidInput("target", f"{text[:40]}: expected NAME=VALUE")
+    return _target_name(name), target_value(_target_name(name), raw)
+
+
+def _target_name(name: str) -> str:
+    name = " ".join(normalise(name).split())
+    if not name or len(name) > MAX_TARGET_NAME:
+        raise InvalidInput("target", "target name empty or too long")
+    return name
+
+
+def _clean_targets(targets: Mapping[str, float] | None) -> dict[str, float]:
+    cleaned: dict[str, float] = {}
+    for name, value in (targets or {}).items():
+        key = _target_name(name)
+        cleaned[key] = target_value(key, value)
+    if len(cleaned) > MAX_TARGETS:
+        raise InvalidInput("target", "too many targets")
+    return cleaned
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _clean_categories(values: Iterable[str]) -> list[str]:
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        code = category_code(value)
+        if code is None:
+            unknown.append(value[:20])
+        elif code not in codes:
+            codes.append(code)
+    if unknown:
+        raise InvalidInput("category", f"unknown categories: {', '.join(unknown)}")
+    if not codes:
+        raise InvalidInput("category", "a contract names at least one category")
+    return codes
+
+
+def _clean_communities(session: Session, values: Iterable[str]) -> list[str]:
+    """Canonical 社区 names; when there is a gazetteer, only the ones it knows."""
+    cleaned: list[str] = []
+    for value in values:
+        value = " ".join(normalise(value).split())
+        if not value:
+            continue
+        if len(value) > MAX_COMMUNITY:
+            raise InvalidInput("community", f"{value[:20]}… is too long")
+        if value not in cleaned:
+            cleaned.append(value)
+    if not cleaned:
+        raise InvalidInput("community", "a contract names at least one community")
+    known = set(community_names(session))
+    if known:
+        unknown = [name for name in cleaned if name not in known]
+        if unknown:
+            raise UnknownCommunities(unknown)
+    return cleaned
+
+
+def _one_line(text: str, *, field: str, limit: int, required: bool = False) -> str:
+    text = " ".join(normalise(text).split()) if text else ""
+    if len(text) > limit or (required and not text):
+        raise InvalidInput(field)
+    return text
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def clears_manual_scope(session: Session, organisation: Organisation) -> bool:
+    """Whether a new contract takes away this organisation's manual "all" scope.
+
+    An organisation whose first contract this is, and whose scope outside contracts is still
+    the default "every category in every community", gets none outside contracts ([] and []):
+    otherwise the contract would change nothing and the organisation would keep receiving
+    every request. A manual scope an admin narrowed (a list on either side) is deliberate and
+    stays; so does "all" for an organisation that already has (or had) contracts.
+    """
+    if not covers_everything(organisation):
+        return False
+    had = session.exec(
+        select(sa.func.count())
+        .select_from(ServiceContract)
+        .where(col(ServiceContract.organisation_id) == organisation.id)
+    ).one()
+    return int(had) == 0
+
+
+def create_contract(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    organisation_ref: str,
+    purchaser: str,
+    categories: Iterable[str],
+    communities: Iterable[str],
+    start: date,
+    end: date,
+    targets: Mapping[str, float] | None = None,
+    budget_yuan: float | None = None,
+    title: str = "",
+    keep_manual_scope: bool = False,
+    now: datetime | None = None,
+) -> ServiceContract:
+    """Record a contract; from its start date its organisation serves its categories in its
+    communities. Open requests it covers from today reach the organisation's staff as cards.
+
+    An organisation still serving everything by default loses that manual scope with its first
+    contract (clears_manual_scope) unless `keep_manual_scope`. Refuses a blacklisted
+    organisation (BlacklistedContractor), unknown categories or communities, start > end and
+    targets that are no fractions.
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    found = find_organisation(session, ref=organisation_ref)
+    # Fresh and locked (PostgreSQL) until commit: a blacklisting waits, or is seen.
+    organisation = session.exec(
+        select(Organisation)
+        .where(col(Organisation.id) == found.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if organisation.blacklisted:
+        raise BlacklistedContractor(organisation.name)
+    purchaser = _one_line(purchaser, field="purchaser", limit=MAX_PURCHASER, required=True)
+    title = _one_line(title, field="title", limit=MAX_TITLE)
+    codes = _clean_categories(categories)
+    places = _clean_communities(session, communities)
+    if start > end:
+        raise InvalidInput("dates", "the start date is after the end date")
+    if budget_yuan is not None and (
+        not math.isfinite(budget_yuan) or not 0 <= budget_yuan <= MAX_BUDGET
+    ):
+        raise InvalidInput("budget")
+    cleaned_targets = _clean_targets(targets)
+    assert organisation.id is not None
+    clear = not keep_manual_scope and clears_manual_scope(session, organisation)
+    now = now or utcnow()
+    contract = ServiceContract(
+        purchaser=purchaser,
+        organisation_id=organisation.id,
+        title=title,
+        categories=codes,
+        communities=places,
+        start_date=start,
+        end_date=end,
+        targets=cleaned_targets,
+        budget_yuan=budget_yuan,
+        created_by=actor_id,
+        created_at=now,
+    )
+    session.add(contract)
+    if clear:
+        organisation.categories = []
+        organisation.communities = []
+        session.add(organisation)
+        log.info("organisation %s: manual scope cleared for its first contract", organisation.id)
+    session.flush()
+    log.info("contract %s created for organisation %s", contract.id, organisation.id)
+    _announce(session, organisation)
+    return contract
+
+
+def _announce(session: Session, organisation: Organisation) -> int:
+    """Cards for the open requests now in the organisation's scope (as a scope change does)."""
+    _total, rows = open_in_scope(session, organisation=organisation, offset=0, limit=MAX_ANNOUNCED)
+    return sum(announce_new_request(session, request=row) for row in rows)
+
+
+def end_contract(
+    session: Session,
+    *,
+    actor_id: int | None,
+    admin_ids: Collection[int],
+    contract_id: int,
+    reason: str,
+    at: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+) -> ServiceContract:
+    """End a contract early: from `at` (now) its organisation gets no new cards from it.
+
+    Requests it already holds stay with it. ContractEnded when it is over already (ended
+    earlier or past its end date), so a second press changes nothing.
+    """
+    require_admin(actor_id=actor_id, admin_ids=admin_ids)
+    get_contract(session, contract_id)
+    contract = session.exec(
+        select(ServiceContract)
+        .where(col(ServiceContract.id) == contract_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    at = at or utcnow()
+    reason = _one_line(reason, field="reason", limit=MAX_REASON)
+    if contract_status(contract, at=at, tz=tz) in (ContractStatus.EXPIRED, ContractStatus.ENDED):
+        raise ContractEnded(contract_id)
+    contract.ended_at = at
+    contract.ended_reason = reason or None
+    session.add(contract)
+    session.flush()
+    log.info("contract %s ended", contract_id)
+    return contract
+
+
+# --- coverage gaps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """Needs of one category in one 社区 (None: no 社区 known) that no contract covered when
+    they were filed, and the residents who raised them."""
+
+    community: str | None
+    category: str
+    requests: int
+    residents: int
+
+
+def _window(contract: ServiceContract, tz: tzinfo) -> tuple[datetime, datetime]:
+    """[since, until) in time: local midnight of the start date to the local midnight after
+    the end date, or the moment it was ended early."""
+    since = datetime.combine(contract.start_date, time(0), tzinfo=tz)
+    until = datetime.combine(contract.end_date + timedelta(days=1), time(0), tzinfo=tz)
+    if contract.ended_at is not None and contract.ended_at < until:
+        until = contract.ended_at
+    return since, until
+
+
+def covered_clause(
+    contracts: Iterable[ServiceContract], *, tz: tzinfo
+) -> sa.ColumnElement[bool] | None:
+    """SQL on requests: some contract was active when it was filed and covers it (None when
+    no contract could have)."""
+    clauses = []
+    for contract in contracts:
+        since, until = _window(contract, tz)
+        if since >= until or not contract.categories or not contract.communities:
+            continue
+        clauses.append(
+            sa.and_(
+                col(ServiceRequest.created_at) >= since,
+                col(ServiceRequest.created_at) < until,
+                col(ServiceRequest.category).in_(contract.categories),
+                # Never NULL, so that NOT(covered) keeps requests without a community.
+                col(ServiceRequest.community).is_not(None),
+                col(ServiceRequest.community).in_(contract.communities),
+            )
+        )
+    return sa.or_(*clauses) if clauses else None
+
+
+def coverage_gaps(
+    session: Session, *, start: datetime, end: datetime, tz: tzinfo
+) -> tuple[CoverageGap, ...]:
+    """Needs filed in [start, end) that no contract active at their filing covered, per 社区 and
+    category, the most requests first: the input to the next purchase plan.
+
+    A need is a request neither withdrawn nor merged; its residents are its filer and those who
+    said 我也遇到了 (+1) on it in the period. Two set-based queries whatever the table's size:
+    the contracts (a few) become one OR of plain conditions, evaluated by the database.
+    """
+    contracts = session.exec(
+        select(ServiceContract).where(
+            col(ServiceContract.start_date) <= (end + timedelta(days=1)).date(),
+            col(ServiceContract.end_date) >= (start - timedelta(days=1)).date(),
+        )
+    ).all()
+    conditions: list[sa.ColumnElement[bool]] = [
+        col(ServiceRequest.created_at) >= start,
+        col(ServiceRequest.created_at) < end,
+        col(ServiceRequest.status).not_in(_NOT_NEEDS),
+    ]
+    covered = covered_clause(contracts, tz=tz)
+    if covered is not None:
+        conditions.append(sa.not_(covered))
+    gap = (
+        sa.select(
+            col(ServiceRequest.id).label("id"),
+            col(ServiceRequest.category).label("category"),
+            col(ServiceRequest.community).label("community"),
+            col(ServiceRequest.resident_id).label("resident_id"),
+        )
+        .where(*conditions)
+        .subquery("gap")
+    )
+    counts = {
+        (community, category): int(n)
+        for category, community, n in session.execute(
+            sa.select(gap.c.category, gap.c.community, sa.func.count()).group_by(
+                gap.c.category, gap.c.community
+            )
+        )
+    }
+    if not counts:
+        return ()
+    s = SQLModel.metadata.tables["request_supporters"]
+    people = sa.union_all(
+        sa.select(gap.c.category, gap.c.community, gap.c.resident_id),
+        sa.select(gap.c.category, gap.c.community, s.c.resident_id)
+        .select_from(gap.join(s, s.c.request_id == gap.c.id))
+        .where(s.c.created_at >= start, s.c.created_at < end),
+    ).subquery("people")
+    residents = {
+        (community, category): int(n)
+        for category, community, n in session.execute(
+            sa.select(
+                people.c.category,
+                people.c.community,
+                sa.func.count(sa.distinct(people.c.resident_id)),
+            ).group_by(people.c.category, people.c.community)
+        )
+    }
+    gaps = [
+        CoverageGap(
+            community=community,
+            category=category,
+            requests=n,
+            residents=residents.get((community, category), 0),
+        )
+        for (community, category), n in counts.items()
+    ]
+    gaps.sort(key=lambda g: (-g.requests, -g.residents, g.community or "\uffff", g.category))
+    return tuple(gaps)
