@@ -20,6 +20,7 @@ from bot.texts import excerpt, status_name
 from bot.texts import extensions as ext
 from bot.texts import membership as membership_texts
 from bot.texts import oversight as o
+from bot.texts import places as place_texts
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
 from bot.texts.dates import deadline_words
@@ -301,6 +302,9 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     NoticeKind.DIGEST: _digest,
     NoticeKind.QUESTION: _question,
     NoticeKind.UNCOVERED: lambda p: o.UNCOVERED.format(**_brief(p)),
+    NoticeKind.UNKNOWN_PLACE: lambda p: place_texts.UNKNOWN_PLACE.format(
+        **_brief(p), typed=excerpt(str(p.get("typed") or ""), PLACE_LENGTH)
+    ),
     NoticeKind.UNDELIVERED: lambda p: o.STAFF_UNDELIVERED.format(**_brief(p)),
     NoticeKind.STAFF_REMOVED: lambda p: membership_texts.YOU_WERE_REMOVED.format(
         organisation=_organisation(p, ORGANISATION_LENGTH_ALONE)

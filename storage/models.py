@@ -169,6 +169,8 @@ class NoticeKind(enum.StrEnum):
     ATTACHMENT = "attachment"  # a photo or location of the request, sent to its new holder
     # To admins: a request filed that no organisation's scope covers (the day it is filed).
     UNCOVERED = "uncovered"
+    # To admins: a resident's place matched nothing in the gazetteer (once a place a day).
+    UNKNOWN_PLACE = "unknown_place"
     # To the staff who should act: an admin's 督办 (with the claim button while open).
     URGED = "urged"
     # To the holder's staff, once: the resident cannot be reached through the bot.
@@ -182,6 +184,8 @@ class NoticeKind(enum.StrEnum):
     EXTENSION_ASKED = "extension_asked"
     EXTENSION_GRANTED = "extension_granted"
     EXTENSION_REFUSED = "extension_refused"
+    # To the public channel: the anonymised weekly digest (信息公开), rendered by the bot.
+    PUBLIC_DIGEST = "public_digest"
 
 
 class NoticeAction(enum.StrEnum):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.errors import InvalidState, LimitReached, NotFound
+from storage.gazetteer import flag_unknown_place
 from storage.models import (
     ActorKind,
     Draft,
@@ -42,6 +43,11 @@ class NewRequest:
     photo_file_id: str | None = None
     contact: str | None = None
     urgency_reason: str | None = None
+    # The gazetteer's match (storage.gazetteer): the 小区 and its place, or, matching nothing,
+    # the place as typed (flagged for the admins).
+    compound: str | None = None
+    place_id: int | None = None
+    unmatched_place: str | None = None
 
 
 def requests_filed_since(session: Session, *, resident_id: int, since: datetime) -> int:
@@ -99,6 +105,9 @@ def file_request(
         longitude=new.longitude,
         photo_file_id=new.photo_file_id,
         contact=new.contact,
+        compound=new.compound,
+        place_id=new.place_id,
+        unmatched_place=new.unmatched_place,
         priority=(Priority.URGENT if new.urgency_reason else Priority.NORMAL).value,
         urgency_reason=new.urgency_reason,
     )
@@ -127,6 +136,7 @@ def file_request(
     if announce:
         announce_new_request(session, request=request)
         report_if_uncovered(session, request, admin_ids=admin_ids)
+        flag_unknown_place(session, request, admin_ids=admin_ids)
     return request
 
 

@@ -1,0 +1,871 @@
+"""The gazetteer: 街道 -> 社区 -> 小区 with the other names residents use, and matching a place.
+
+Residents know their 小区 (or its gate, or an old name), rarely their 社区, and type it with
+typos, homophones and Traditional characters. Routing, duplicates and every summary need the
+canonical 社区, so the place a resident types is matched here against the `places` table:
+
+* `match_place(text, gazetteer)` is pure: normalise, split off the building (kept as typed),
+  drop what is not a name (成都市武侯区, 玉林街道, 那个, 进去 ...), then compare with every
+  小区 name, alias and 社区 name, by characters and by sound (pinyin, for 育林/玉林), with
+  rapidfuzz. The answer is `confident` (one place), `unsure` (the best 2-3) or `unknown`.
+* `load(session)` builds the index from the table (cached until the table changes).
+* `import_places`, `rematch`, `add_alias`, `add_compound` change the table and re-match the
+  requests and residents whose place text now matches confidently.
+
+An empty table means a deployment without a gazetteer: nothing is matched (callers keep the
+place as typed, as before). Nothing here is worded for people: refusals are `InvalidInput`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+from sqlmodel import Session, col, select
+
+from nlp.normalize import normalise
+from storage.errors import InvalidInput, NotFound
+from storage.models import NoticeKind, Place, Resident, ServiceRequest, utcnow
+from storage.notices import Notice, request_brief
+from storage.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+CHENGDU = ZoneInfo("Asia/Shanghai")
+MAX_NAME = 100
+MAX_ALIASES = 30
+# Scores are 0-100. A place is confident at CONFIDENT or above when the next different place
+# is at least MARGIN behind; candidates are offered down to CANDIDATE (and within SPREAD of the
+# best). Tuned on tests/storage/place_spellings.csv (see tests/storage/test_gazetteer.py).
+CONFIDENT = 85.0
+MARGIN = 8.0
+CANDIDATE = 65.0
+SPREAD = 20.0
+MAX_CANDIDATES = 3
+
+# --- reading what a resident typed ------------------------------------------------------------
+
+_NUM = r"[0-9一二三四五六七八九十百零两〇]+"
+# 3栋, 12幢, 5号楼, 2单元, B座, 501室, 3楼: where the building part begins.
+_BUILDING = re.compile(rf"(?:{_NUM}|[A-Za-z])\s*(?:栋|幢|号楼|单元|座|室|楼|层|号(?!院))")
+# What precedes a name and is not one: the province, city, district and street office.
+_DISTRICTS = (
+    "锦江|青羊|金牛|武侯|成华|龙泉驿|青白江|新都|温江|双流|郫都|新津|高新|天府新|简阳|都江堰"
+)
+_PREFIX = re.compile(
+    rf"^(?:中国)?(?:四川省?)?(?:成都市?)?(?:(?:{_DISTRICTS})区)?(?:[\u4e00-\u9fff]{{2,6}}街道(?:办事处|办)?)?"
+)
+# Words around a name: "玉林北路口那个大门进去", "我住在芳邻苑".
+_LEADING = re.compile(r"^(?:我家住在|我家在|我住在|我们住在|住在|我住|我家|我在|在|就是|是)")
+_FILLERS = re.compile(r"那个|这个|那边|这边|那儿|这儿|那里|这里|进去|里面|里头|的")
+_TRAILING = re.compile(r"(?:旁边|附近|对面|后面|隔壁|那块|这块|一带)$")
+_PUNCT = re.compile(r"[\s,，.。、;；:：!！?？()（）\[\]【】\"'“”‘’<>《》~～\-—_/\\|·•]+")
+_COMMUNITY_SUFFIX = re.compile(r"(?:社区居委会|社区居民委员会|居民委员会|居委会|社区)$")
+_COMPOUND_SUFFIX = re.compile(r"小区$")
+
+
+def split_building(text: str) -> tuple[str, str | None]:
+    """The place and the building ('芳邻苑3栋2单元' -> '芳邻苑', '3栋2单元'), on normalised text.
+
+    The building starts at the first 栋/幢/单元/号楼/座/室 and runs to the end; written first
+    ('3栋 芳邻苑') it is the leading run instead. The building stays as the resident typed it.
+    """
+    text = " ".join(text.split())
+    match = _BUILDING.search(text)
+    if match is None:
+        return text.strip(" ,，"), None
+    if match.start() > 0:
+        return text[: match.start()].strip(" ,，"), text[match.start() :].strip() or None
+    # Building first: the leading building words, then the place.
+    end = match.end()
+    while (following := _BUILDING.match(text, end)) is not None or (
+        end < len(text) and text[end] in " ,，"
+    ):
+        end = following.end() if following is not None else end + 1
+    return text[end:].strip(" ,，"), text[:end].strip(" ,，") or None
+
+
+def name_key(text: str) -> str:
+    """The comparable core of a name: no spaces, punctuation, city/district/street prefix or
+    the words around it (那个, 进去, 附近); the 小区/社区 suffix is kept (see `_hint`)."""
+    key = _PUNCT.sub("", normalise(text).lower())
+    key = _PREFIX.sub("", key)
+    key = _LEADING.sub("", key)
+    key = _FILLERS.sub("", key)
+    return _TRAILING.sub("", key)
+
+
+def _core(key: str) -> str:
+    """`key` without a trailing 社区/小区 (so 玉林北路社区 and 玉林北路小区 compare alike)."""
+    return _COMMUNITY_SUFFIX.sub("", _COMPOUND_SUFFIX.sub("", key)) or key
+
+
+# Chengdu speech (and the voice input that follows it) does not tell zh/z, ch/c, sh/s, n/l
+# or -ng/-n after e and i apart: 南府景 and 南府锦, 兰色 and 蓝色 sound alike there.
+_SICHUAN = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^n(?=[aeiou])"), "l"))
+_SICHUAN_FINAL = re.compile(r"(?<=[ei])ng$")
+
+
+def _syllable(syllable: str) -> str:
+    for pattern, replacement in _SICHUAN:
+        syllable = pattern.sub(replacement, syllable)
+    return _SICHUAN_FINAL.sub("n", syllable)
+
+
+@lru_cache(maxsize=16384)
+def _sound(text: str) -> tuple[str, ...]:
+    """How `text` sounds in Chengdu, syllable by syllable and toneless (育林 and 玉林 are both
+    yu lin; 南府景 and 南府锦 both lan fu jin)."""
+    return tuple(_syllable(s) for s in lazy_pinyin(text))
+
+
+# --- the index --------------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    """What a candidate names: a 小区 (with its 社区) or a 社区 alone."""
+
+    COMPOUND = "compound"
+    COMMUNITY = "community"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place a resident may mean: a 小区 of the gazetteer, or a 社区 without 小区."""
+
+    street: str
+    community: str
+    compound: str | None = None
+    place_id: int | None = None
+    score: float = 0.0
+
+    @property
+    def level(self) -> Level:
+        return Level.COMPOUND if self.compound is not None else Level.COMMUNITY
+
+    def scored(self, score: float) -> Candidate:
+        return Candidate(self.street, self.community, self.compound, self.place_id, score)
+
+
+@dataclass(frozen=True)
+class _Name:
+    core: str  # the name's key without its 小区/社区 suffix
+    sound: tuple[str, ...]
+    target: Candidate
+
+
+@dataclass(frozen=True)
+class PlaceEntry:
+    """One row of the gazetteer as the matcher needs it."""
+
+    place_id: int | None
+    street: str
+    community: str
+    compound: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Every name the matcher compares with; build it with `Gazetteer.of(entries)`."""
+
+    names: tuple[_Name, ...] = ()
+    communities: tuple[Candidate, ...] = ()
+    # 社区 core name -> its candidate, for "the resident named the 社区 too".
+    community_cores: dict[str, Candidate] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.names
+
+    @classmethod
+    def of(cls, entries: Iterable[PlaceEntry]) -> Gazetteer:
+        names: list[_Name] = []
+        communities: dict[str, Candidate] = {}
+        for entry in entries:
+            target = Candidate(entry.street, entry.community, entry.compound, entry.place_id)
+            for name in (entry.compound, *entry.aliases):
+                core = _core(name_key(name))
+                if core:
+                    names.append(_Name(core, _sound(core), target))
+            communities.setdefault(entry.community, Candidate(entry.street, entry.community))
+        cores: dict[str, Candidate] = {}
+        for community in communities.values():
+            core = _core(name_key(community.community))
+            if core:
+                names.append(_Name(core, _sound(core), community))
+                cores[core] = community
+        ordered = tuple(sorted(communities.values(), key=lambda c: (c.street, c.community)))
+        return cls(tuple(names), ordered, cores)
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+class Certainty(StrEnum):
+    CONFIDENT = "confident"
+    UNSURE = "unsure"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    """What a typed place matched: `place` is the place part as typed (normalised), `building`
+    the building part; `candidates` the best first (one when confident, none when unknown)."""
+
+    certainty: Certainty
+    place: str
+    building: str | None
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def _score(query: str, query_sound: tuple[str, ...], name: _Name) -> float:
+    """How well the query's core matches one name (0-100): by characters, by sound, and as a
+    part of a longer query ('芳邻苑东门' contains 芳邻苑), less the more is left over."""
+    core = name.core
+    best = fuzz.ratio(query, core)
+    if best == 100:
+        return 100.0
+    best = max(best, 0.96 * fuzz.ratio(query_sound, name.sound))
+    if len(core) >= 2 and len(query) > len(core):
+        cover = len(core) / len(query)
+        if core in query:
+            best = max(best, 70 + 25 * cover)
+        elif len(core) >= 3:
+            weight = 0.75 + 0.15 * cover
+            best = max(
+                best,
+                weight * fuzz.partial_ratio(core, query),
+                0.96 * weight * fuzz.partial_ratio(name.sound, query_sound),
+            )
+    return float(best)
+
+
+def _hint(key: str) -> Level | None:
+    """What the resident said it is: ...小区 or ...社区 (None when neither)."""
+    if _COMMUNITY_SUFFIX.search(key):
+        return Level.COMMUNITY
+    if _COMPOUND_SUFFIX.search(key):
+        return Level.COMPOUND
+    return None
+
+
+def _rank(key: str, gazetteer: Gazetteer, within: str | None = None) -> list[Candidate]:
+    """Every place scored against `key`, best first, one score per place (its best name)."""
+    query = _core(key)
+    if not query:
+        return []
+    hint = _hint(key)
+    sound = _sound(query)
+    best: dict[Candidate, float] = {}
+    for name in gazetteer.names:
+        target = name.target
+        if within is not None and target.community != within:
+            continue
+        score = _score(query, sound, name)
+        # 小区 said: a 小区 of that name wins over the 社区 of the same name, and the reverse.
+        if hint is not None and target.level is not hint:
+            score -= 3
+        if score > best.get(target, -1.0):
+            best[target] = score
+    ranked = [target.scored(round(score, 1)) for target, score in best.items()]
+    # Ties: the 社区 before its own 小区 of the same name when nothing was said (the safe answer
+    # for routing), then the shorter name.
+    ranked.sort(key=lambda c: (-c.score, c.level is Level.COMPOUND, c.compound or c.community))
+    return ranked
+
+
+def _named_community(key: str, gazetteer: Gazetteer) -> tuple[Candidate, str, bool] | None:
+    """A 社区 named inside `key` (玉林北路社区芳邻苑, or 玉林北路芳邻苑), what is left of the key,
+    and whether it was named outright (with 社区 or 居委会)."""
+    found = []
+    for core, target in gazetteer.community_cores.items():
+        said = re.search(rf"{re.escape(core)}(?:社区居委会|社区|居委会)", key)
+        if said is not None:
+            found.append((1, len(core), target, key[: said.start()] + key[said.end() :]))
+        elif len(core) >= 2 and core in key:
+            found.append((0, len(core), target, key.replace(core, "", 1)))
+    if not found:
+        return None
+    explicit, _length, target, rest = max(found, key=lambda item: (item[0], item[1]))
+    return target, rest, bool(explicit)
+
+
+def _bare(key: str) -> str:
+    """`key` without 社区/小区 words: empty when nothing else was said."""
+    return re.sub(r"社区|小区|居委会", "", key)
+
+
+def _decide(ranked: list[Candidate]) -> tuple[Certainty, tuple[Candidate, ...]]:
+    if not ranked or ranked[0].score < CANDIDATE:
+        return Certainty.UNKNOWN, ()
+    top = ranked[0]
+    # A 社区 and one of its own 小区 are not rivals: the 社区 is right either way.
+    rival = next((c for c in ranked[1:] if not _same_community_refinement(top, c)), None)
+    if top.score >= CONFIDENT and (rival is None or top.score - rival.score >= MARGIN):
+        return Certainty.CONFIDENT, (top,)
+    floor = max(CANDIDATE, top.score - SPREAD)
+    offered = [top, *[c for c in ranked[1:] if c.score >= floor]][:MAX_CANDIDATES]
+    return Certainty.UNSURE, tuple(offered)
+
+
+def _same_community_refinement(a: Candidate, b: Candidate) -> bool:
+    return a.community == b.community and (a.compound is None or b.compound is None)
+
+
+def match_place(text: str, gazetteer: Gazetteer) -> PlaceMatch:
+    """Match what a resident typed for a place (see the module's docstring)."""
+    text = normalise(text)
+    place, building = split_building(text)
+    if gazetteer.empty:
+        return PlaceMatch(Certainty.UNKNOWN, place, building)
+    match = _match_split(place, building, gazetteer)
+    if building is not None and match.certainty is not Certainty.CONFIDENT:
+        # '科华北路62号' is a 小区's name, not a road and a building.
+        whole = _match_split(" ".join(text.split()), None, gazetteer)
+        if whole.certainty is Certainty.CONFIDENT:
+            return whole
+    return match
+
+
+def _match_split(place: str, building: str | None, gazetteer: Gazetteer) -> PlaceMatch:
+    key = name_key(place)
+    if not key:
+        return PlaceMatch(Certainty.UNKNOWN, place, building)
+    named = _named_community(key, gazetteer)
+    if named is not None:
+        community, rest, explicit = named
+        if _bare(rest):
+            # Something beside the 社区's name: one of its 小区?
+            inside = [
+                c
+                for c in _rank(rest, gazetteer, within=community.community)
+                if c.compound is not None
+            ]
+            if inside and inside[0].score >= CONFIDENT:
+                return PlaceMatch(Certainty.CONFIDENT, place, building, (inside[0],))
+        if explicit:
+            # The 社区 is sure; the rest, if any, is no 小区 we know (a shop, a road).
+            return PlaceMatch(Certainty.CONFIDENT, place, building, (community.scored(100.0),))
+    certainty, candidates = _decide(_rank(key, gazetteer))
+    return PlaceMatch(certainty, place, building, candidates)
+
+
+# --- the table --------------------------------------------------------------------------------
+
+_cache: dict[str, tuple[tuple[Any, ...], Gazetteer]] = {}
+
+
+def _entries(session: Session) -> list[PlaceEntry]:
+    rows = session.exec(select(Place).order_by(col(Place.id))).all()
+    return [
+        PlaceEntry(row.id, row.street, row.community, row.compound, tuple(row.aliases or ()))
+        for row in rows
+    ]
+
+
+def load(session: Session) -> Gazetteer:
+    """The gazetteer of this database, built again only when the table changed."""
+    stamp = tuple(
+        session.execute(
+            sa.select(
+                sa.func.count(col(Place.id)),
+                sa.func.max(col(Place.id)),
+                sa.func.max(col(Place.updated_at)),
+            )
+        ).one()
+    )
+    where = str(session.get_bind().engine.url)
+    cached = _cache.get(where)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    gazetteer = Gazetteer.of(_entries(session)) if stamp[0] else Gazetteer()
+    if len(_cache) > 16:
+        _cache.clear()
+    _cache[where] = (stamp, gazetteer)
+    return gazetteer
+
+
+def is_empty(session: Session) -> bool:
+    return session.exec(select(Place.id).limit(1)).first() is None
+
+
+def resolve(session: Session, *, text: str) -> PlaceMatch:
+    """`match_place` against this database's gazetteer."""
+    return match_place(text, load(session))
+
+
+def communities(session: Session) -> list[str]:
+    """The canonical 社区 names of the gazetteer (empty without one), sorted."""
+    rows = session.exec(select(Place.community).distinct()).all()
+    return sorted(rows)
+
+
+def suggest_community(session: Session, text: str) -> list[str]:
+    """The canonical 社区 names `text` most likely means, best first (at most 3; empty when
+    nothing is close or there is no gazetteer). An exact canonical name is the only answer.
+
+    For checking names typed by admins (a contract's or a scope's 社区): a 小区 typed there
+    suggests its 社区.
+    """
+    gazetteer = load(session)
+    name = normalise(text).strip()
+    if any(c.community == name for c in gazetteer.communities):
+        return [name]
+    match = match_place(name, gazetteer)
+    found: list[str] = []
+    for candidate in match.candidates:
+        if candidate.community not in found:
+            found.append(candidate.community)
+    return found[:MAX_CANDIDATES]
+
+
+def place_label(candidate: Candidate) -> str:
+    """'芳邻苑（玉林北路社区）' or '玉林北路社区': a candidate as a button shows it."""
+    if candidate.compound is None:
+        return candidate.community
+    return f"{candidate.compound}（{candidate.community}）"
+
+
+# --- importing a CSV --------------------------------------------------------------------------
+
+COLUMNS = ("street", "community", "compound", "aliases")
+# One street of Chengdu (武侯区玉林街道), shipped for `linli chat` and the tests.
+SAMPLE = Path(__file__).parent / "data" / "places_sample.csv"
+
+
+@dataclass(frozen=True)
+class ImportedPlace:
+    street: str
+    community: str
+    compound: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    requests_matched: int
+    residents_matched: int
+
+
+def _clean_name(value: str, *, line: int, column: str) -> str:
+    name = " ".join(normalise(value).split())
+    if not name:
+        raise InvalidInput(column, f"line {line}: {column} is empty")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(column, f"line {line}: {column} is longer than {MAX_NAME} characters")
+    return name
+
+
+def parse_csv(text: str) -> list[ImportedPlace]:
+    """The rows of a gazetteer CSV (street,community,compound,aliases; aliases split by '|').
+
+    Names are normalised (Simplified, half-width). Anything malformed raises `InvalidInput`
+    naming the line: a missing column, an empty name, a name too long, the same 小区 twice in
+    a 社区, a 社区 under two streets, or no rows at all.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if tuple(header[:3]) != COLUMNS[:3] or header[3:] not in ([], ["aliases"]):
+        raise InvalidInput(
+            "header", f"line 1: the header must be {','.join(COLUMNS)} (got {','.join(header)})"
+        )
+    rows: list[ImportedPlace] = []
+    seen: dict[tuple[str, str], int] = {}
+    streets: dict[str, tuple[str, int]] = {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) < 3 or len(cells) > len(header):
+            raise InvalidInput(
+                "row", f"line {line}: expected {len(header)} columns, found {len(cells)}"
+            )
+        street = _clean_name(cells[0], line=line, column="street")
+        community = _clean_name(cells[1], line=line, column="community")
+        compound = _clean_name(cells[2], line=line, column="compound")
+        raw_aliases = cells[3] if len(cells) > 3 else ""
+        aliases = tuple(
+            dict.fromkeys(
+                _clean_name(alias, line=line, column="aliases")
+                for alias in raw_aliases.split("|")
+                if alias.strip()
+            )
+        )
+        aliases = tuple(a for a in aliases if a != compound)
+        if len(aliases) > MAX_ALIASES:
+            raise InvalidInput("aliases", f"line {line}: more than {MAX_ALIASES} aliases")
+        if (community, compound) in seen:
+            first = seen[(community, compound)]
+            raise InvalidInput(
+                "compound", f"line {line}: {compound} in {community} is already on line {first}"
+            )
+        seen[(community, compound)] = line
+        if community in streets and streets[community][0] != street:
+            other, first = streets[community]
+            raise InvalidInput(
+                "community", f"line {line}: {community} is under {other} on line {first}"
+            )
+        streets.setdefault(community, (street, line))
+        rows.append(ImportedPlace(street, community, compound, aliases))
+    if not rows:
+        raise InvalidInput("rows", "the file has no places")
+    return rows
+
+
+def import_places(session: Session, rows: Sequence[ImportedPlace]) -> ImportResult:
+    """Add or update each 小区 (one per 社区 + 小区; aliases replaced), then re-match.
+
+    Places not in the file stay: importing is adding and updating, never deleting (requests
+    point at them).
+    """
+    existing = {(p.community, p.compound): p for p in session.exec(select(Place)).all()}
+    added = updated = unchanged = 0
+    now = utcnow()
+    for row in rows:
+        place = existing.get((row.community, row.compound))
+        if place is None:
+            session.add(
+                Place(
+                    street=row.street,
+                    community=row.community,
+                    compound=row.compound,
+                    aliases=list(row.aliases),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            added += 1
+        elif place.street != row.street or list(place.aliases or []) != list(row.aliases):
+            place.street = row.street
+            place.aliases = list(row.aliases)
+            place.updated_at = now
+            session.add(place)
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    requests, residents = rematch(session)
+    return ImportResult(added, updated, unchanged, requests, residents)
+
+
+def load_csv_if_empty(session: Session, text: str) -> int:
+    """Import `text` when the table is empty (linli chat's sample); the number of 小区 added."""
+    if not is_empty(session):
+        return 0
+    return import_places(session, parse_csv(text)).added
+
+
+# --- re-matching what residents typed ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceFix:
+    """A confident match of a stored place: the canonical 社区, 小区 and place."""
+
+    community: str
+    compound: str | None
+    place_id: int | None
+
+
+def confident_fix(text: str, gazetteer: Gazetteer) -> PlaceFix | None:
+    """The canonical place of a stored place text, when it matches confidently."""
+    match = match_place(text, gazetteer)
+    best = match.best
+    if match.certainty is not Certainty.CONFIDENT or best is None:
+        return None
+    return PlaceFix(best.community, best.compound, best.place_id)
+
+
+def rematch(session: Session, *, only_text: str | None = None) -> tuple[int, int]:
+    """Give requests and residents whose place text matches confidently the canonical place.
+
+    A request not yet matched to a 小区 is matched by what the resident typed
+    (`unmatched_place`, else its `community`). No event is written: the place is the same,
+    only its spelling becomes the canonical one (the resident's words stay in the request's
+    text). With `only_text`, only requests whose unmatched place is that text (an admin's new
+    alias or 小区). Returns (requests changed, residents changed).
+    """
+    gazetteer = load(session)
+    if gazetteer.empty:
+        return 0, 0
+    query = sa.select(
+        col(ServiceRequest.id),
+        col(ServiceRequest.community),
+        col(ServiceRequest.compound),
+        col(ServiceRequest.unmatched_place),
+    ).where(col(ServiceRequest.place_id).is_(None))
+    if only_text is not None:
+        query = query.where(col(ServiceRequest.unmatched_place) == only_text)
+    else:
+        query = query.where(
+            sa.or_(
+                col(ServiceRequest.community).is_not(None),
+                col(ServiceRequest.unmatched_place).is_not(None),
+            )
+        )
+    changed_requests = 0
+    now = utcnow()
+    for row in session.execute(query).all():
+        text = row.unmatched_place or row.community
+        fix = confident_fix(text, gazetteer) if text else None
+        if fix is None:
+            continue
+        if (row.community, row.compound, row.unmatched_place) == (
+            fix.community,
+            fix.compound,
+            None,
+        ) and fix.place_id is None:
+            continue
+        session.execute(
+            sa.update(ServiceRequest)
+            .where(col(ServiceRequest.id) == row.id, col(ServiceRequest.place_id).is_(None))
+            .values(
+                community=fix.community,
+                compound=fix.compound,
+                place_id=fix.place_id,
+                unmatched_place=None,
+                updated_at=now,
+            )
+        )
+        changed_requests += 1
+    changed_residents = 0
+    if only_text is None:
+        known = {c.community for c in gazetteer.communities}
+        residents = session.execute(
+            sa.select(col(Resident.id), col(Resident.community)).where(
+                col(Resident.community).is_not(None), col(Resident.community).not_in(known)
+            )
+        ).all()
+        for resident in residents:
+            fix = confident_fix(resident.community, gazetteer)
+            if fix is None or fix.community == resident.community:
+                continue
+            session.execute(
+                sa.update(Resident)
+                .where(col(Resident.id) == resident.id)
+                .values(community=fix.community)
+            )
+            changed_residents += 1
+    if changed_requests or changed_residents:
+        log.info(
+            "gazetteer: %s requests, %s residents re-matched", changed_requests, changed_residents
+        )
+    return changed_requests, changed_residents
+
+
+# --- unknown places and the admins' edits -----------------------------------------------------
+
+UNKNOWN_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class UnknownPlace:
+    """A place residents typed that the gazetteer does not know, still unmatched."""
+
+    text: str
+    requests: int
+    latest: int  # the newest request carrying it (the admins' buttons name it)
+    last_at: datetime
+
+
+def unknown_places(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    window: timedelta = UNKNOWN_WINDOW,
+    limit: int = 10,
+) -> list[UnknownPlace]:
+    """The unmatched places of requests filed within `window`, most often typed first."""
+    since = (now or utcnow()) - window
+    rows = session.execute(
+        sa.select(
+            col(ServiceRequest.unmatched_place),
+            sa.func.count(),
+            sa.func.max(col(ServiceRequest.id)),
+            sa.func.max(col(ServiceRequest.created_at)),
+        )
+        .where(
+            col(ServiceRequest.unmatched_place).is_not(None),
+            col(ServiceRequest.place_id).is_(None),
+            col(ServiceRequest.created_at) >= since,
+        )
+        .group_by(col(ServiceRequest.unmatched_place))
+        .order_by(sa.func.count().desc(), sa.func.max(col(ServiceRequest.id)).desc())
+        .limit(limit)
+    ).all()
+    return [UnknownPlace(text, int(count), int(latest), last) for text, count, latest, last in rows]
+
+
+def unknown_of(session: Session, *, request_id: int) -> str:
+    """The unmatched place request `request_id` carries (`NotFound` when it has none now)."""
+    request = session.get(ServiceRequest, request_id)
+    if request is None or request.unmatched_place is None or request.place_id is not None:
+        raise NotFound(f"request {request_id} has no unmatched place")
+    return request.unmatched_place
+
+
+def unknown_key(text: str) -> str:
+    """A short stable key of an unknown place (for the outbox's once-a-day flag)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def flag_unknown_place(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    admin_ids: Collection[int],
+    tz: tzinfo = CHENGDU,
+) -> bool:
+    """Tell the admins that `request` carries a place the gazetteer does not know, once per
+    distinct place per (local) day however many residents type it; /places lists them all.
+    Returns whether the admins were told now."""
+    text = request.unmatched_place
+    if text is None or request.id is None:
+        return False
+    day = utcnow().astimezone(tz).date().isoformat()
+    told = False
+    for admin in sorted(admin_ids):
+        told |= enqueue(
+            session,
+            Notice(
+                NoticeKind.UNKNOWN_PLACE,
+                admin,
+                {**request_brief(request), "typed": text},
+                request_id=request.id,
+            ),
+            dedupe_key=f"unknown_place:{day}:{unknown_key(text)}:{admin}",
+        )
+    if told:
+        log.info("request #%s: its place is not in the gazetteer; admins told", request.id)
+    return told
+
+
+@dataclass(frozen=True)
+class PlaceEdit:
+    """After an admin's edit: the 小区 it concerns and how many requests now carry it."""
+
+    place_id: int
+    community: str
+    compound: str
+    requests_matched: int
+
+
+def get_place(session: Session, *, place_id: int) -> Place:
+    place = session.get(Place, place_id)
+    if place is None:
+        raise NotFound(f"place {place_id}")
+    return place
+
+
+def add_alias(session: Session, *, request_id: int, place_id: int) -> PlaceEdit:
+    """Make the unmatched place of request `request_id` an alias of 小区 `place_id`; the
+    requests that carried that text are matched to it."""
+    text = unknown_of(session, request_id=request_id)
+    place = get_place(session, place_id=place_id)
+    aliases = list(place.aliases or [])
+    if text != place.compound and text not in aliases:
+        if len(aliases) >= MAX_ALIASES:
+            raise InvalidInput("aliases", f"{place.compound} has {MAX_ALIASES} aliases already")
+        place.aliases = [*aliases, text]
+        place.updated_at = utcnow()
+        session.add(place)
+        session.flush()
+    return _carry(session, text, place)
+
+
+def add_compound(session: Session, *, request_id: int, like_place_id: int) -> PlaceEdit:
+    """Make the unmatched place of request `request_id` a new 小区 of the 社区 of place
+    `like_place_id`; the requests that carried that text are matched to it."""
+    text = unknown_of(session, request_id=request_id)
+    like = get_place(session, place_id=like_place_id)
+    compound = name_key(text) or text
+    if len(compound) > MAX_NAME:
+        raise InvalidInput("compound", "too long")
+    place = session.exec(
+        select(Place).where(Place.community == like.community, Place.compound == compound)
+    ).first()
+    if place is None:
+        now = utcnow()
+        aliases = [text] if text != compound else []
+        place = Place(
+            street=like.street,
+            community=like.community,
+            compound=compound,
+            aliases=aliases,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(place)
+        session.flush()
+    return _carry(session, text, place)
+
+
+def _carry(session: Session, text: str, place: Place) -> PlaceEdit:
+    """Match every unmatched request that carried `text` to `place` (the admin said so)."""
+    assert place.id is not None
+    moved = session.execute(
+        sa.update(ServiceRequest)
+        .where(col(ServiceRequest.unmatched_place) == text, col(ServiceRequest.place_id).is_(None))
+        .values(
+            community=place.community,
+            compound=place.compound,
+            place_id=place.id,
+            unmatched_place=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(moved, "rowcount", 0) or 0)
+    log.info("gazetteer: place %s edited; %s requests matched", place.id, count)
+    return PlaceEdit(place.id, place.community, place.compound, count)
+
+
+@dataclass(frozen=True)
+class CommunityView:
+    """One 社区 of the gazetteer as /places and `linli places list` show it."""
+
+    street: str
+    community: str
+    compounds: tuple[tuple[int, str, tuple[str, ...]], ...]  # (place id, 小区, aliases)
+
+
+def overview(session: Session) -> list[CommunityView]:
+    """The gazetteer by 街道 and 社区, 小区 in name order."""
+    grouped: dict[tuple[str, str], list[tuple[int, str, tuple[str, ...]]]] = {}
+    for place in session.exec(select(Place)).all():
+        assert place.id is not None
+        grouped.setdefault((place.street, place.community), []).append(
+            (place.id, place.compound, tuple(place.aliases or ()))
+        )
+    return [
+        CommunityView(street, community, tuple(sorted(items, key=lambda item: item[1])))
+        for (street, community), items in sorted(grouped.items())
+    ]
+
+
+def suggest_compounds(session: Session, *, text: str, limit: int = 3) -> list[Candidate]:
+    """The 小区 an unknown place most resembles (for the admin's alias buttons)."""
+    gazetteer = load(session)
+    ranked = _rank(name_key(split_building(normalise(text))[0]), gazetteer)
+    return [c for c in ranked if c.compound is not None and c.score >= 40][:limit]
