@@ -4,3 +4,26 @@
 figures (响应率, 按时办结率, 解决率, 满意率, 回访率, 退单率) computed over a selection of requests
 and a period are used alike by the weekly summary, the evaluation pack and the public export.
 """
+
+from storage.figures.rate import EMPTY, MIN_DENOMINATOR, Rate, wilson_lower_bound
+from storage.figures.service import (
+    RATE_NAMES,
+    RequestSelection,
+    ServiceRates,
+    rank_organisations,
+    rates_by_organisation,
+    service_rates,
+)
+
+__all__ = [
+    "EMPTY",
+    "MIN_DENOMINATOR",
+    "RATE_NAMES",
+    "Rate",
+    "RequestSelection",
+    "ServiceRates",
+    "rank_organisations",
+    "rates_by_organisation",
+    "service_rates",
+    "wilson_lower_bound",
+]
