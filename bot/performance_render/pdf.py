@@ -19,6 +19,7 @@ from typing import Any
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from bot.performance_render import formatting as f
 from bot.summary_render.chart import cjk_font_path
@@ -32,6 +33,8 @@ FONT = "cjk"
 PDF_ROWS = 50
 PHOTO_WIDTH = 60  # mm
 PHOTOS_PER_CASE = 3
+# Table headings: the body font on a light blue-grey (the font has no bold face).
+HEADINGS = FontFace(fill_color=(226, 232, 240))
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +102,7 @@ class _Writer:
             col_widths=tuple(widths),
             line_height=4.6,
             text_align="LEFT",
-            headings_style=None,
+            headings_style=HEADINGS,
             first_row_as_headings=True,
         ) as table:
             for values in [headers, *rows]:

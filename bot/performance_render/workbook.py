@@ -13,7 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from bot.performance_render import formatting as f
-from bot.summary_render.sheets import DATETIME, PERCENT, add_sheet
+from bot.summary_render.sheets import DATETIME, PERCENT, add_sheet, style_header
 from bot.texts import STATUS_NAMES
 from bot.texts import performance as t
 from storage.figures.rate import Rate
@@ -96,7 +96,7 @@ def _overview(
     for cells in sheet.iter_rows(min_row=first + 1, min_col=4, max_col=4):
         cells[0].number_format = PERCENT
     for cell in sheet[first]:
-        cell.font = cell.font.copy(bold=True)
+        style_header(cell)
 
 
 def _targets(workbook: Workbook, pack: PerformancePack) -> None:
