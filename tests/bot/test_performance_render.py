@@ -89,7 +89,8 @@ def test_the_pdf_text_names_the_organisation_and_the_rates(pack: PerformancePack
     data = render_pdf(pack, category_name, TZ, photos={"done-photo-1": TINY_JPEG})
     assert data.startswith(b"%PDF")
     text = pdf_text(data)
-    for words in ("绩效评价材料", "玉林服务中心", "玉林街道办事处", "响应率", "按时办结率", "满意率"):
+    names = ("绩效评价材料", "玉林服务中心", "玉林街道办事处", "响应率", "按时办结率", "满意率")
+    for words in names:
         assert words in text
     response = pack.figures.response
     assert re.sub(r"\s+", "", rate_value(response).split("（")[0]) in text
