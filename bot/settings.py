@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Weekly summary schedule (issue 5): ISO weekday 1 = Monday, local time.
     summary_weekday: int = Field(default=1, ge=1, le=7)
     summary_time: str = "09:00"
+    # The Telegram channel the anonymised weekly digest (信息公开) is posted to, by its numeric
+    # id (-100...); None: no post. The bot must be an administrator of the channel.
+    public_channel_id: int | None = None
     # Webhook mode (issue 6).
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

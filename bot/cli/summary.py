@@ -6,6 +6,7 @@ or settings.
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from collections.abc import Iterator
@@ -19,12 +20,25 @@ from sqlmodel import Session
 
 from bot.cli.common import current_settings, fail, open_database
 from bot.export import ExportFormat, export_week, open311_services_json
+from bot.public_render import public_json
 from bot.settings import Settings
-from nlp.categories import category_name
+from nlp.categories import category_name, load_categories
 from storage.deadlines import Limits
+from storage.public import WeekNotOver, public_digest
 from storage.summary import InvalidWeek, IsoWeek, parse_week, week_requests, weekly_summary
 
 summary_app = typer.Typer(help="The weekly need summary and open-data exports.")
+
+
+class ExportChoice(enum.StrEnum):
+    """`--format`: bot.export's formats, and `public`, the anonymised weekly digest
+    (storage.public, bot.public_render), which is not an export of requests."""
+
+    OPEN311 = ExportFormat.OPEN311.value
+    OPEN311_SERVICES = ExportFormat.OPEN311_SERVICES.value
+    CSV = ExportFormat.CSV.value
+    PUBLIC = "public"
+
 
 WEEK_HELP = (
     "ISO week like 2026-W47 (years 2000-2100, not in the future), or 'last'; default: this week"
@@ -86,20 +100,25 @@ def summary_command(
 def export_command(
     week: Annotated[str | None, typer.Option("--week", help=WEEK_HELP)] = None,
     fmt: Annotated[
-        ExportFormat,
+        ExportChoice,
         typer.Option(
             "--format",
             help="open311 (GeoReport v2 service requests, JSON), open311-services (the GeoReport"
-            " v2 service list: one service per category; no week) or csv.",
+            " v2 service list: one service per category; no week), csv, or public (the"
+            " anonymised weekly digest, JSON: counts by 社区 and category, each under 5 shown"
+            " '<5', and the organisations' rates; only a week that has ended, default last).",
             case_sensitive=False,
         ),
-    ] = ExportFormat.OPEN311,
+    ] = ExportChoice.OPEN311,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file (default: standard output).")
     ] = None,
 ) -> None:
-    """Export the requests filed during a week (personal data masked), or the service list."""
-    if not fmt.weekly:
+    """Export the requests filed during a week (personal data masked), the service list, or
+    the anonymised public digest of a week."""
+    if fmt is ExportChoice.PUBLIC:
+        text = _public_digest_json(week)
+    elif not ExportFormat(fmt.value).weekly:
         text = open311_services_json()  # the categories: no database needed
     else:
         with _week_session(week) as (settings, session, iso):
@@ -107,7 +126,7 @@ def export_command(
                 session,
                 week=iso,
                 tz=settings.tz,
-                fmt=fmt,
+                fmt=ExportFormat(fmt.value),
                 category_name=category_name,
                 limits=Limits.from_settings(settings),
             )
@@ -115,3 +134,19 @@ def export_command(
         sys.stdout.write(text.removeprefix("\ufeff") + ("" if text.endswith("\n") else "\n"))
     else:
         _write(out, text.encode("utf-8"))
+
+
+def _public_digest_json(week: str | None) -> str:
+    """The public digest of `week` (default: last week) as JSON; a week not over: one line."""
+    with _week_session(week or "last") as (settings, session, iso):
+        try:
+            digest = public_digest(
+                session,
+                week=iso,
+                tz=settings.tz,
+                categories=[category.code for category in load_categories()],
+                limits=Limits.from_settings(settings),
+            )
+        except WeekNotOver as exc:
+            raise fail(str(exc)) from None
+    return public_json(digest, category_name)
