@@ -11,9 +11,12 @@ import sys
 import typer
 
 from bot.cli.chat import chat_app
+from bot.cli.contract import contract_app
 from bot.cli.db import db_app
 from bot.cli.nlp import nlp_app
 from bot.cli.org import org_app
+from bot.cli.performance import performance_app
+from bot.cli.places import places_app
 from bot.cli.run import run_app
 from bot.cli.summary import summary_app
 from bot.settings import SettingsError
@@ -26,8 +29,11 @@ app = typer.Typer(
 # Without a name a group's commands join `linli` itself; the order is the order of `--help`.
 for group in (run_app, chat_app, nlp_app, summary_app):
     app.add_typer(group)
+app.add_typer(performance_app)  # `linli performance` (a command of its own, no group)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
+app.add_typer(contract_app, name="contract")
+app.add_typer(places_app, name="places")
 
 
 def main() -> None:
