@@ -629,6 +629,185 @@ class ReleaseWhy:
             return None
 
 
+# --- service contracts: /newcontract (k:) and /contracts (j:) --------------------------------
+
+NewContractAction = Literal[
+    "org", "cat", "catsdone", "comm", "commdone", "targets", "skip", "create", "cancel"
+]
+NEW_CONTRACT_ACTIONS: tuple[NewContractAction, ...] = get_args(NewContractAction)
+# Actions whose argument is a number (an organisation, an offered community's index) or a
+# category code; the others take none.
+_CONTRACT_ARGS = {"org": r"[0-9]{1,10}", "comm": r"[0-9]{1,4}", "cat": r"[a-z0-9_]{1,32}"}
+
+
+@dataclass(frozen=True)
+class NewContractButton:
+    """k:<draft version>:<action>[:<arg>], a button of the admin's /newcontract dialogue.
+
+    org: the organisation number; cat: a category code; comm: the index of a community in the
+    list the draft offered (names are too long for 64 bytes); the others take no argument.
+    """
+
+    PATTERN: ClassVar[str] = r"^k:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"k:{_NUMBER}:({'|'.join(NEW_CONTRACT_ACTIONS)})(?::([a-z0-9_]{{1,32}}))?"
+    )
+
+    version: int
+    action: NewContractAction
+    arg: str = ""
+
+    def __post_init__(self) -> None:
+        _check_number(self.version, "draft version")
+        if self.action not in NEW_CONTRACT_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        pattern = _CONTRACT_ARGS.get(self.action)
+        if (pattern is None) != (not self.arg) or (
+            pattern is not None and not re.fullmatch(pattern, self.arg)
+        ):
+            raise ValueError(f"action {self.action!r} with argument {self.arg!r}")
+
+    def to_data(self) -> str:
+        tail = f":{self.arg}" if self.arg else ""
+        return _fit(f"k:{self.version}:{self.action}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in NEW_CONTRACT_ACTIONS if a == match[2])
+        try:
+            return cls(int(match[1]), action, match[3] or "")
+        except ValueError:
+            return None
+
+
+ContractAction = Literal["show", "end", "yes", "no", "page"]
+CONTRACT_ACTIONS: tuple[ContractAction, ...] = get_args(ContractAction)
+
+
+@dataclass(frozen=True)
+class ContractButton:
+    """j:<action>:<contract number>, or j:page:<page>: the /contracts list and one contract.
+
+    show: the contract; end: ask to end it early; yes: end it; no: do not; page: a page of
+    the list (0-based).
+    """
+
+    PATTERN: ClassVar[str] = r"^j:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"j:(?:(show|end|yes|no):{_NUMBER}|(page):{_PAGE})"
+    )
+
+    action: ContractAction
+    number: int
+
+    def __post_init__(self) -> None:
+        if self.action not in CONTRACT_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        if self.action == "page":
+            _check_page(self.number)
+        else:
+            _check_number(self.number, "contract number")
+
+    def to_data(self) -> str:
+        return _fit(f"j:{self.action}:{self.number}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        try:
+            if match[3]:
+                return cls("page", int(match[4]))
+            action = next(a for a in CONTRACT_ACTIONS if a == match[1])
+            return cls(action, int(match[2]))
+        except ValueError:
+            return None
+
+
+# --- places: the resident's choice of place (p:) and the admins' gazetteer (z:) --------------
+
+MAX_PLACE_CHOICE = 3  # the best 2-3 places offered; 0 is 都不是（按我写的）
+GazetteerAction = Literal["handle", "alias", "other", "incomm", "new", "newin"]
+GAZETTEER_ACTIONS: tuple[GazetteerAction, ...] = get_args(GazetteerAction)
+# The actions that name a place as well as the request whose unknown place is handled.
+_WITH_PLACE = ("alias", "incomm", "newin")
+
+
+@dataclass(frozen=True)
+class PlacePick:
+    """p:<version>:<choice>: the resident picks offered place <choice> (1..3) of their draft
+    at <version>, or 0 for the place as they typed it."""
+
+    PATTERN: ClassVar[str] = r"^p:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(rf"p:{_NUMBER}:([0-{MAX_PLACE_CHOICE}])")
+
+    version: int
+    choice: int
+
+    def __post_init__(self) -> None:
+        _check_number(self.version, "draft version")
+        if not 0 <= self.choice <= MAX_PLACE_CHOICE:
+            raise ValueError(f"choice {self.choice} is out of range")
+
+    def to_data(self) -> str:
+        return _fit(f"p:{self.version}:{self.choice}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        try:
+            return cls(int(match[1]), int(match[2]))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class GazetteerButton:
+    """z:<action>:<request>[:<place>]: an admin handles the unknown place request <request>
+    carries (/places). handle: the choices; alias: make it an alias of 小区 <place>; other:
+    pick the 社区 of that 小区; incomm: the 小区 of <place>'s 社区; new: pick the 社区 of a new
+    小区; newin: a new 小区 in <place>'s 社区."""
+
+    PATTERN: ClassVar[str] = r"^z:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"z:({'|'.join(GAZETTEER_ACTIONS)}):{_NUMBER}(?::{_NUMBER})?"
+    )
+
+    action: GazetteerAction
+    request: int
+    place: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in GAZETTEER_ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+        _check_number(self.request)
+        if (self.action in _WITH_PLACE) != (self.place is not None):
+            raise ValueError(f"action {self.action!r} with place {self.place!r}")
+        if self.place is not None:
+            _check_number(self.place, "place")
+
+    def to_data(self) -> str:
+        tail = "" if self.place is None else f":{self.place}"
+        return _fit(f"z:{self.action}:{self.request}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        action = next(a for a in GAZETTEER_ACTIONS if a == match[1])
+        try:
+            return cls(action, int(match[2]), None if match[3] is None else int(match[3]))
+        except ValueError:
+            return None
+
+
 # Every kind, for tests and for anyone who needs to recognise button data of this bot.
 KINDS: tuple[
     type[Claim]
@@ -647,7 +826,11 @@ KINDS: tuple[
     | type[Member]
     | type[Scope]
     | type[Extension]
-    | type[ReleaseWhy],
+    | type[ReleaseWhy]
+    | type[NewContractButton]
+    | type[ContractButton]
+    | type[PlacePick]
+    | type[GazetteerButton],
     ...,
 ] = (
     Claim,
@@ -667,4 +850,8 @@ KINDS: tuple[
     Oversee,
     Extension,
     ReleaseWhy,
+    NewContractButton,
+    ContractButton,
+    PlacePick,
+    GazetteerButton,
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
+from bot.texts import contracts as contract_texts
 from bot.texts import conversation as c
 from bot.texts import staff as t
 from bot.texts import summary as summary_texts
@@ -22,8 +23,11 @@ from storage.errors import (
     AlreadyClaimed,
     AlreadyMember,
     AlreadyRated,
+    BlacklistedContractor,
     CannotMerge,
     ClaimedByYou,
+    ContractEnded,
+    ContractNotFound,
     DomainError,
     InvalidInput,
     InvalidState,
@@ -41,6 +45,7 @@ from storage.errors import (
     OutOfScope,
     RequestNotFound,
     ResidentGone,
+    UnknownCommunities,
 )
 from storage.models import RequestStatus
 from storage.requests import records
@@ -59,6 +64,7 @@ class Scene(StrEnum):
     SUPPORT = "support"  # the resident's 我也遇到了
     FILE = "file"  # the resident's 提交 of a draft
     THREAD = "thread"  # the resident's /my N, 补充, 催办, 撤回 and answers
+    CONTRACT = "contract"  # /contracts, /newcontract (service contracts)
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,26 @@ def _file(exc: DomainError, about: About) -> str | None:
     return None
 
 
+def _contract(exc: DomainError, about: About) -> str | None:
+    """Service contracts: a blacklisted organisation, a contract over or unknown, bad input."""
+    if isinstance(exc, BlacklistedContractor):
+        return contract_texts.NO_CONTRACT_FOR_BLACKLISTED.format(
+            organisation=texts.excerpt(exc.organisation_name, 60)
+        )
+    if isinstance(exc, ContractNotFound):
+        return contract_texts.NOT_FOUND.format(id=exc.number)
+    if isinstance(exc, ContractEnded):
+        return contract_texts.ALREADY_ENDED.format(id=exc.number)
+    if isinstance(exc, UnknownCommunities):
+        names = "、".join(texts.excerpt(name, 30) for name in exc.names[:10])
+        return contract_texts.UNKNOWN_COMMUNITIES.format(names=names)
+    if isinstance(exc, InvalidInput) and exc.field in contract_texts.INVALID:
+        return contract_texts.INVALID[exc.field]
+    if isinstance(exc, NotFound) and not isinstance(exc, OrganisationNotFound):
+        return t.BUTTON_EXPIRED  # the dialogue's draft is gone: an old button
+    return None
+
+
 _SCENES: dict[Scene, Callable[[DomainError, About], str | None]] = {
     Scene.RECLASSIFY: _reclassify,
     Scene.NEWORG: _neworg,
@@ -227,4 +253,5 @@ _SCENES: dict[Scene, Callable[[DomainError, About], str | None]] = {
     Scene.SUPPORT: _support,
     Scene.FILE: _file,
     Scene.THREAD: _thread,
+    Scene.CONTRACT: _contract,
 }

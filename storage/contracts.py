@@ -23,14 +23,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from nlp.normalize import normalise
+from storage.drafts import load_draft
 from storage.errors import (
     BlacklistedContractor,
     ContractEnded,
     ContractNotFound,
     InvalidInput,
+    NotFound,
     UnknownCommunities,
 )
 from storage.models import (
+    Draft,
     Organisation,
     Place,
     RequestStatus,
@@ -50,6 +53,7 @@ from storage.organisations import (
 )
 from storage.requests.cards import announce_new_request
 from storage.requests.claims import open_in_scope
+from storage.sql import rowcount
 
 __all__ = [
     "KNOWN_TARGETS",
@@ -59,12 +63,14 @@ __all__ = [
     "CoverageGap",
     "active_contracts",
     "clears_manual_scope",
+    "clears_scope_of",
     "community_names",
     "contract_active",
     "contract_covers",
     "contract_status",
     "coverage_gaps",
     "create_contract",
+    "create_from_draft",
     "end_contract",
     "get_contract",
     "list_contracts",
@@ -379,6 +385,12 @@ def clears_manual_scope(session: Session, organisation: Organisation) -> bool:
     return int(had) == 0
 
 
+def clears_scope_of(session: Session, *, organisation_id: int) -> bool:
+    """clears_manual_scope for the organisation with this number (False when there is none)."""
+    organisation = session.get(Organisation, organisation_id)
+    return organisation is not None and clears_manual_scope(session, organisation)
+
+
 def create_contract(
     session: Session,
     *,
@@ -452,6 +464,56 @@ def create_contract(
     log.info("contract %s created for organisation %s", contract.id, organisation.id)
     _announce(session, organisation)
     return contract
+
+
+def create_from_draft(
+    session: Session,
+    *,
+    telegram_id: int,
+    admin_ids: Collection[int],
+    version: int,
+    step: str,
+) -> ServiceContract:
+    """Consume an admin's confirmed /newcontract draft (at `step`, `version`) and create the
+    contract it describes, in one transaction; NotFound("draft") when it was consumed already
+    (a double tap on 创建: of two taps, one deletes the draft, the other finds nothing) or is
+    gone otherwise.
+
+    The draft holds: organisation (number), purchaser, categories, communities, start and end
+    (ISO dates), targets (name -> value) and budget (or None).
+    """
+    draft = load_draft(session, telegram_id=telegram_id)
+    consumed = session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id,
+            col(Draft.version) == version,
+            col(Draft.step) == step,
+        )
+    )
+    if draft is None or not rowcount(consumed):
+        raise NotFound("draft")
+    data = dict(draft.data)
+    try:
+        start = date.fromisoformat(str(data["start"]))
+        end = date.fromisoformat(str(data["end"]))
+        organisation = int(data["organisation"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("draft", "incomplete contract draft") from None
+    budget = data.get("budget")
+    return create_contract(
+        session,
+        actor_id=telegram_id,
+        admin_ids=admin_ids,
+        organisation_ref=str(organisation),
+        purchaser=str(data.get("purchaser") or ""),
+        categories=list(data.get("categories") or []),
+        communities=list(data.get("communities") or []),
+        start=start,
+        end=end,
+        targets=dict(data.get("targets") or {}),
+        budget_yuan=float(budget) if budget is not None else None,
+        title=str(data.get("title") or ""),
+    )
 
 
 def _announce(session: Session, organisation: Organisation) -> int:

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -453,8 +453,19 @@ def split_organisation_ref(session: Session, *, text: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class ContractScope:
+    """An active contract as an organisation's scope shows it (storage.contracts has the rest)."""
+
+    id: int
+    categories: list[str]
+    communities: list[str]
+    end_date: date
+
+
+@dataclass(frozen=True)
 class OrganisationInfo:
-    """One line of /orgs: the organisation and how busy it is."""
+    """One line of /orgs: the organisation, its manual scope (categories and communities, outside
+    contracts), its active contracts and how busy it is."""
 
     id: int
     name: str
@@ -466,6 +477,7 @@ class OrganisationInfo:
     blacklisted_at: datetime | None
     staff: int
     active_requests: int
+    contracts: tuple[ContractScope, ...] = ()
 
 
 def list_organisations(session: Session) -> list[OrganisationInfo]:
@@ -520,6 +532,9 @@ def _infos(session: Session, rows: Sequence[Organisation]) -> list[OrganisationI
             .group_by(col(ServiceRequest.organisation_id))
         ).all()
     )
+    active = organisation_contracts(
+        session, at=utcnow(), organisation_ids=[i for i in ids if i is not None]
+    )
     result = []
     for org in rows:
         assert org.id is not None
@@ -535,6 +550,15 @@ def _infos(session: Session, rows: Sequence[Organisation]) -> list[OrganisationI
                 blacklisted_at=org.blacklisted_at,
                 staff=int(staff_counts.get(org.id, 0)),
                 active_requests=int(active_counts.get(org.id, 0)),
+                contracts=tuple(
+                    ContractScope(
+                        id=contract.id or 0,
+                        categories=list(contract.categories),
+                        communities=list(contract.communities),
+                        end_date=contract.end_date,
+                    )
+                    for contract in active.get(org.id, [])
+                ),
             )
         )
     return result

@@ -121,8 +121,15 @@ def _items(raw: str) -> list[str]:
     return [item for item in re.split(r"[,，、;；]+", raw) if item.strip()]
 
 
+def _scope_part(values: list[str] | None) -> str:
+    """A half of the scope outside contracts: all (NULL), none ([]) or the values."""
+    if values is None:
+        return "all"
+    return ",".join(values) or "none"
+
+
 def _scope_line(categories: list[str] | None, communities: list[str] | None) -> str:
-    return "/".join(",".join(values) if values else "all" for values in (categories, communities))
+    return "/".join(_scope_part(values) for values in (categories, communities))
 
 
 def _find(session: Session, *, organisation: str) -> Organisation:
@@ -161,7 +168,9 @@ def scope(
     else:
         org = _run(_find, organisation, organisation=organisation)
     verb = "scope of" if not changes else "new scope of"
-    typer.echo(f"{verb} {org.name}: {_scope_line(org.categories, org.communities)}")
+    typer.echo(
+        f"{verb} {org.name}: {_scope_line(org.categories, org.communities)} (outside contracts)"
+    )
 
 
 def _listing(session: Session) -> list[dict[str, Any]]:
@@ -179,6 +188,16 @@ def _listing(session: Session) -> list[dict[str, Any]]:
             else None,
             "staff": info.staff,
             "active_requests": info.active_requests,
+            # The scope above is the one outside contracts; these add theirs while active.
+            "contracts": [
+                {
+                    "id": c.id,
+                    "categories": c.categories,
+                    "communities": c.communities,
+                    "end": c.end_date.isoformat(),
+                }
+                for c in info.contracts
+            ],
         }
         for info in organisations.list_organisations(session)
     ]
@@ -188,7 +207,8 @@ def _listing(session: Session) -> list[dict[str, Any]]:
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """List organisations: number, name, scope, staff, requests in hand, blacklist status."""
+    """List organisations: number, name, scope outside contracts (categories/communities),
+    staff, requests in hand, blacklist status, active contracts."""
     rows = _run(_listing, "")
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -197,13 +217,12 @@ def list_(
         typer.echo("no organisations yet: `linli org create NAME`")
         return
     for row in rows:
-        scope = "/".join(
-            ",".join(row[key]) if row[key] else "all" for key in ("categories", "communities")
-        )
+        scope = _scope_line(row["categories"], row["communities"])
         status = f"BLACKLISTED ({row['blacklist_reason']})" if row["blacklisted"] else "active"
+        held = ",".join(str(c["id"]) for c in row["contracts"]) or "-"
         typer.echo(
             f"{row['id']}\t{row['name']}\t{scope}\tstaff={row['staff']}\t"
-            f"in_hand={row['active_requests']}\t{status}"
+            f"in_hand={row['active_requests']}\t{status}\tcontracts={held}"
         )
 
 

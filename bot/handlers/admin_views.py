@@ -9,6 +9,7 @@ from bot import callbacks, texts
 from bot.context import Services
 from bot.handlers.common import Role, inline
 from bot.handlers.staff_views import View, nav_row
+from bot.texts import contracts as k
 from bot.texts import staff as t
 from storage import organisations
 
@@ -37,6 +38,31 @@ def scope_text(
     return "、".join(names) or t.NONE
 
 
+def manual_scope_text(
+    services: Services, values: list[str] | None, *, categories: bool, shown: int | None = None
+) -> str:
+    """The scope given outside contracts: 全部 (None), 无 ([]) or the names."""
+    if values is not None and not values:
+        return k.NONE
+    return scope_text(services, values, categories=categories, shown=shown)
+
+
+def _contracts_text(info: organisations.OrganisationInfo, services: Services) -> str:
+    """Its active service contracts, each with what it covers and until when."""
+    return (
+        "；".join(
+            k.ORG_CONTRACT.format(
+                id=c.id,
+                categories=scope_text(services, c.categories, categories=True),
+                communities=scope_text(services, c.communities, categories=False, shown=3),
+                end=c.end_date.isoformat(),
+            )
+            for c in info.contracts
+        )
+        or k.ORG_NO_CONTRACT
+    )
+
+
 def _organisation_row(info: organisations.OrganisationInfo, services: Services) -> str:
     mark = ""
     if info.blacklisted:
@@ -48,12 +74,15 @@ def _organisation_row(info: organisations.OrganisationInfo, services: Services) 
         mark = t.ORG_BLACKLISTED_MARK.format(
             reason=texts.excerpt(info.blacklist_reason or "", 60), date=date
         )
-    return t.ORG_ROW.format(
+    return k.ORG_ROW.format(
         id=info.id,
         name=texts.excerpt(info.name, 100),
         blacklisted=mark,
-        categories=scope_text(services, info.categories, categories=True),
-        communities=scope_text(services, info.communities, categories=False, shown=SCOPE_SHOWN),
+        categories=manual_scope_text(services, info.categories, categories=True),
+        communities=manual_scope_text(
+            services, info.communities, categories=False, shown=SCOPE_SHOWN
+        ),
+        contracts=_contracts_text(info, services),
         staff=info.staff,
         active=info.active_requests,
         contact=texts.excerpt(info.contact, 60) or t.NONE,

@@ -43,6 +43,8 @@ ADMIN_MENU = (
     ("blacklist", "暂停接单：/blacklist 组织 原因"),
     ("unblacklist", "恢复接单：/unblacklist 组织"),
     ("scope", "服务范围：/scope 组织"),
+    ("contracts", "服务合同：查看、终止"),
+    ("newcontract", "录入服务合同"),
     ("removestaff", "移除社工：/removestaff 组织"),
     ("reclassify", "改正类别：/reclassify 编号 类别"),
     ("assign", "分派：/assign 编号 组织"),
@@ -111,6 +113,8 @@ ADMIN_HELP = (
     "/blacklist 组织 原因 暂停组织接单，它在办的需求退回队列\n"
     "/unblacklist 组织 恢复组织接单\n"
     "/scope 组织 查看和修改组织的服务类别和社区\n"
+    "/newcontract 录入服务合同：按提示选组织，填购买方、服务类别和社区、期限、绩效目标和预算\n"
+    "/contracts 服务合同（执行中的在前），可查看、提前终止；组织在合同期内接收合同范围内的需求\n"
     "/removestaff 组织 移除社工（他们经手的需求留在组织里）\n"
     "/reclassify 编号 类别 改正需求类别（记录为分类纠正）\n"
     "/assign 编号 组织 把需求直接分派给某个组织\n"

@@ -231,11 +231,6 @@ ALL = "全部"
 ORGS_EMPTY = "还没有组织。发送 /neworg 新建一个。"
 ORGS_HEADER = "<b>组织列表</b>（共 {count} 个，第 {page}/{pages} 页）：\n"
 SCOPE_MORE = "等 {n} 个"
-ORG_ROW = (
-    "<b>{id}. {name}</b>{blacklisted}\n"
-    "  类别：{categories}\n  社区：{communities}\n"
-    "  社工 {staff} 人 · 处理中 {active} 条 · 联系：{contact}"
-)
 ORG_BLACKLISTED_MARK = " ⛔黑名单（{reason}，{date}）"
 
 INVITE_USAGE = "请写上组织名称或编号，例如：/invite 3"

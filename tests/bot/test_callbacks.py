@@ -63,6 +63,19 @@ BUTTONS: st.SearchStrategy[Any] = st.one_of(
     ),
     st.builds(cb.Scope, numbers, st.sampled_from(["allcats", "allcomm"])),
     st.builds(cb.Scope, numbers, st.just("cat"), codes),
+    st.builds(
+        cb.NewContractButton,
+        numbers,
+        st.sampled_from([a for a in cb.NEW_CONTRACT_ACTIONS if a not in ("org", "cat", "comm")]),
+    ),
+    st.builds(cb.NewContractButton, numbers, st.just("cat"), codes),
+    st.builds(cb.NewContractButton, numbers, st.just("org"), numbers.map(str)),
+    st.builds(cb.NewContractButton, numbers, st.just("comm"), st.integers(0, 9999).map(str)),
+    st.builds(cb.ContractButton, st.sampled_from(["show", "end", "yes", "no"]), numbers),
+    st.builds(cb.ContractButton, st.just("page"), pages),
+    st.builds(cb.PlacePick, numbers, st.integers(0, cb.MAX_PLACE_CHOICE)),
+    st.builds(cb.GazetteerButton, st.sampled_from(["handle", "other", "new"]), numbers),
+    st.builds(cb.GazetteerButton, st.sampled_from(["alias", "incomm", "newin"]), numbers, numbers),
 )
 
 
