@@ -24,6 +24,7 @@ from bot.handlers import (
     neworg,
     oversight,
     privacy,
+    public,
     resident,
     roles,
     staff,
@@ -136,6 +137,7 @@ def build_application(
     # whatever the number of bot processes: leases and dedupe keys in the database).
     notifier.schedule_jobs(app)
     summary_handlers.schedule_summary_job(app, settings)
+    public.schedule_public_job(app, settings)  # 信息公开: only with PUBLIC_CHANNEL_ID
     return app
 
 
