@@ -23,6 +23,7 @@ from bot.handlers import (
     my_requests,
     neworg,
     oversight,
+    places,
     privacy,
     public,
     resident,
@@ -30,6 +31,8 @@ from bot.handlers import (
     staff,
     thread_buttons,
 )
+from bot.handlers import contracts as contract_handlers
+from bot.handlers import performance as performance_handlers
 from bot.handlers import summary as summary_handlers
 from bot.logs import describe_failure
 from bot.settings import Settings, SettingsError
@@ -107,6 +110,8 @@ def build_application(
     app.add_handler(flood, group=-3)  # per-user flood limit, for every update
     app.add_handler(groups, group=-2)  # group chats: told once to talk in private, then ignored
     app.add_handler(edits, group=-1)  # edited messages: answered, never run again
+    # An admin's typed /newcontract answer, which goes no further; other text goes on.
+    app.add_handlers(contract_handlers.message_handlers(), group=-1)
     handlers = [
         # Group 0: commands and buttons of every role ...
         *roles.command_handlers(),  # /start, /help (帮助, also typed), /join: by role, with menus
@@ -124,8 +129,12 @@ def build_application(
         *summary_handlers.command_handlers(),  # /summary
         *merge.command_handlers(),  # /merge
         *oversight.command_handlers(),  # /show /overdue /unclaimed /urge, l:... and v:...
+        *performance_handlers.command_handlers(),  # /performance and its y:... buttons
+        *places.command_handlers(),  # /places and its z:... buttons (the gazetteer)
+        *contract_handlers.command_handlers(),  # /contracts /newcontract, j:... and k:...
         # ... then free text: an admin's /neworg dialogue step, else the resident's input
         # (text, photo, location, contact) ...
+        *performance_handlers.message_handlers(),  # dates typed for /performance's 输入日期
         *neworg.message_handlers(),
         *resident.message_handlers(),
         # ... and last whatever nobody handled: unknown commands, stickers, stray buttons.
