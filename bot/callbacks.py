@@ -808,6 +808,50 @@ class GazetteerButton:
             return None
 
 
+# --- the evaluation pack: /performance (y:) ------------------------------------------------
+
+PerformancePeriod = Literal["tm", "lm", "tq", "lq", "ct", "ty"]
+PERFORMANCE_PERIODS: tuple[PerformancePeriod, ...] = get_args(PerformancePeriod)
+
+
+@dataclass(frozen=True)
+class PerformanceButton:
+    """y:<c|o>:<number>[:<period>]: /performance's choices. c: a contract, o: an organisation;
+    with a period (storage.performance.Relative's codes: tm lm tq lq ct, and ty: type the
+    dates) the pack is made, without one the periods are offered."""
+
+    PATTERN: ClassVar[str] = r"^y:"
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        rf"y:(c|o):{_NUMBER}(?::({'|'.join(PERFORMANCE_PERIODS)}))?"
+    )
+
+    contract: bool
+    number: int
+    period: PerformancePeriod | None = None
+
+    def __post_init__(self) -> None:
+        _check_number(self.number, "contract" if self.contract else "organisation")
+        if self.period is not None and self.period not in PERFORMANCE_PERIODS:
+            raise ValueError(f"unknown period {self.period!r}")
+        if self.period == "ct" and not self.contract:
+            raise ValueError("only a contract has a term")
+
+    def to_data(self) -> str:
+        tail = "" if self.period is None else f":{self.period}"
+        return _fit(f"y:{'c' if self.contract else 'o'}:{self.number}{tail}")
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        match = _match(cls._RE, data)
+        if match is None:
+            return None
+        period = next((p for p in PERFORMANCE_PERIODS if p == match[3]), None)
+        try:
+            return cls(match[1] == "c", int(match[2]), period)
+        except ValueError:
+            return None
+
+
 # Every kind, for tests and for anyone who needs to recognise button data of this bot.
 KINDS: tuple[
     type[Claim]
@@ -830,7 +874,8 @@ KINDS: tuple[
     | type[NewContractButton]
     | type[ContractButton]
     | type[PlacePick]
-    | type[GazetteerButton],
+    | type[GazetteerButton]
+    | type[PerformanceButton],
     ...,
 ] = (
     Claim,
@@ -854,4 +899,5 @@ KINDS: tuple[
     ContractButton,
     PlacePick,
     GazetteerButton,
+    PerformanceButton,
 )

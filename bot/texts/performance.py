@@ -88,13 +88,13 @@ BTN_THIS_QUARTER = "本季度"
 BTN_LAST_QUARTER = "上季度"
 BTN_CONTRACT_TERM = "合同期内"
 BTN_TYPE_DATES = "输入日期"
-ASK_DATES = (
-    "请回复这条消息，写评价期的开始和结束日期，例如：\n2027-01-01 2027-03-31\n（评价 {subject}）"
-)
+ASK_DATES = "请回复这条消息，写评价期的开始和结束日期，例如：\n2027-01-01 2027-03-31"
 DATES_PLACEHOLDER = "2027-01-01 2027-03-31"
-# The marker the reply is recognised by (in ASK_DATES's last line): the subject's reference.
-ASK_DATES_SUBJECT = "（评价 {subject}）"
-WORKING = "正在生成 {subject} {start} 至 {end} 的评价材料……"
+# The last line of ASK_DATES's message: the reply is matched to the subject by it.
+ASK_DATES_REF = "（评价对象编号：{kind}#{id}）"
+REF_CONTRACT = "合同"
+REF_ORGANISATION = "组织"
+WORKING_ON = "正在生成评价材料，请稍候……"
 BAD_DATES = "没看懂这个日期范围。请写两个日期，例如：2027-01-01 2027-03-31"
 BAD_PERIOD = "没看懂评价期「{period}」。" + "\n" + USAGE
 PERIOD_REFUSED = "评价期不对：结束日期要在开始日期之后，而且最长约 10 年。"

@@ -43,6 +43,7 @@ ADMIN_MENU = (
     ("blacklist", "暂停接单：/blacklist 组织 原因"),
     ("unblacklist", "恢复接单：/unblacklist 组织"),
     ("scope", "服务范围：/scope 组织"),
+    ("places", "地名册：社区、小区，居民写的未知地点"),
     ("contracts", "服务合同：查看、终止"),
     ("newcontract", "录入服务合同"),
     ("removestaff", "移除社工：/removestaff 组织"),
@@ -54,6 +55,7 @@ ADMIN_MENU = (
     ("unclaimed", "待认领的需求（没有组织覆盖的在前）"),
     ("urge", "督办：/urge 编号 说明"),
     ("summary", "每周汇总：/summary、/summary last"),
+    ("performance", "绩效评价材料：合同或组织，Excel 和 PDF"),
 )
 ADMIN_AND_STAFF_HELP_ITEM = "使用说明（管理员和社工）"
 
@@ -113,6 +115,8 @@ ADMIN_HELP = (
     "/blacklist 组织 原因 暂停组织接单，它在办的需求退回队列\n"
     "/unblacklist 组织 恢复组织接单\n"
     "/scope 组织 查看和修改组织的服务类别和社区\n"
+    "/places 地名册（街道、社区、小区）和居民写的、名册里没有的地点；"
+    "点按钮把它加为某个小区的别名或新小区，同样写法的需求一起更新\n"
     "/newcontract 录入服务合同：按提示选组织，填购买方、服务类别和社区、期限、绩效目标和预算\n"
     "/contracts 服务合同（执行中的在前），可查看、提前终止；组织在合同期内接收合同范围内的需求\n"
     "/removestaff 组织 移除社工（他们经手的需求留在组织里）\n"
@@ -125,7 +129,10 @@ ADMIN_HELP = (
     "社工申请延期时，您会收到「同意 / 不同意」按钮；同意后办结时限顺延。\n"
     "/urge 编号 说明 督办：说明会转给处理它的组织（还没人认领时转给服务范围覆盖它的组织）\n"
     "/summary 本周到目前的汇总；/summary last 上周；/summary 2026-W47 指定的一周"
-    "（文字、图表和 Excel 表格）\n\n"
+    "（文字、图表和 Excel 表格）\n"
+    "/performance 绩效评价材料：选合同或组织和评价期（本月、上月、本季度、上季度、"
+    "合同期内或输入日期），得到各项指标与合同目标对照、超时和退单个案、抽查个案、"
+    "合同覆盖情况（文字、Excel 和 PDF）\n\n"
     "上周的汇总每{weekday} {time} 自动发给您。需求超过认领或办结时限没处理，也会通知您；"
     "新需求没有任何组织覆盖时，当天就会通知您。"
 )

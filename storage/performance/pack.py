@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from storage import contracts
 from storage.deadlines import Limits
@@ -31,7 +31,7 @@ from storage.performance.model import (
     Subject,
     TargetCheck,
 )
-from storage.performance.periods import Period
+from storage.performance.periods import Period, Relative, relative
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +192,58 @@ def build_pack(
         sample=tuple(sample_cases(session, held, size=sample_size)),
         coverage=coverage,
     )
+
+
+# --- for the chat: what can be evaluated, and a pack in one call ---------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A contract (`contract_id` set) or an organisation an admin may ask a pack for."""
+
+    contract_id: int | None
+    organisation_id: int
+    organisation: str
+
+
+def evaluable(session: Session, *, limit: int = 20) -> list[Choice]:
+    """The newest contracts, then the organisations, at most `limit` of each."""
+    names = {
+        org.id: org.name
+        for org in session.exec(select(Organisation).order_by(col(Organisation.id))).all()
+        if org.id is not None
+    }
+    contract_rows = session.exec(
+        select(ServiceContract).order_by(col(ServiceContract.id).desc()).limit(limit)
+    ).all()
+    found = [
+        Choice(c.id, c.organisation_id, names.get(c.organisation_id, ""))
+        for c in contract_rows
+        if c.id is not None
+    ]
+    found += [Choice(None, org_id, name) for org_id, name in list(names.items())[:limit]]
+    return found
+
+
+def make_pack(
+    session: Session,
+    *,
+    contract_id: int | None,
+    organisation_ref: str | None,
+    period: Period | None,
+    relative_period: Relative | None,
+    limits: Limits,
+    today: date,
+    now: datetime | None = None,
+) -> PerformancePack:
+    """The pack of a contract or an organisation, for a period given or relative to `today`
+    (合同期内 needs a contract: InvalidPeriod otherwise)."""
+    if contract_id is not None:
+        subject = contract_subject(session, contract_id=contract_id)
+    else:
+        subject = organisation_subject(session, ref=organisation_ref or "")
+    if period is None:
+        contract = subject.contract
+        term = (contract.start_date, contract.end_date) if contract else None
+        period = relative(relative_period or Relative.THIS_MONTH, today, contract=term)
+    return build_pack(session, subject=subject, period=period, limits=limits, now=now)

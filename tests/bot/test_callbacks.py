@@ -76,6 +76,14 @@ BUTTONS: st.SearchStrategy[Any] = st.one_of(
     st.builds(cb.PlacePick, numbers, st.integers(0, cb.MAX_PLACE_CHOICE)),
     st.builds(cb.GazetteerButton, st.sampled_from(["handle", "other", "new"]), numbers),
     st.builds(cb.GazetteerButton, st.sampled_from(["alias", "incomm", "newin"]), numbers, numbers),
+    st.builds(cb.PerformanceButton, st.booleans(), numbers),
+    st.builds(
+        cb.PerformanceButton,
+        st.booleans(),
+        numbers,
+        st.sampled_from([p for p in cb.PERFORMANCE_PERIODS if p != "ct"]),
+    ),
+    st.builds(cb.PerformanceButton, st.just(True), numbers, st.just("ct")),
 )
 
 
