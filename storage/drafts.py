@@ -53,6 +53,14 @@ class NeedDraft:
     # At the bot's "route" step: the id of the resident's message the choice is about (its
     # buttons name it, so a button of an earlier choice never acts on a later message).
     kept_from: int | None = None
+    # The gazetteer's answer (storage.gazetteer): the 小区 and its place when matched, or the
+    # place as typed when it matched nothing; while unsure, the places offered (community,
+    # 小区, place id) and what the resident typed for the place.
+    compound: str | None = None
+    place_id: int | None = None
+    unmatched_place: str | None = None
+    place_choices: tuple[tuple[str, str | None, int | None], ...] = ()
+    place_typed: str | None = None
 
     # What a resident may add at any step; kept when they describe the need again.
     ATTACHMENTS: ClassVar[tuple[str, ...]] = ("photo", "latitude", "longitude", "contact")
@@ -68,6 +76,10 @@ class NeedDraft:
         "duplicate",
         "target",
         "kept_from",
+        "compound",
+        "place_id",
+        "unmatched_place",
+        "place_typed",
     )
 
     @classmethod
@@ -91,6 +103,14 @@ class NeedDraft:
             duplicate=None if data.get("duplicate") is None else int(data["duplicate"]),
             target=None if data.get("target") is None else int(data["target"]),
             kept_from=None if data.get("kept_from") is None else int(data["kept_from"]),
+            compound=data.get("compound"),
+            place_id=None if data.get("place_id") is None else int(data["place_id"]),
+            unmatched_place=data.get("unmatched_place"),
+            place_choices=tuple(
+                (str(community), None if compound is None else str(compound), place_id)
+                for community, compound, place_id in data.get("place_choices") or ()
+            ),
+            place_typed=data.get("place_typed"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,6 +128,8 @@ class NeedDraft:
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
+        if self.place_choices:
+            data["place_choices"] = [list(choice) for choice in self.place_choices]
         return data
 
     def attachments(self) -> dict[str, Any]:
@@ -120,8 +142,8 @@ class NeedDraft:
 
     @property
     def place(self) -> str:
-        """Community and building, as the resident gave them."""
-        return " ".join(p for p in (self.community, self.building) if p)
+        """Community, 小区 (when the gazetteer knew it) and building."""
+        return " ".join(p for p in (self.community, self.compound, self.building) if p)
 
     @property
     def has_extras(self) -> bool:

@@ -23,9 +23,9 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -39,9 +39,7 @@ from sqlmodel import Session, col, select
 
 from nlp.normalize import normalise
 from storage.errors import InvalidInput, NotFound
-from storage.models import NoticeKind, Place, Resident, ServiceRequest, utcnow
-from storage.notices import Notice, request_brief
-from storage.outbox import enqueue
+from storage.models import Place, Resident, ServiceRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +229,8 @@ class PlaceMatch:
     place: str
     building: str | None
     candidates: tuple[Candidate, ...] = ()
+    # False without a gazetteer (an empty table): the place is kept as typed, nothing flagged.
+    searched: bool = True
 
     @property
     def best(self) -> Candidate | None:
@@ -336,7 +336,7 @@ def match_place(text: str, gazetteer: Gazetteer) -> PlaceMatch:
     text = normalise(text)
     place, building = split_building(text)
     if gazetteer.empty:
-        return PlaceMatch(Certainty.UNKNOWN, place, building)
+        return PlaceMatch(Certainty.UNKNOWN, place, building, searched=False)
     match = _match_split(place, building, gazetteer)
     if building is not None and match.certainty is not Certainty.CONFIDENT:
         # '科华北路62号' is a 小区's name, not a road and a building.
@@ -438,6 +438,24 @@ def suggest_community(session: Session, text: str) -> list[str]:
     return found[:MAX_CANDIDATES]
 
 
+def remembered_place(session: Session, *, telegram_id: int) -> str | None:
+    """The place of the resident's previous request, as 用上次的 offers it: '玉林北路社区 芳邻苑
+    3栋' when it was matched to a 小区 (which matches it again), else as it was stored."""
+    resident = session.exec(select(Resident).where(Resident.telegram_id == telegram_id)).first()
+    if resident is None or resident.id is None or not resident.community:
+        return None
+    compound = session.exec(
+        select(ServiceRequest.compound)
+        .where(
+            ServiceRequest.resident_id == resident.id,
+            ServiceRequest.community == resident.community,
+        )
+        .order_by(col(ServiceRequest.id).desc())
+        .limit(1)
+    ).first()
+    return " ".join(p for p in (resident.community, compound, resident.building) if p)
+
+
 def place_label(candidate: Candidate) -> str:
     """'芳邻苑（玉林北路社区）' or '玉林北路社区': a candidate as a button shows it."""
     if candidate.compound is None:
@@ -467,6 +485,7 @@ class ImportResult:
     unchanged: int
     requests_matched: int
     residents_matched: int
+    request_ids: tuple[int, ...] = ()  # the requests re-matched
 
 
 def _clean_name(value: str, *, line: int, column: str) -> str:
@@ -565,8 +584,10 @@ def import_places(session: Session, rows: Sequence[ImportedPlace]) -> ImportResu
         else:
             unchanged += 1
     session.flush()
-    requests, residents = rematch(session)
-    return ImportResult(added, updated, unchanged, requests, residents)
+    matched = rematch(session)
+    return ImportResult(
+        added, updated, unchanged, len(matched.request_ids), matched.residents, matched.request_ids
+    )
 
 
 def load_csv_if_empty(session: Session, text: str) -> int:
@@ -597,18 +618,26 @@ def confident_fix(text: str, gazetteer: Gazetteer) -> PlaceFix | None:
     return PlaceFix(best.community, best.compound, best.place_id)
 
 
-def rematch(session: Session, *, only_text: str | None = None) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Rematched:
+    """What a re-match changed: the requests (their numbers) and how many residents."""
+
+    request_ids: tuple[int, ...] = ()
+    residents: int = 0
+
+
+def rematch(session: Session, *, only_text: str | None = None) -> Rematched:
     """Give requests and residents whose place text matches confidently the canonical place.
 
     A request not yet matched to a 小区 is matched by what the resident typed
     (`unmatched_place`, else its `community`). No event is written: the place is the same,
     only its spelling becomes the canonical one (the resident's words stay in the request's
     text). With `only_text`, only requests whose unmatched place is that text (an admin's new
-    alias or 小区). Returns (requests changed, residents changed).
+    alias or 小区).
     """
     gazetteer = load(session)
     if gazetteer.empty:
-        return 0, 0
+        return Rematched()
     query = sa.select(
         col(ServiceRequest.id),
         col(ServiceRequest.community),
@@ -624,7 +653,7 @@ def rematch(session: Session, *, only_text: str | None = None) -> tuple[int, int
                 col(ServiceRequest.unmatched_place).is_not(None),
             )
         )
-    changed_requests = 0
+    changed_requests: list[int] = []
     now = utcnow()
     for row in session.execute(query).all():
         text = row.unmatched_place or row.community
@@ -648,7 +677,7 @@ def rematch(session: Session, *, only_text: str | None = None) -> tuple[int, int
                 updated_at=now,
             )
         )
-        changed_requests += 1
+        changed_requests.append(row.id)
     changed_residents = 0
     if only_text is None:
         known = {c.community for c in gazetteer.communities}
@@ -669,9 +698,11 @@ def rematch(session: Session, *, only_text: str | None = None) -> tuple[int, int
             changed_residents += 1
     if changed_requests or changed_residents:
         log.info(
-            "gazetteer: %s requests, %s residents re-matched", changed_requests, changed_residents
+            "gazetteer: %s requests, %s residents re-matched",
+            len(changed_requests),
+            changed_residents,
         )
-    return changed_requests, changed_residents
+    return Rematched(tuple(changed_requests), changed_residents)
 
 
 # --- unknown places and the admins' edits -----------------------------------------------------
@@ -730,37 +761,6 @@ def unknown_key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def flag_unknown_place(
-    session: Session,
-    request: ServiceRequest,
-    *,
-    admin_ids: Collection[int],
-    tz: tzinfo = CHENGDU,
-) -> bool:
-    """Tell the admins that `request` carries a place the gazetteer does not know, once per
-    distinct place per (local) day however many residents type it; /places lists them all.
-    Returns whether the admins were told now."""
-    text = request.unmatched_place
-    if text is None or request.id is None:
-        return False
-    day = utcnow().astimezone(tz).date().isoformat()
-    told = False
-    for admin in sorted(admin_ids):
-        told |= enqueue(
-            session,
-            Notice(
-                NoticeKind.UNKNOWN_PLACE,
-                admin,
-                {**request_brief(request), "typed": text},
-                request_id=request.id,
-            ),
-            dedupe_key=f"unknown_place:{day}:{unknown_key(text)}:{admin}",
-        )
-    if told:
-        log.info("request #%s: its place is not in the gazetteer; admins told", request.id)
-    return told
-
-
 @dataclass(frozen=True)
 class PlaceEdit:
     """After an admin's edit: the 小区 it concerns and how many requests now carry it."""
@@ -768,7 +768,11 @@ class PlaceEdit:
     place_id: int
     community: str
     compound: str
-    requests_matched: int
+    request_ids: tuple[int, ...]
+
+    @property
+    def requests_matched(self) -> int:
+        return len(self.request_ids)
 
 
 def get_place(session: Session, *, place_id: int) -> Place:
@@ -824,9 +828,17 @@ def add_compound(session: Session, *, request_id: int, like_place_id: int) -> Pl
 def _carry(session: Session, text: str, place: Place) -> PlaceEdit:
     """Match every unmatched request that carried `text` to `place` (the admin said so)."""
     assert place.id is not None
-    moved = session.execute(
+    ids = tuple(
+        session.exec(
+            select(ServiceRequest.id).where(
+                ServiceRequest.unmatched_place == text, col(ServiceRequest.place_id).is_(None)
+            )
+        ).all()
+    )
+    numbers = tuple(number for number in ids if number is not None)
+    session.execute(
         sa.update(ServiceRequest)
-        .where(col(ServiceRequest.unmatched_place) == text, col(ServiceRequest.place_id).is_(None))
+        .where(col(ServiceRequest.id).in_(numbers), col(ServiceRequest.place_id).is_(None))
         .values(
             community=place.community,
             compound=place.compound,
@@ -836,9 +848,8 @@ def _carry(session: Session, text: str, place: Place) -> PlaceEdit:
         )
         .execution_options(synchronize_session=False)
     )
-    count = int(getattr(moved, "rowcount", 0) or 0)
-    log.info("gazetteer: place %s edited; %s requests matched", place.id, count)
-    return PlaceEdit(place.id, place.community, place.compound, count)
+    log.info("gazetteer: place %s edited; %s requests matched", place.id, len(numbers))
+    return PlaceEdit(place.id, place.community, place.compound, numbers)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from bot.cli.common import current_settings, fail, startup_error, stop_on_startup_error
+from bot.cli.places import load_sample_if_empty
 from bot.logs import setup_logging
 from bot.settings import Settings, load_settings
 
@@ -103,6 +104,8 @@ def chat(
         raise fail(f"cannot write the log file {log_file}: {exc.strerror}") from None
     banner = BANNER_PLACES if state is not None else BANNER_NO_STATE
     notes = [banner.format(log=log_file, files=str(files_dir).rstrip("/"), state=state)]
+    if state is not None and (loaded := load_sample_if_empty(settings)):
+        notes.append(loaded)  # the sample gazetteer, so that places are matched
 
     def factory(token: str, base_url: str, base_file_url: str) -> Any:
         local = load_settings(

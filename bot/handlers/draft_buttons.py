@@ -16,9 +16,19 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import texts
-from bot.callbacks import DraftAction, DraftButton
+from bot.callbacks import DraftAction, DraftButton, PlacePick
 from bot.handlers.common import Press, button, main_keyboard, reply_html
-from bot.handlers.draft_steps import STEPS, Step, last_place, one_at_a_time, save, take_place
+from bot.handlers.draft_steps import (
+    STEPS,
+    Step,
+    after_place,
+    as_typed,
+    last_place,
+    matched,
+    one_at_a_time,
+    save,
+    take_place,
+)
 from bot.handlers.draft_views import (
     category_list_view,
     community_view,
@@ -26,9 +36,11 @@ from bot.handlers.draft_views import (
     edit,
     extras_view,
     guess_view,
+    place_label,
     submitted_view,
 )
 from bot.refusals import Scene, refusal_text
+from bot.texts import places as place_texts
 from bot.texts import summary as dup_texts
 from storage import drafts
 from storage.drafts import need_of
@@ -166,6 +178,9 @@ def _new_request(draft: Draft) -> filing.NewRequest:
         photo_file_id=need.photo,
         contact=need.contact,
         urgency_reason=need.urgency,
+        compound=need.compound,
+        place_id=need.place_id,
+        unmatched_place=need.unmatched_place,
     )
 
 
@@ -220,6 +235,45 @@ _ACTIONS: dict[DraftAction, tuple[str | None, Action]] = {
 }
 
 
+@one_at_a_time
+@button(PlacePick, expired=place_texts.PLACE_EXPIRED)
+async def on_place_pick(press: Press, data: PlacePick) -> None:
+    """One of the places offered (or 都不是: as typed), if the draft still offers them."""
+    query, services, telegram_id = press.query, press.services, press.user.id
+    draft = await services.db.run(drafts.load_draft, telegram_id=telegram_id)
+    need = need_of(draft) if draft is not None and draft.step == Step.COMMUNITY else None
+    if (
+        draft is None
+        or need is None
+        or draft.version != data.version
+        or not need.place_choices
+        or data.choice > len(need.place_choices)
+    ):
+        await query.answer(place_texts.PLACE_EXPIRED)
+        return
+    await query.answer()
+    if data.choice == 0:
+        need = as_typed(need, need.place_typed or "", need.building, need.place_typed or "")
+        shown = place_texts.PLACE_KEPT
+    else:
+        community, compound, place_id = need.place_choices[data.choice - 1]
+        need = matched(need, community, compound, place_id, need.building)
+        shown = place_texts.PLACE_CHOSEN
+    place = " ".join(
+        p for p in (place_label(need.community or "", need.compound), need.building) if p
+    )
+    await edit(press.query, (shown.format(place=texts.excerpt(place)), None))
+    if press.message is not None:
+        try:
+            await after_place(press.message, services, telegram_id, draft, need)
+        except DraftChanged:
+            with contextlib.suppress(BadRequest):
+                await query.answer(texts.BUTTON_EXPIRED)
+
+
 def button_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """The draft's buttons."""
-    return [CallbackQueryHandler(on_button, pattern=DraftButton.PATTERN)]
+    """The draft's buttons, and the choice of an offered place."""
+    return [
+        CallbackQueryHandler(on_button, pattern=DraftButton.PATTERN),
+        CallbackQueryHandler(on_place_pick, pattern=PlacePick.PATTERN),
+    ]

@@ -31,13 +31,17 @@ from bot.handlers.draft_views import (
     duplicate_view,
     extras_view,
     guess_view,
+    place_choice_view,
+    place_label,
     send,
 )
+from bot.texts import places as place_texts
 from nlp.normalize import has_content, normalise
 from nlp.urgency import detect_urgency
-from storage import drafts, places, residents
+from storage import drafts, gazetteer, places
 from storage.drafts import NeedDraft, need_of
 from storage.errors import DraftChanged
+from storage.gazetteer import Certainty
 from storage.models import Draft
 from storage.places import MAX_PLACE, split_place
 from storage.requests import duplicates
@@ -122,10 +126,7 @@ async def current_draft(message: Message, services: Services, telegram_id: int) 
 
 async def last_place(services: Services, telegram_id: int) -> str | None:
     """The place of the resident's previous request, offered as 用上次的."""
-    resident = await services.db.run(residents.find_resident, telegram_id=telegram_id)
-    if resident is None:
-        return None
-    return " ".join(p for p in (resident.community, resident.building) if p) or None
+    return await services.db.run(gazetteer.remembered_place, telegram_id=telegram_id)
 
 
 async def take_need(
@@ -182,7 +183,9 @@ async def take_place(
     *,
     note: str = texts.ASK_EXTRAS,
 ) -> None:
-    """Take the community and building, then offer a neighbour's same need or the extras."""
+    """Take the place and building: matched to the gazetteer's 小区 and 社区 when sure, the best
+    2-3 offered as buttons when unsure, kept as typed (and flagged at filing) when unknown;
+    then offer a neighbour's same need or the extras."""
     place = places.clean_place(raw)
     if not has_content(place):
         await send(message, community_view(draft, await last_place(services, telegram_id)))
@@ -190,13 +193,84 @@ async def take_place(
     if len(place) > MAX_PLACE:
         await message.reply_text(texts.COMMUNITY_TOO_LONG)
         return
-    community, building = split_place(place)
-    need = need_of(draft).but(community=community, building=building)
+    match = await services.db.run(gazetteer.resolve, text=place)
+    need = need_of(draft).but(place_choices=(), place_typed=None)
+    if not match.searched:  # no gazetteer: the place as typed, as always
+        community, building = split_place(place)
+        need = need.but(
+            community=community,
+            building=building,
+            compound=None,
+            place_id=None,
+            unmatched_place=None,
+        )
+    elif match.certainty is Certainty.UNSURE:
+        choices = tuple((c.community, c.compound, c.place_id) for c in match.candidates)
+        need = need.but(place_choices=choices, place_typed=match.place, building=match.building)
+        draft = await save(services, telegram_id, draft, Step.COMMUNITY, need)
+        await send(message, place_choice_view(draft))
+        return
+    elif match.best is not None and match.certainty is Certainty.CONFIDENT:
+        best = match.best
+        need = matched(need, best.community, best.compound, best.place_id, match.building)
+        # Said back, so that a resident whose place was read wrongly can say it again.
+        said = " ".join(p for p in (place_label(best.community, best.compound), need.building) if p)
+        note = place_texts.PLACE_CHOSEN.format(place=texts.excerpt(said)) + "\n\n" + note
+    else:
+        need = as_typed(need, match.place, match.building, place)
+    await after_place(message, services, telegram_id, draft, need, note=note)
+
+
+def matched(
+    need: NeedDraft,
+    community: str,
+    compound: str | None,
+    place_id: int | None,
+    building: str | None,
+) -> NeedDraft:
+    """The need at the gazetteer's canonical 社区 (and 小区), the building as typed."""
+    return need.but(
+        community=community,
+        compound=compound,
+        place_id=place_id,
+        building=building,
+        unmatched_place=None,
+        place_choices=(),
+        place_typed=None,
+    )
+
+
+def as_typed(need: NeedDraft, typed: str, building: str | None, whole: str) -> NeedDraft:
+    """The need at the place as the resident typed it (unknown to the gazetteer: flagged)."""
+    community, building = (typed, building) if typed else split_place(whole)
+    return need.but(
+        community=community,
+        compound=None,
+        place_id=None,
+        building=building,
+        unmatched_place=community,
+        place_choices=(),
+        place_typed=None,
+    )
+
+
+async def after_place(
+    message: Message,
+    services: Services,
+    telegram_id: int,
+    draft: Draft,
+    need: NeedDraft,
+    *,
+    note: str = texts.ASK_EXTRAS,
+) -> None:
+    """With the place known: offer a neighbour's same need, or go on to the extras."""
+    assert need.community is not None
     matches = await services.db.run(
         duplicates.find_duplicates,
         text=need.normalised,
-        community=community,
-        building=building,
+        community=need.community,
+        building=need.building,
+        place_id=need.place_id,
         telegram_id=telegram_id,
         limit=1,
     )
@@ -237,6 +311,8 @@ async def _step_view(services: Services, telegram_id: int, draft: Draft) -> View
     """The view of the draft's step (category, community or confirm) shown again."""
     if draft.step == Step.CATEGORY:
         return guess_view(services, draft)
+    if draft.step == Step.COMMUNITY and need_of(draft).place_choices:
+        return place_choice_view(draft)
     if draft.step == Step.COMMUNITY:
         last = await last_place(services, telegram_id)
         return community_view(draft, last, texts.ASK_COMMUNITY_IN_WORDS)

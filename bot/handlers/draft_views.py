@@ -9,9 +9,10 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.callbacks import DraftAction, DraftButton
+from bot.callbacks import DraftAction, DraftButton, PlacePick
 from bot.context import Services
 from bot.handlers.common import edit_html, inline, reply_html
+from bot.texts import places as place_texts
 from bot.texts import summary as dup_texts
 from storage.drafts import need_of
 from storage.models import Draft
@@ -70,6 +71,28 @@ def community_view(draft: Draft, last_place: str | None, text: str = texts.ASK_C
         return text, None
     label = texts.BTN_USE_LAST.format(place=last_place[:30])
     return text, inline([[(label, _data(draft, "last"))]])
+
+
+def place_label(community: str, compound: str | None) -> str:
+    """'芳邻苑（玉林北路社区）', or the 社区 alone."""
+    return f"{compound}（{community}）" if compound else community
+
+
+def place_choice_view(draft: Draft) -> View:
+    """The gazetteer is unsure: the best 2-3 places as buttons, and 都不是（按我写的）."""
+    need = need_of(draft)
+    rows = [
+        [
+            (
+                place_texts.BTN_PLACE.format(number=i, label=place_label(community, compound)),
+                PlacePick(draft.version, i).to_data(),
+            )
+        ]
+        for i, (community, compound, _place_id) in enumerate(need.place_choices, start=1)
+    ]
+    rows.append([(place_texts.BTN_PLACE_AS_TYPED, PlacePick(draft.version, 0).to_data())])
+    typed = " ".join(p for p in (need.place_typed, need.building) if p)
+    return place_texts.PLACE_UNSURE.format(typed=texts.excerpt(typed)), inline(rows)
 
 
 def extras_view(draft: Draft, note: str = texts.ASK_EXTRAS) -> View:

@@ -107,16 +107,19 @@ def find_duplicates(
     text: str,
     community: str,
     building: str | None = None,
+    place_id: int | None = None,
     telegram_id: int | None = None,
     now: datetime | None = None,
     window: timedelta = DUPLICATE_WINDOW,
     threshold: float = SAME_NEED_THRESHOLD,
     limit: int = 3,
 ) -> list[DuplicateMatch]:
-    """Active requests of the same community, filed within `window`, that say the same thing.
+    """Active requests of the same place, filed within `window`, that say the same thing.
 
-    Candidates are chosen in SQL (same community, active, recent; newest first); the text
-    similarity runs over those only. Best match first.
+    The same place is the same canonical 社区 (storage.gazetteer) and, when both requests were
+    matched to a 小区 (`place_id`), the same 小区: 3栋 of 芳邻苑 is not 3栋 of 玉洁苑. The
+    building is part of the compared text. Candidates are chosen in SQL (same place, active,
+    recent; newest first); the text similarity runs over those only. Best match first.
     """
     since = (now or utcnow()) - window
     # Plain columns, not ORM objects: this runs at every filing over up to MAX_CANDIDATES rows.
@@ -138,6 +141,11 @@ def find_duplicates(
             col(ServiceRequest.community) == community,
             col(ServiceRequest.status).in_(_ACTIVE),
             col(ServiceRequest.created_at) >= since,
+            sa.true()
+            if place_id is None
+            else sa.or_(
+                col(ServiceRequest.place_id).is_(None), col(ServiceRequest.place_id) == place_id
+            ),
         )
         .order_by(col(ServiceRequest.created_at).desc())
         .limit(MAX_CANDIDATES)

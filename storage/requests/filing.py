@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.errors import InvalidState, LimitReached, NotFound
-from storage.gazetteer import flag_unknown_place
 from storage.models import (
     ActorKind,
     Draft,
@@ -23,6 +22,7 @@ from storage.models import (
 )
 from storage.requests.cards import announce_new_request, close_cards
 from storage.requests.oversight import report_if_uncovered
+from storage.requests.places import flag_unknown_place
 from storage.requests.records import Actor, get_request, record_correction, record_event
 from storage.residents import find_resident, get_or_create_resident
 

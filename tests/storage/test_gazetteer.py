@@ -10,11 +10,13 @@ import pytest
 from sqlmodel import Session, select
 
 from storage import gazetteer
-from storage.db import Database
+from storage.db import Database, downgrade, upgrade
 from storage.errors import InvalidInput, NotFound
 from storage.gazetteer import Certainty, Gazetteer, PlaceEntry, match_place, split_building
 from storage.models import NoticeKind, Place, Resident
 from storage.requests import filing
+from storage.requests import places as place_rules
+from tests.conftest import BACKENDS, PostgresDatabases, skip_or_fail_without_postgres
 from tests.storage.staff_helpers import ADMINS, RESIDENT, notifications, request
 
 SPELLINGS = Path(__file__).parent / "place_spellings.csv"
@@ -163,7 +165,7 @@ def test_names_are_normalised_and_aliases_split() -> None:
 
 def _import(session: Session, text: str | None = None) -> gazetteer.ImportResult:
     text = text if text is not None else gazetteer.SAMPLE.read_text(encoding="utf-8")
-    return gazetteer.import_places(session, gazetteer.parse_csv(text))
+    return place_rules.import_places(session, gazetteer.parse_csv(text))
 
 
 def _file(session: Session, community: str | None, **place: object) -> int:
@@ -260,7 +262,7 @@ def test_unknown_place_flag_once_a_day_and_admin_alias(db: Database) -> None:
         ]
         fangling = session.exec(select(Place).where(Place.compound == "芳邻苑")).one()
         assert fangling.id is not None
-        edit = gazetteer.add_alias(session, request_id=second, place_id=fangling.id)
+        edit = place_rules.add_alias(session, request_id=second, place_id=fangling.id)
         assert (edit.compound, edit.requests_matched) == ("芳邻苑", 2)
     with db.session() as session:
         for number in (first, second):
@@ -273,10 +275,10 @@ def test_unknown_place_flag_once_a_day_and_admin_alias(db: Database) -> None:
         assert [u.text for u in gazetteer.unknown_places(session)] == ["望江楼"]
         assert gazetteer.resolve(session, text="新华公园 2栋").best.compound == "芳邻苑"  # type: ignore[union-attr]
         with pytest.raises(NotFound):
-            gazetteer.add_alias(session, request_id=first, place_id=fangling.id)  # done already
+            place_rules.add_alias(session, request_id=first, place_id=fangling.id)  # done already
         nijia = session.exec(select(Place).where(Place.compound == "锦绣花园")).one()
         assert nijia.id is not None
-        new = gazetteer.add_compound(session, request_id=third, like_place_id=nijia.id)
+        new = place_rules.add_compound(session, request_id=third, like_place_id=nijia.id)
         assert (new.community, new.compound, new.requests_matched) == ("倪家桥社区", "望江楼", 1)
     with db.session() as session:
         assert gazetteer.unknown_places(session) == []
@@ -295,3 +297,64 @@ def test_load_follows_changes_to_the_table(db: Database) -> None:
         session.add(place)
     with db.session() as session:
         assert gazetteer.resolve(session, text="小芳家").best.compound == "芳邻苑"  # type: ignore[union-attr]
+
+
+# --- the data migration (0007) ----------------------------------------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    skip_or_fail_without_postgres()
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return databases.create()
+
+
+def _file_at(session: Session, community: str, resident: int) -> int:
+    new = filing.NewRequest(
+        original_text="电梯坏了",
+        normalised_text="电梯坏了",
+        predicted_category="repairs",
+        predicted_confidence=0.9,
+        category="repairs",
+        community=community,
+        building="3栋",
+    )
+    made = filing.file_request(session, telegram_id=resident, display_name="王阿姨", new=new)
+    assert made.id is not None
+    return made.id
+
+
+@pytest.mark.parametrize("with_places", [True, False])
+def test_migration_0007_matches_the_rows_already_stored(empty_url: str, with_places: bool) -> None:
+    database = Database(empty_url, pool_size=1)
+    upgrade(database.engine, "0006")
+    with database.session() as session:
+        typo = _file_at(session, "芳林苑", RESIDENT)
+        unknown = _file_at(session, "春熙路", RESIDENT + 1)
+        if with_places:
+            now = gazetteer.utcnow()
+            for row in gazetteer.parse_csv(gazetteer.SAMPLE.read_text(encoding="utf-8")):
+                session.add(
+                    Place(
+                        street=row.street, community=row.community, compound=row.compound,
+                        aliases=list(row.aliases), created_at=now, updated_at=now,
+                    )
+                )  # fmt: skip
+    upgrade(database.engine)
+    with database.session() as session:
+        first, other = request(session, typo), request(session, unknown)
+        residents = {r.telegram_id: r.community for r in session.exec(select(Resident)).all()}
+        if with_places:
+            assert (first.community, first.compound) == ("玉林北路社区", "芳邻苑")
+            assert first.place_id is not None and first.building == "3栋"
+            assert residents[RESIDENT] == "玉林北路社区"
+        else:  # no gazetteer: a no-op
+            assert (first.community, first.compound, first.place_id) == ("芳林苑", None, None)
+            assert residents[RESIDENT] == "芳林苑"
+        assert (other.community, other.place_id) == ("春熙路", None)
+        assert residents[RESIDENT + 1] == "春熙路"
+    downgrade(database.engine, "0006")  # a data migration: down leaves the data
+    upgrade(database.engine)
+    database.dispose()
