@@ -47,14 +47,16 @@ def _organisation_with_invite(tmp_path: Path) -> str:
     return _linli(tmp_path, ["org", "invite", "玉林社工站"], []).strip()
 
 
-FILE_A_NEED = ["电梯又坏了三天了", "1", "玉林社区 3栋", "1", "1"]
+FILE_A_NEED = ["电梯又坏了三天了", "1", "芳邻苑 3栋", "1", "1"]
 
 
 def test_a_resident_files_a_need_and_sees_it(tmp_path: Path) -> None:
-    out = _chat(tmp_path, ["电梯又坏了三天了", "1", "玉林社区 3栋", "1", "1", "/my", "/quit"])
+    out = _chat(tmp_path, ["电梯又坏了三天了", "1", "芳林苑 3栋", "1", "1", "/my", "/quit"])
     assert "设施维修" in out
     assert "已提交！您的需求编号是 #1" in out
     assert "#1 设施维修 · 待受理" in out
+    # The sample gazetteer is loaded into the empty database: the old name 芳林苑 is matched.
+    assert "已载入示例" in out and "地点：芳邻苑（玉林北路社区） 3栋" in out
     assert (tmp_path / "linli.db").exists()  # the default SQLite file, created by itself
 
 
