@@ -97,6 +97,30 @@ def split_building(text: str) -> tuple[str, str | None]:
     return text[end:].strip(" ,，"), text[:end].strip(" ,，") or None
 
 
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "〇": 0}
+_CHINESE_NUMBER = re.compile(r"[零一二三四五六七八九十两〇]+")
+_BUILDING_WORDS = re.compile(r"幢|号楼|栋楼|栋")
+
+
+def _number(chinese: str) -> str:
+    """'十二' -> '12', '二十' -> '20', '三' -> '3' (building and unit numbers; else as is)."""
+    if "十" not in chinese:
+        return "".join(str(_DIGITS[c]) for c in chinese)
+    tens, _, ones = chinese.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return chinese
+    return str((_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0))
+
+
+def building_key(building: str | None) -> str:
+    """A building for comparing, not for showing: '三幢2单元' and '3栋2单元' are one building."""
+    if not building:
+        return ""
+    key = _PUNCT.sub("", normalise(building))
+    key = _CHINESE_NUMBER.sub(lambda m: _number(m.group()), key)
+    return _BUILDING_WORDS.sub("栋", key)
+
+
 def name_key(text: str) -> str:
     """The comparable core of a name: no spaces, punctuation, city/district/street prefix or
     the words around it (那个, 进去, 附近); the 小区/社区 suffix is kept (see `_hint`)."""

@@ -31,6 +31,7 @@ from storage.errors import (
     NotStaff,
     RequestNotFound,
 )
+from storage.gazetteer import building_key
 from storage.models import (
     ACTIVE_STATUSES,
     ActorKind,
@@ -98,7 +99,8 @@ def _comparable(text: str, building: str | None) -> frozenset[str]:
     # Cached: every new need in a community is compared with up to MAX_CANDIDATES open ones,
     # whose tokens would otherwise be segmented again each time (~0.7 ms each).
     # The building is part of the need: "3栋电梯坏了" is not the same as the one in 5栋.
-    return similarity_tokens(f"{building or ''} {text}")
+    # Compared in one spelling (storage.gazetteer.building_key): 三幢 is 3栋.
+    return similarity_tokens(f"{building_key(building)} {text}")
 
 
 def find_duplicates(

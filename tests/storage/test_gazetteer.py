@@ -14,7 +14,7 @@ from storage.db import Database, downgrade, upgrade
 from storage.errors import InvalidInput, NotFound
 from storage.gazetteer import Certainty, Gazetteer, PlaceEntry, match_place, split_building
 from storage.models import NoticeKind, Place, Resident
-from storage.requests import filing
+from storage.requests import duplicates, filing
 from storage.requests import places as place_rules
 from tests.conftest import BACKENDS, PostgresDatabases, skip_or_fail_without_postgres
 from tests.storage.staff_helpers import ADMINS, RESIDENT, notifications, request
@@ -358,3 +358,34 @@ def test_migration_0007_matches_the_rows_already_stored(empty_url: str, with_pla
     downgrade(database.engine, "0006")  # a data migration: down leaves the data
     upgrade(database.engine)
     database.dispose()
+
+
+# --- duplicates compare the canonical place -------------------------------------------------
+
+
+def test_duplicates_compare_the_same_compound_and_building(db: Database) -> None:
+    with db.session() as session:
+        _import(session)
+        ids = {
+            p.compound: p.id
+            for p in session.exec(select(Place).where(Place.community == "玉林北路社区")).all()
+        }
+        fangling = _file(session, "玉林北路社区", compound="芳邻苑", place_id=ids["芳邻苑"])
+    with db.session() as session:
+
+        def same(place_id: int | None, building: str) -> list[int]:
+            return [
+                m.request_id
+                for m in duplicates.find_duplicates(
+                    session,
+                    text="电梯坏了",
+                    community="玉林北路社区",
+                    building=building,
+                    place_id=place_id,
+                )
+            ]
+
+        assert same(ids["芳邻苑"], "三幢") == [fangling]  # 三幢 is the 3栋 it was filed with
+        assert same(ids["玉洁苑"], "3栋") == []  # 3栋 of another 小区 of the same 社区
+        assert same(None, "3栋") == [fangling]  # the 社区 alone: it may be that one
+        assert same(ids["芳邻苑"], "5栋") == []
