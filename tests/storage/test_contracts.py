@@ -3,6 +3,7 @@ gaps they leave, on both databases."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -540,3 +541,59 @@ def test_no_gaps_without_requests(team: Database) -> None:
             )
             == ()
         )
+
+
+def test_coverage_gaps_match_contract_active_request_by_request(team: Database) -> None:
+    """Random contracts (some ended early) and requests: the SQL agrees with contract_active
+    and contract_covers applied to each request in Python."""
+    rng = random.Random(12)
+    categories = ["repairs", "elderly", "health"]
+    communities = ["玉林社区", "芳草社区", "望江社区", None]
+    period = (datetime(2027, 1, 1, tzinfo=SHANGHAI), datetime(2027, 4, 1, tzinfo=SHANGHAI))
+    with team.session() as s:
+        for _ in range(6):
+            first = date(2026, 12, 20) + timedelta(days=rng.randrange(80))
+            contract = contracts.create_contract(
+                s,
+                actor_id=ADMIN,
+                admin_ids=ADMINS,
+                organisation_ref=rng.choice(["玉林服务中心", "芳草社工站"]),
+                purchaser="街道",
+                categories=rng.sample(categories, k=rng.randint(1, 2)),
+                communities=rng.sample(["玉林社区", "芳草社区", "望江社区"], k=rng.randint(1, 2)),
+                start=first,
+                end=first + timedelta(days=rng.randrange(60)),
+            )
+            if rng.random() < 0.4:
+                contract.ended_at = datetime.combine(
+                    first + timedelta(days=rng.randrange(30)), datetime.min.time(), SHANGHAI
+                ) + timedelta(hours=rng.randrange(24))
+                s.add(contract)
+        residents = [RESIDENT, OTHER_RESIDENT]
+        for _ in range(60):
+            filed_at = period[0] + timedelta(minutes=rng.randrange(95 * 24 * 60))
+            file(
+                s,
+                category=rng.choice(categories),
+                community=rng.choice(communities),
+                resident=rng.choice(residents),
+                created_at=filed_at,
+                announce=False,
+            )
+        s.flush()
+        every = s.exec(select(ServiceContract)).all()
+        expected: dict[tuple[str | None, str], int] = {}
+        for row in s.exec(select(ServiceRequest)).all():
+            if not period[0] <= row.created_at < period[1]:
+                continue
+            if any(
+                contracts.contract_active(c, row.created_at, SHANGHAI)
+                and contracts.contract_covers(c, category=row.category, community=row.community)
+                for c in every
+            ):
+                continue
+            key = (row.community, row.category)
+            expected[key] = expected.get(key, 0) + 1
+        gaps = contracts.coverage_gaps(s, start=period[0], end=period[1], tz=SHANGHAI)
+    assert {(g.community, g.category): g.requests for g in gaps} == expected
+    assert sum(expected.values()) > 0
