@@ -36,7 +36,7 @@ from bot.handlers import performance as performance_handlers
 from bot.handlers import summary as summary_handlers
 from bot.logs import describe_failure
 from bot.settings import Settings, SettingsError
-from nlp.categories import load_categories
+from nlp.categories import model_categories
 from nlp.classifier import Classifier
 from nlp.intent import IntentClassifier
 from storage.db import Database, prepare_schema
@@ -69,7 +69,11 @@ def build_application(
             settings=settings,
             db=db,
             classifier=model,
-            categories=load_categories(),
+            # A model trained on its own labels (城乡建设) brings their names (test doubles
+            # that never classify have none).
+            categories=model_categories(
+                getattr(model, "labels", ()), getattr(model, "label_names", {})
+            ),
             intents=intents or IntentClassifier.load(settings.linli_intent_model),
         )
         # The residents' menu for everyone; staff and admins get their own (bot.handlers.roles).

@@ -8,7 +8,11 @@ else in the project spells them out, so a community with other services only swa
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
+import threading
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +33,54 @@ def invalid_code(code: str) -> str | None:
     if len(code) > MAX_CODE_LENGTH:
         return f"category code {code!r} is {len(code)} characters long; it must be {CODE_RULE}"
     return None
+
+
+# A deployment trains on its own labels as its 12345 export writes them (城乡建设,
+# 劳动和社会保障): a label is either a code or a name of up to MAX_LABEL_LENGTH characters,
+# letters and digits of any script with a few joiners (the longest first-level label of
+# the public 12345 data has 7 characters; 20 leaves room for "二级:..." styles). A name is
+# stored and carried as the code `label_code` derives from it.
+MAX_LABEL_LENGTH = 20
+_JOINERS = frozenset(" ·・、/-_&()（）")
+LABEL_RULE = (
+    f"a category code ({CODE_RULE}) or a name of at most {MAX_LABEL_LENGTH} characters: "
+    "letters, digits, spaces and ·、/-_&()"
+)
+# Codes derived from names: "l_" and 10 hex digits of the name's SHA-256. Stable across
+# retraining (the database keeps codes) and short enough for callback data.
+_DERIVED_PREFIX = "l_"
+
+
+def invalid_label(label: str) -> str | None:
+    """Why `label` can be neither a category code nor a category name (one line), or None."""
+    if not label:
+        return "empty label"
+    if invalid_code(label) is None:
+        return None
+    label = unicodedata.normalize("NFC", label)
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"label {label!r} is {len(label)} characters long; a label must be {LABEL_RULE}"
+    if label != label.strip() or not any(char.isalpha() for char in label):
+        return f"label {label!r} must be {LABEL_RULE}"
+    for char in label:
+        if not (char.isalnum() or char in _JOINERS) or unicodedata.category(char) == "Co":
+            return f"label {label!r} has the character {char!r}; a label must be {LABEL_RULE}"
+    return None
+
+
+def label_code(label: str) -> str:
+    """The category code of a training label: a code stays itself, a name gets a derived one.
+
+    Raises ValueError for a label `invalid_label` refuses. Names are compared after NFC
+    normalisation, so the same name typed two ways gets one code.
+    """
+    problem = invalid_label(label)
+    if problem:
+        raise ValueError(problem)
+    if invalid_code(label) is None:
+        return label
+    digest = hashlib.sha256(unicodedata.normalize("NFC", label).encode()).hexdigest()
+    return _DERIVED_PREFIX + digest[:10]
 
 
 class CategoriesError(ValueError):
@@ -76,12 +128,41 @@ def _load(path: Path) -> tuple[Category, ...]:
     return tuple(categories)
 
 
-def category_name(code: str, path: Path | None = None) -> str:
-    """The Chinese name of `code`, or the code itself for a label the file does not know.
+_model_names: dict[str, str] = {}
+_names_lock = threading.Lock()
 
-    Falling back keeps a model trained on a deployment's own labels printable.
+
+def remember_label_names(names: Mapping[str, str]) -> None:
+    """Make the names a loaded model was trained with known to `category_name`.
+
+    Called by `Classifier.load`: a model trained on a deployment's own labels (城乡建设)
+    keeps its names in its meta, and every place that prints a category reads this module.
     """
+    with _names_lock:
+        _model_names.update(names)
+
+
+def category_name(code: str, path: Path | None = None) -> str:
+    """The Chinese name of `code`: from a loaded model's own labels, else the categories file,
+    else the code itself (a label nobody named stays printable)."""
+    name = _model_names.get(code)
+    if name is not None:
+        return name
     for category in load_categories(path):
         if category.code == code:
             return category.name
     return code
+
+
+def model_categories(
+    labels: tuple[str, ...], names: Mapping[str, str], path: Path | None = None
+) -> tuple[Category, ...]:
+    """The categories the bot offers for a model: the file's, unless the model has its own.
+
+    A model trained on named labels (`names` from its meta) offers exactly its labels, in
+    its order, with their names; a model trained on codes offers the categories file.
+    """
+    if not names:
+        return load_categories(path)
+    known = {category.code: category for category in load_categories(path)}
+    return tuple(known.get(code) or Category(code, names.get(code, code), "") for code in labels)

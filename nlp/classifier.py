@@ -18,10 +18,11 @@ import spacy
 from spacy.language import Language
 from spacy.pipeline import TextCategorizer
 
-import nlp.architectures  # noqa: F401  (registers linli.CharNgramBOW.v1 before loading)
-from nlp.normalize import has_content, normalise
+import nlp.architectures  # noqa: F401  (registers linli's architectures before loading)
+from nlp.categories import category_name, remember_label_names
+from nlp.normalize import has_content
 from nlp.segment import load_user_dictionary
-from nlp.training import apply_temperature, read_meta
+from nlp.training import apply_temperature, prepare_text, read_meta
 
 DEFAULT_MODEL_PATH = Path(__file__).parent / "model"
 # The label for a message with nothing to read, if the model has it; a model trained on a
@@ -73,8 +74,10 @@ class Classifier:
         temperature: float = 1.0,
         threshold: float = 0.5,
         label_counts: Mapping[str, int] | None = None,
+        label_names: Mapping[str, str] | None = None,
     ):
         self._nlp = pipeline
+        self._names = dict(label_names or {})
         textcat = cast(TextCategorizer, pipeline.get_pipe("textcat"))
         self._labels: tuple[str, ...] = tuple(textcat.labels)
         self._temperature = temperature
@@ -100,17 +103,32 @@ class Classifier:
         pipeline = spacy.load(model_dir)
         meta = read_meta(model_dir)
         counts = meta.get("label_counts")
+        names = meta.get("label_names")
+        names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+        # Everything that prints a category reads nlp.categories: it must know these names.
+        remember_label_names(names)
         return cls(
             pipeline,
             temperature=float(meta.get("temperature", 1.0)),
             threshold=threshold,
             label_counts=counts if isinstance(counts, dict) else None,
+            label_names=names,
         )
 
     @property
     def labels(self) -> tuple[str, ...]:
         """The category codes this model can return."""
         return self._labels
+
+    @property
+    def label_names(self) -> dict[str, str]:
+        """Code -> name of the labels the model was trained on as names (城乡建设); empty for
+        a model trained on codes, whose names are in the categories file."""
+        return dict(self._names)
+
+    def name(self, code: str) -> str:
+        """The name people read for one of this model's codes."""
+        return self._names.get(code) or category_name(code)
 
     @property
     def threshold(self) -> float:
@@ -132,7 +150,7 @@ class Classifier:
 
     def classify_many(self, texts: Iterable[str], batch_size: int = 256) -> list[Classification]:
         """Classify many messages in batches, in order."""
-        cleaned = [normalise(text)[:MAX_CHARS] for text in texts]
+        cleaned = [prepare_text(text)[:MAX_CHARS] for text in texts]
         wanted = [index for index, text in enumerate(cleaned) if has_content(text)]
         results: list[Classification] = [self._empty] * len(cleaned)
         if not wanted:
@@ -146,7 +164,7 @@ class Classifier:
         self, texts: Iterable[str], batch_size: int = 256
     ) -> list[dict[str, float]]:
         """`probabilities` of many messages in batches, in order (empty dict: nothing to read)."""
-        cleaned = [normalise(text)[:MAX_CHARS] for text in texts]
+        cleaned = [prepare_text(text)[:MAX_CHARS] for text in texts]
         wanted = [index for index, text in enumerate(cleaned) if has_content(text)]
         results: list[dict[str, float]] = [{} for _ in cleaned]
         if not wanted:
@@ -165,7 +183,7 @@ class Classifier:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The calibrated probability of every label for `text` (empty dict if nothing to read)."""
-        cleaned = normalise(text)[:MAX_CHARS]
+        cleaned = prepare_text(text)[:MAX_CHARS]
         if not has_content(cleaned):
             return {}
         with self._lock:

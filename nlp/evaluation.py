@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nlp.categories import invalid_label, label_code
 from nlp.classifier import Classification
 
 
@@ -74,6 +75,18 @@ def score_predictions(gold: Sequence[str], predicted: Sequence[str]) -> Evaluati
 
 
 def evaluate(classifier: _Classifies, examples: Sequence[tuple[str, str]]) -> Evaluation:
-    """Classify every example's text and score the labels against the gold ones."""
+    """Classify every example's text and score the labels against the gold ones.
+
+    Gold labels written as names (城乡建设) are compared by their code, as the model answers,
+    and reported by name.
+    """
     results = classifier.classify_many([text for text, _ in examples])
-    return score_predictions([label for _, label in examples], [r.label for r in results])
+    names: dict[str, str] = {}
+    gold: list[str] = []
+    for _, label in examples:
+        code = label if invalid_label(label) else label_code(label)
+        names.setdefault(code, label)
+        gold.append(code)
+    scored = score_predictions(gold, [r.label for r in results])
+    per_label = {names.get(code, code): scores for code, scores in scored.per_label.items()}
+    return Evaluation(scored.accuracy, scored.macro_f1, per_label, scored.n)

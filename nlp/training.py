@@ -15,6 +15,7 @@ import json
 import random
 import shutil
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,7 +31,7 @@ from spacy.util import load_config, load_model_from_config, registry
 from thinc.api import fix_random_seed
 
 from nlp.architectures import fit_idf  # also registers linli.CharNgramBOW.v1
-from nlp.categories import invalid_code
+from nlp.categories import invalid_label, label_code
 from nlp.normalize import has_content, normalise
 from nlp.segment import load_user_dictionary
 
@@ -50,8 +51,17 @@ class CorpusError(TrainingError):
     """The corpus cannot be trained on; the message names the file and line."""
 
 
+# Column names accepted in a corpus header, first the project's own, then those of a 12345
+# export (留言主题 / 留言详情 / 一级标签), so a street office trains on its export as it is.
+TEXT_COLUMNS = ("text", "留言详情", "内容")
+SUBJECT_COLUMNS = ("subject", "留言主题", "标题")
+LABEL_COLUMNS = ("label", "一级标签", "类别", "分类")
+# A first line up to this long, followed by more text, is read as the message's subject.
+MAX_SUBJECT_CHARS = 60
+
+
 class LabelledText(NamedTuple):
-    """One resident message and its category code."""
+    """One resident message and its label (a category code or a category name)."""
 
     text: str
     label: str
@@ -94,13 +104,38 @@ def _junk(text: str) -> bool:
     return any(ord(char) < 32 and char not in "\t\n\r" for char in text) or "\ufffd" in text
 
 
+def prepare_text(text: str) -> str:
+    """`normalise()` the text, keeping a subject line apart from the body.
+
+    A message written with a subject (a 12345 export's 留言主题, or a first short line
+    followed by more) becomes "subject\nbody", so the model can read the subject's words on
+    their own (see nlp/architectures.py); any other text is just normalised (normalise()
+    turns line breaks into spaces). Idempotent, like normalise().
+    """
+    first, newline, rest = text.strip().partition("\n")
+    if newline:
+        subject, body = normalise(first), normalise(rest)
+        if has_content(subject) and has_content(body) and len(subject) <= MAX_SUBJECT_CHARS:
+            return f"{subject}\n{body}"
+    return normalise(text)
+
+
+def _column(fields: Sequence[str], names: Sequence[str]) -> str | None:
+    return next((name for name in names if name in fields), None)
+
+
 def read_corpus(
     path: Path, *, min_per_label: int = 2, skip_empty: bool = False
 ) -> list[LabelledText]:
     """Read a CSV with columns text,label (others ignored), checking every row.
 
+    A 12345 export's columns do too: 留言详情 (or 内容) for text, 一级标签 (类别, 分类) for
+    label, and an optional subject column (subject, 留言主题, 标题), which becomes the text's
+    first line. Labels are category codes or a deployment's own names (城乡建设), see
+    `nlp.categories.invalid_label`.
+
     Raises CorpusError naming the line for a missing column, empty text or label, a label
-    that is not a valid category code, binary junk, undecodable bytes, or a label with fewer
+    that is neither a code nor a name, binary junk, undecodable bytes, or a label with fewer
     than `min_per_label` examples (training needs 2, to hold one out; a test set may have 1).
     With `skip_empty`, rows whose text has nothing to read (only punctuation or emoji) are
     left out instead (the intent corpus has them: a rule, not the model, handles "？？").
@@ -112,7 +147,12 @@ def read_corpus(
     content = _decode(path, raw)
     reader = csv.DictReader(io.StringIO(content, newline=""))
     fields = [name.strip() for name in reader.fieldnames or ()]
-    missing = [name for name in ("text", "label") if name not in fields]
+    text_column = _column(fields, TEXT_COLUMNS)
+    label_column = _column(fields, LABEL_COLUMNS)
+    subject_column = _column(fields, SUBJECT_COLUMNS)
+    missing = [
+        name for name, column in (("text", text_column), ("label", label_column)) if column is None
+    ]
     if missing:
         raise CorpusError(
             f"{path}, line 1: missing column {' and '.join(missing)} "
@@ -126,9 +166,10 @@ def read_corpus(
             line = reader.line_num
             if None in row:
                 raise CorpusError(f"{path}, line {line}: more fields than the header names")
-            text = row.get("text") or ""
-            label = (row.get("label") or "").strip()
-            if _junk(text) or _junk(label):
+            text = row.get(text_column or "") or ""
+            label = (row.get(label_column or "") or "").strip()
+            subject = (row.get(subject_column) or "").strip() if subject_column else ""
+            if _junk(text) or _junk(label) or _junk(subject):
                 raise CorpusError(f"{path}, line {line}: control characters or binary junk")
             if not has_content(normalise(text)):
                 if skip_empty and text.strip():
@@ -136,11 +177,15 @@ def read_corpus(
                 raise CorpusError(f"{path}, line {line}: empty text")
             if not label:
                 raise CorpusError(f"{path}, line {line}: empty label")
-            problem = invalid_code(label)
+            problem = invalid_label(label)
             if problem:
                 raise CorpusError(f"{path}, line {line}: {problem}")
             first_line.setdefault(label, line)
-            examples.append(LabelledText(text.strip(), label))
+            text = text.strip()
+            if subject and has_content(normalise(subject)):
+                # One line: prepare_text reads the first line as the subject.
+                text = " ".join(subject.split()) + "\n" + text
+            examples.append(LabelledText(text, label))
     except csv.Error as exc:
         raise CorpusError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from None
     if not examples:
@@ -156,19 +201,44 @@ def read_corpus(
 
 
 def check_examples(examples: Sequence[tuple[str, str]]) -> None:
-    """Raise CorpusError unless there are 2+ valid labels, each with 2+ non-empty examples."""
-    counts = Counter(label for _, label in examples)
-    if len(counts) < 2:
-        raise CorpusError(f"need at least 2 labels to train, got {len(counts)}")
-    rare = sorted(label for label, count in counts.items() if count < 2)
-    if rare:
-        raise CorpusError(f"label(s) with fewer than 2 examples: {', '.join(rare)}")
+    """Raise CorpusError unless there are 2+ valid labels, each with 2+ non-empty examples.
+
+    Labels are counted by code, so two spellings of one name are one label.
+    """
     for index, (text, label) in enumerate(examples, start=1):
         if not label.strip() or not has_content(normalise(text)):
             raise CorpusError(f"example {index}: empty text or label")
-        problem = invalid_code(label.strip())
+        problem = invalid_label(label.strip())
         if problem:
             raise CorpusError(f"example {index}: {problem}")
+    counts = Counter(label_code(label.strip()) for _, label in examples)
+    if len(counts) < 2:
+        raise CorpusError(f"need at least 2 labels to train, got {len(counts)}")
+    names = label_names(examples)
+    rare = sorted(names.get(code, code) for code, count in counts.items() if count < 2)
+    if rare:
+        raise CorpusError(f"label(s) with fewer than 2 examples: {', '.join(rare)}")
+
+
+def label_names(examples: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Code -> name of the labels given as names (城乡建设); codes given as codes are left out.
+
+    Saved in the model's meta: the model answers with codes (the database and the buttons
+    carry them) and the bot shows the names. Two names with one code (a hash collision,
+    vanishingly rare) stop training rather than merge two categories.
+    """
+    names: dict[str, str] = {}
+    for _, label in examples:
+        label = label.strip()
+        code = label_code(label)
+        if code == label:
+            continue
+        known = names.setdefault(code, label)
+        if known != label and unicodedata.normalize("NFC", known) != unicodedata.normalize(
+            "NFC", label
+        ):
+            raise CorpusError(f"labels {known!r} and {label!r} map to one code {code}; rename one")
+    return names
 
 
 def corpus_sha256(examples: Iterable[tuple[str, str]]) -> str:
@@ -391,7 +461,8 @@ def train(
     started = time.monotonic()
     _check_out_dir(out_dir)
     check_examples(examples)
-    data = [LabelledText(normalise(text), label.strip()) for text, label in examples]
+    names = label_names(examples)
+    data = [LabelledText(prepare_text(text), label_code(label.strip())) for text, label in examples]
     labels = sorted({example.label for example in data})
     config = load_config(config_path or DEFAULT_CONFIG_PATH)
     max_epochs = epochs or int(config["training"]["max_epochs"]) or 20
@@ -452,6 +523,7 @@ def train(
     meta = asdict(report)
     meta["spacy_version"] = spacy_version
     meta["refit"] = refit and bool(heldout)
+    meta["label_names"] = dict(sorted(names.items()))
     meta.update(extra_meta or {})
     _write(final.nlp, final.averages, out_dir, meta)
     progress(f"saved model to {out_dir} in {report.seconds:.1f} s")

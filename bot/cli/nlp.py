@@ -17,7 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import nlp
 from bot.cli.common import current_settings, fail
-from nlp.categories import category_name
 from nlp.normalize import normalise
 from storage.corrections import load_corrections
 
@@ -62,7 +61,7 @@ def classify(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
-    typer.echo(f"{result.label}\t{category_name(result.label)}\t{result.confidence:.2f}")
+    typer.echo(f"{result.label}\t{classifier.name(result.label)}\t{result.confidence:.2f}")
 
 
 def _load_corrections() -> list[tuple[str, str]]:
@@ -86,8 +85,9 @@ def train(
         Path | None,
         typer.Option(
             "--data",
-            help="Training CSV (text,label) (default: nlp/data/train.csv; with --intent the "
-            "shipped intent corpus).",
+            help="Training CSV: text,label, or a 12345 export's 留言主题,留言详情,一级标签; "
+            "labels are codes or names such as 城乡建设 (default: nlp/data/train.csv; with "
+            "--intent the shipped intent corpus).",
         ),
     ] = None,
     out: Annotated[
@@ -114,7 +114,7 @@ def train(
     ] = False,
 ) -> None:
     """Train the classifier on a CSV and save it (no options: retrain both shipped models)."""
-    from nlp.training import CorpusError, TrainingError, read_corpus
+    from nlp.training import CorpusError, TrainingError, label_names, read_corpus
     from nlp.training import train as train_model
 
     if intent:
@@ -151,6 +151,10 @@ def train(
         raise fail(str(exc)) from None
     if report.heldout_macro_f1 is not None:
         typer.echo(f"held-out macro-F1 {report.heldout_macro_f1:.3f} (before refit)")
+    names = label_names(examples)
+    for code, name in sorted(names.items(), key=lambda item: item[1]):
+        # The codes the database and buttons carry; the bot shows the names.
+        typer.echo(f"label {name} -> {code}")
 
 
 def _train_intent(data: Path | None, out: Path | None, seed: int) -> None:

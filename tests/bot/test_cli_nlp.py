@@ -14,6 +14,7 @@ import bot.cli.common
 import bot.cli.nlp
 from bot.cli.nlp import DEFAULT_MODEL_DIR, DEFAULT_TRAIN_PATH, nlp_app
 from bot.settings import SettingsError
+from nlp.categories import label_code
 from nlp.normalize import normalise
 from nlp.training import TrainReport, read_meta
 from tests.nlp import conftest as nlp_conftest
@@ -110,6 +111,54 @@ def test_train_and_evaluate(tmp_path: Path, tiny_corpus_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "macro-F1" in result.output and "repairs" in result.output
+
+
+EXPORT_ROWS = {
+    "城乡建设": ["小区电梯坏了没人修", "物业乱收费", "房产证办不下来", "违章搭建占了通道"],
+    "劳动和社会保障": ["公司拖欠工资", "单位不交社保", "工伤认定不给办", "退休金太低"],
+}
+
+
+@pytest.mark.slow
+def test_train_on_a_12345_export_with_chinese_labels(tmp_path: Path) -> None:
+    data = tmp_path / "export.csv"
+    data.write_text(
+        "留言编号,留言主题,留言详情,一级标签\n"
+        + "".join(
+            f"{i},反映问题,{text},{label}\n"
+            for i, (label, texts) in enumerate(EXPORT_ROWS.items())
+            for text in texts
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "model"
+    result = runner.invoke(nlp_app, ["train", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"label 城乡建设 -> {label_code('城乡建设')}" in result.output
+
+    result = runner.invoke(nlp_app, ["classify", "--model", str(out), "拖欠工资三个月了"])
+    assert result.exit_code == 0, result.output
+    code, name, _ = result.output.strip().split("\t")
+    assert (code, name) == (label_code("劳动和社会保障"), "劳动和社会保障")
+
+    result = runner.invoke(
+        nlp_app, ["evaluate", "--model", str(out), "--data", str(data), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)["per_label"]) == set(EXPORT_ROWS)
+
+
+def test_train_refuses_a_bad_label_naming_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    long_label = "城乡建设与环境保护及交通运输和教育文体事务"
+    bad.write_text(
+        f"留言详情,一级标签\n电梯坏了,城乡建设\n灯不亮,城乡建设\n工资,{long_label}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(nlp_app, ["train", "--data", str(bad), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "line 4: label" in result.output and "at most 20 characters" in result.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_train_malformed_file_exits_2(tmp_path: Path) -> None:

@@ -4,7 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from nlp.categories import CODE_RULE, CategoriesError, Category, category_name, load_categories
+from nlp.categories import (
+    CODE_RULE,
+    CategoriesError,
+    Category,
+    category_name,
+    invalid_code,
+    invalid_label,
+    label_code,
+    load_categories,
+    model_categories,
+    remember_label_names,
+)
 
 
 def test_default_has_the_13_categories_in_order() -> None:
@@ -59,3 +70,39 @@ def test_longest_code_accepted(tmp_path: Path) -> None:
     code = "p" * 32
     path.write_text(f"code,name,scope\n{code},停车,车位\nother,其他,\n", encoding="utf-8")
     assert load_categories(path)[0].code == code
+
+
+def test_label_codes_are_stable_short_and_valid() -> None:
+    assert label_code("other") == "other"  # a code stays itself
+    code = label_code("城乡建设")
+    assert code == label_code("城乡建设") == "l_8c061a74ba"  # stable: the database keeps it
+    assert invalid_code(code) is None
+    assert len(code.encode()) <= 12  # fits a 50-character column and 64-byte callback data
+    assert label_code("劳动和社会保障") != code
+    assert label_code("Cafe\u0301") == label_code("Caf\u00e9")  # one name typed two ways
+
+
+@pytest.mark.parametrize("label", ["", " 城乡建设", "城乡建设!", "城" * 21, "12 3", "😀"])
+def test_invalid_labels(label: str) -> None:
+    assert invalid_label(label)
+    with pytest.raises(ValueError, match="label"):
+        label_code(label)
+
+
+def test_model_categories(tmp_path: Path) -> None:
+    path = tmp_path / "cats.csv"
+    path.write_text("code,name,scope\nparking,停车,车位\nother,其他,\n", encoding="utf-8")
+    # A model trained on codes offers the categories file.
+    assert model_categories(("parking", "other"), {}, path) == load_categories(path)
+    city = label_code("城乡建设")
+    assert model_categories((city, "other"), {city: "城乡建设"}, path) == (
+        Category(city, "城乡建设", ""),
+        Category("other", "其他", ""),
+    )
+
+
+def test_remembered_names() -> None:
+    code = label_code("卫生计生")
+    assert category_name(code) == code
+    remember_label_names({code: "卫生计生"})
+    assert category_name(code) == "卫生计生"
