@@ -47,13 +47,26 @@ TOP_CONFUSIONS = 5
 # --- needs and residents per place and category ---------------------------------------------
 
 
+def _building_at(r: sa.Table) -> sa.ColumnElement[Any]:
+    """The building with its 小区 when the gazetteer matched one ('芳邻苑 3栋'): requests carry
+    the canonical 社区, and 3栋 of two 小区 of one 社区 are two buildings."""
+    return sa.case(
+        (
+            r.c.compound.is_not(None) & r.c.building.is_not(None),
+            # A literal, not a parameter: PostgreSQL groups by the same expression only.
+            r.c.compound + sa.literal_column("' '") + r.c.building,
+        ),
+        else_=r.c.building,
+    )
+
+
 def _residents_union(edges: Sequence[datetime]) -> sa.Subquery:
     """(category, community, building, resident_id, bucket) for filers and supporters."""
     r, s = REQUESTS, SUPPORTERS
     filed = sa.select(
         r.c.category,
         r.c.community,
-        r.c.building,
+        _building_at(r).label("building"),
         r.c.resident_id,
         bucket(r.c.created_at, edges).label("bucket"),
     ).where(in_range(r.c.created_at, edges[0], edges[-1]), r.c.status.not_in(NOT_NEEDS))
@@ -61,7 +74,7 @@ def _residents_union(edges: Sequence[datetime]) -> sa.Subquery:
         sa.select(
             r.c.category,
             r.c.community,
-            r.c.building,
+            _building_at(r).label("building"),
             s.c.resident_id,
             bucket(s.c.created_at, edges).label("bucket"),
         )
@@ -178,13 +191,13 @@ def hot_buildings(session: Session, start: datetime, end: datetime) -> tuple[Hot
     requests: dict[tuple[str, str], int] = {
         (community or "", building): int(count)
         for community, building, count in session.execute(
-            sa.select(r.c.community, r.c.building, sa.func.count())
+            sa.select(r.c.community, _building_at(r), sa.func.count())
             .where(
                 in_range(r.c.created_at, start, end),
                 r.c.status.not_in(NOT_NEEDS),
                 r.c.building.is_not(None),
             )
-            .group_by(r.c.community, r.c.building)
+            .group_by(r.c.community, _building_at(r))
         )
     }
     residents = _residents_by(session, start, end, "community", "building")

@@ -4,6 +4,7 @@ requests and residents, the admins' edits and the once-a-day flag, on both datab
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from storage.gazetteer import Certainty, Gazetteer, PlaceEntry, match_place, spl
 from storage.models import NoticeKind, Place, Resident
 from storage.requests import duplicates, filing
 from storage.requests import places as place_rules
+from storage.summary.queries import hot_buildings
 from tests.conftest import BACKENDS, PostgresDatabases, skip_or_fail_without_postgres
 from tests.storage.staff_helpers import ADMINS, RESIDENT, notifications, request
 
@@ -389,3 +391,21 @@ def test_duplicates_compare_the_same_compound_and_building(db: Database) -> None
         assert same(ids["玉洁苑"], "3栋") == []  # 3栋 of another 小区 of the same 社区
         assert same(None, "3栋") == [fangling]  # the 社区 alone: it may be that one
         assert same(ids["芳邻苑"], "5栋") == []
+
+
+def test_hot_buildings_tell_the_same_building_number_of_two_compounds_apart(db: Database) -> None:
+    with db.session() as session:
+        _import(session)
+        ids = {
+            p.compound: p.id
+            for p in session.exec(select(Place).where(Place.community == "玉林北路社区")).all()
+        }
+        for compound in ("芳邻苑", "芳邻苑", "玉洁苑"):
+            _file(session, "玉林北路社区", compound=compound, place_id=ids[compound])
+    with db.session() as session:
+        now = gazetteer.utcnow()
+        spots = hot_buildings(session, now - timedelta(days=1), now + timedelta(days=1))
+        # One resident filed all three: 2 needs in 芳邻苑 3栋, 1 in 玉洁苑 3栋 (not 3 in "3栋").
+        assert [(s.community, s.building, s.requests) for s in spots] == [
+            ("玉林北路社区", "芳邻苑 3栋", 2)
+        ]
