@@ -582,8 +582,16 @@ class Keep(enum.Enum):
     KEEP = "keep"
 
 
+class NoScope(enum.Enum):
+    """`set_scope`'s "none outside contracts": that half becomes an empty list (serving only
+    through contracts; None would mean all)."""
+
+    NONE = "none"
+
+
 KEEP = Keep.KEEP
-Scope = Iterable[str] | None | Keep
+NO_SCOPE = NoScope.NONE
+Scope = Iterable[str] | None | Keep | NoScope
 
 
 def _locked(session: Session, organisation: Organisation) -> Organisation:
@@ -606,16 +614,21 @@ def set_scope(
     categories: Scope = KEEP,
     communities: Scope = KEEP,
 ) -> Organisation:
-    """Replace the categories and/or communities an organisation serves (None or an empty
-    list = all; KEEP = unchanged). Categories are given by code or name.
+    """Replace the categories and/or communities an organisation serves outside contracts
+    (None or an empty list = all; NO_SCOPE = none; KEEP = unchanged). Categories are given by
+    code or name.
 
     Requests it already holds stay with it; the queue follows the new scope at once.
     """
     require_admin(actor_id=actor_id, admin_ids=admin_ids)
     org = _locked(session, find_organisation(session, ref=organisation))
-    if not isinstance(categories, Keep):
+    if isinstance(categories, NoScope):
+        org.categories = []
+    elif not isinstance(categories, Keep):
         org.categories = _category_scope(categories)
-    if not isinstance(communities, Keep):
+    if isinstance(communities, NoScope):
+        org.communities = []
+    elif not isinstance(communities, Keep):
         org.communities = _clean_list(communities, limit=MAX_COMMUNITY)
     session.add(org)
     session.flush()

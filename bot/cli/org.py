@@ -40,6 +40,7 @@ org_app = typer.Typer(
 staff_app = typer.Typer(help="An organisation's staff: list, remove.", no_args_is_help=True)
 org_app.add_typer(staff_app, name="staff")
 ALL_WORDS = ("all", "全部")
+NONE_WORDS = ("none", "无")  # nothing outside contracts
 
 
 def _explain(exc: DomainError, ref: str) -> str:
@@ -143,24 +144,30 @@ def scope(
         str | None,
         typer.Option(
             "--categories",
-            help="Comma-separated categories, by code or name (repairs,养老助老), or 'all'.",
+            help="Comma-separated categories, by code or name (repairs,养老助老), 'all', or "
+            "'none' (only through service contracts).",
         ),
     ] = None,
     communities: Annotated[
         str | None,
-        typer.Option(help="Comma-separated communities (玉林社区,芳草社区), or 'all'."),
+        typer.Option(help="Comma-separated communities (玉林社区,芳草社区), 'all' or 'none'."),
     ] = None,
 ) -> None:
-    """Show an organisation's scope, or replace its categories and/or communities."""
+    """Show an organisation's scope outside contracts, or replace its categories and/or
+    communities (its active contracts add theirs: `linli contract list`)."""
     changes: dict[str, Any] = {}
     if categories is not None:
         items = _items(categories)
         every = not items or any(item.strip().lower() in ALL_WORDS for item in items)
-        changes["categories"] = None if every else _category_codes(items)
+        nothing = any(item.strip().lower() in NONE_WORDS for item in items)
+        changes["categories"] = (
+            organisations.NO_SCOPE if nothing else None if every else _category_codes(items)
+        )
     if communities is not None:
         items = _items(communities)
         every = not items or any(item.strip().lower() in ALL_WORDS for item in items)
-        changes["communities"] = None if every else items
+        nothing = any(item.strip().lower() in NONE_WORDS for item in items)
+        changes["communities"] = organisations.NO_SCOPE if nothing else None if every else items
     if changes:
         org = _as_operator(
             scope_rules.set_scope, organisation, organisation=organisation, **changes

@@ -138,3 +138,7 @@ def test_keep_scope_and_a_narrowed_scope(cli_db: Database) -> None:
     with cli_db.session() as s:
         assert orgs.find_organisation(s, ref="1").categories is None
         assert orgs.find_organisation(s, ref="2").categories == ["health"]
+    only = runner.invoke(app, ["org", "scope", "1", "--categories", "none", "--communities", "无"])
+    assert only.exit_code == 0 and "new scope of 玉林服务中心: none/none" in only.stdout
+    back = runner.invoke(app, ["org", "scope", "1", "--categories", "all", "--communities", "all"])
+    assert "all/all (outside contracts)" in back.stdout

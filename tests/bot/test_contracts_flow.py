@@ -168,6 +168,13 @@ async def test_newcontract_with_a_gazetteer_offers_its_communities(bot: BotHarne
     await boss.next()
     offered = await boss.next()
     assert offered.buttons[:2] == ["玉林社区", "芳草社区"]
+    version = offered.inline_keyboard[0][0][1].split(":")[1]
+    await boss.press_data(offered.message_id, f"k:{version}:comm:99")  # no 99th community
+    assert await boss.expect_answer() == t.BUTTON_EXPIRED
+    await boss.press_data(offered.message_id, f"k:{version}:org:1")  # not this step's button
+    assert await boss.expect_answer() == t.BUTTON_EXPIRED
+    await boss.send("社区" * 300)
+    assert (await boss.next()).text == t.TEXT_TOO_LONG.format(limit=500)
     await boss.send("芳草小区")  # a 小区, not a 社区: refused, its 社区 suggested
     refused = (await boss.next()).text
     assert "地名库里没有这些社区：芳草小区" in refused and "芳草社区" in refused
@@ -245,8 +252,9 @@ async def test_contracts_list_show_and_end(bot: BotHarness) -> None:
     assert (await boss.next()).text == k.NOT_FOUND.format(id=99)
     await boss.press_data(listing.message_id, "j:show:2147483647")
     assert await boss.expect_answer() == k.NOT_FOUND.format(id=2147483647)
-    await boss.press_data(listing.message_id, "j:end:abc")
-    assert await boss.expect_answer() == t.BUTTON_EXPIRED
+    for forged in ("j:end:abc", "k:999:org:1", "k:1:cat:NOPE", "k:1:comm:x", "j:page:-1"):
+        await boss.press_data(listing.message_id, forged)  # forged, or no dialogue under way
+        assert await boss.expect_answer() == t.BUTTON_EXPIRED, forged
 
 
 async def test_no_contracts_and_no_organisations(bot: BotHarness) -> None:

@@ -325,6 +325,19 @@ def test_a_narrowed_manual_scope_stays_and_keep_is_honoured(team: Database) -> N
         assert not orgs.in_scope(s, fangcao, category="repairs", community="芳草社区")
         _create(s, keep_manual_scope=True)
         assert orgs.covers_everything(orgs.find_organisation(s, ref="玉林服务中心"))
+        # An admin can make it contract-only later: none outside contracts.
+        yulin = orgs.set_scope(
+            s,
+            actor_id=ADMIN,
+            admin_ids=ADMINS,
+            organisation="玉林服务中心",
+            categories=orgs.NO_SCOPE,
+            communities=orgs.NO_SCOPE,
+        )
+        assert (yulin.categories, yulin.communities) == ([], [])
+        assert orgs.in_scope(s, yulin, category="repairs", community="玉林社区")
+        assert not orgs.in_scope(s, yulin, category="health", community="玉林社区")
+        assert not orgs.in_scope(s, yulin, category="repairs", community=None)
 
 
 # --- contracts drive routing --------------------------------------------------------------
