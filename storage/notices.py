@@ -42,8 +42,8 @@ class Notice:
 
 
 def place_of(request: ServiceRequest) -> str:
-    """Community and building as the resident gave them ("" when neither)."""
-    return " ".join(p for p in (request.community, request.building) if p)
+    """Community, 小区 (when the gazetteer matched one) and building ("" when none)."""
+    return " ".join(p for p in (request.community, request.compound, request.building) if p)
 
 
 def request_brief(request: ServiceRequest) -> dict[str, Any]:

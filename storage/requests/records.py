@@ -76,6 +76,8 @@ class RequestView:
     more_additions: int = 0
     photos: int = 0
     locations: int = 0
+    # The gazetteer's 小区 (storage.gazetteer), between the 社区 and the building.
+    compound: str | None = None
     extension_days: int = 0  # working days an admin added to this claim's limits
 
     @property
@@ -84,7 +86,7 @@ class RequestView:
 
     @property
     def place(self) -> str:
-        return " ".join(p for p in (self.community, self.building) if p)
+        return " ".join(p for p in (self.community, self.compound, self.building) if p)
 
 
 def view_of(
@@ -98,6 +100,7 @@ def view_of(
         category=request.category,
         community=request.community,
         building=request.building,
+        compound=request.compound,
         text=mask_personal_data(request.original_text) if masked else request.original_text,
         contact=(mask_personal_data(request.contact) if masked else request.contact)
         if request.contact

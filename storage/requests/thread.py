@@ -703,7 +703,7 @@ def request_thread(
         category=request.category,
         status=request.status,
         text=request.original_text,
-        place=" ".join(p for p in (request.community, request.building) if p),
+        place=" ".join(p for p in (request.community, request.compound, request.building) if p),
         created_at=request.created_at,
         organisation=holder or None,
         deadline=deadline,

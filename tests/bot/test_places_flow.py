@@ -83,7 +83,7 @@ async def test_a_misspelt_compound_reaches_the_organisation_of_its_community(
     assert (row.community, row.compound, row.building) == ("玉林北路社区", "芳邻苑", "3栋2单元")
     assert row.place_id is not None and row.unmatched_place is None
     card = await _until(staff, lambda e: f"#{number}" in (e.text or ""))
-    assert "玉林北路社区" in card.text and any("认领" in b for b in card.buttons)
+    assert "玉林北路社区 芳邻苑 3栋2单元" in card.text and any("认领" in b for b in card.buttons)
 
     # 用上次的 keeps the 小区: the same place again, confidently.
     await _to_place(resident, "楼道的灯坏了好几天了")
