@@ -20,11 +20,16 @@ Rules (the README's 信息公开 section says the same for readers):
   totals, and what "<5" and "withheld" themselves tell: 0..4 and at least 5): a hidden count is
   safe when another table, agreeing with everything published, gives it another value. The
   figures form a transportation table whose constraints are totally unimodular, so such a table
-  exists exactly when an alternating cycle of +1/-1 through the hidden entries keeps every
-  entry within its range (a path search, `_can_move`). When a count is not safe, a total of its
-  row, then of its column, then the grand total, then any other, is withheld (published as
-  "withheld", not as a number) until every hidden count is safe. Withholding every total always
-  ends it in practice; the property test tries thousands of tables.
+  exists exactly when an alternating cycle of +1/-1 through the hidden entries keeps every entry
+  within its range (`_Paths`: one path search per row and column). When a count is not safe, a
+  total of its row, then of its column, then the grand total, then any other, is withheld
+  (published as "withheld", not as a number) until every hidden count is safe. The tests check
+  the result against a linear programme over every consistent table, exhaustively for small
+  tables and on random ones; none was left unsafe. Cost: about 0.3 s for 100 社区 × 13
+  categories, 2 s for 300.
+  Two things a careful reader may still learn, by decision: that a hidden cell is 0 (it tells
+  of nobody; protecting zeros would withhold the total of any category asked for in one 社区
+  only), and, from a withheld total, that some hidden count of its line is from 1 to 4.
 - **Rates.** An organisation's rate is published with its numerator and denominator; each
   count under 5 is hidden the same way and the rate itself is given only when both counts are
   shown (else a hidden numerator would be rate × denominator). Complements (denominator minus
@@ -164,52 +169,81 @@ class _Grid:
         return self.values[i][j] < self.high[i][j]
 
 
-def _path(
-    grid: _Grid, start: tuple[str, int], goal: tuple[str, int], skip: tuple[int, int]
-) -> bool:
-    """Whether an alternating path of hidden entries (not `skip`) leads from `start` to `goal`.
+Node = tuple[str, int]  # ("r", i) a row of the grid, ("c", j) a column
 
-    Nodes are rows ("r", i) and columns ("c", j). A hidden entry that may fall is an edge from
-    its row to its column; one that may rise, from its column to its row.
-    """
-    seen = {start}
-    queue = deque([start])
+
+def _steps(grid: _Grid, node: Node) -> list[Node]:
+    """Where one hidden entry leads from `node`: a row to the columns of its entries that may
+    fall, a column to the rows of its entries that may rise."""
+    kind, index = node
+    if kind == "r":
+        return [
+            ("c", j)
+            for j in range(grid.columns)
+            if grid.hidden[index][j] and grid.can_fall(index, j)
+        ]
+    return [("r", i) for i in range(grid.rows) if grid.hidden[i][index] and grid.can_rise(i, index)]
+
+
+def _first_steps(steps: Mapping[Node, list[Node]], origin: Node) -> dict[Node, set[int]]:
+    """For each node reachable from `origin` by a path that never comes back to it, up to two
+    of the first steps (the index of the line entered first) such paths can take."""
+    labels: dict[Node, set[int]] = {}
+    queue: deque[tuple[Node, int]] = deque()
+    for node in steps[origin]:
+        labels.setdefault(node, set()).add(node[1])
+        queue.append((node, node[1]))
     while queue:
-        kind, index = queue.popleft()
-        if (kind, index) == goal:
+        node, label = queue.popleft()
+        for step in steps[node]:
+            if step == origin:
+                continue
+            seen = labels.setdefault(step, set())
+            if label not in seen and len(seen) < 2:
+                seen.add(label)
+                queue.append((step, label))
+    return labels
+
+
+class _Paths:
+    """Whether a hidden entry can change, for one state of the grid.
+
+    Entry (i, j) can go up by one when an alternating path leads from row i to column j
+    without using the entry itself, i.e. one whose first step is another entry of row i and
+    which never comes back to row i (then +1 at (i, j) and -1, +1, ... along the path is a
+    cycle that keeps every line's sum); down by one, from column j to row i likewise. One
+    search per row and column answers every entry: it keeps two first steps per node, so
+    "a first step other than j" is known.
+    """
+
+    def __init__(self, grid: _Grid) -> None:
+        self.grid = grid
+        nodes = [("r", i) for i in range(grid.rows)] + [("c", j) for j in range(grid.columns)]
+        self.steps = {node: _steps(grid, node) for node in nodes}
+        self.cache: dict[Node, dict[Node, set[int]]] = {}
+
+    def _from(self, origin: Node) -> dict[Node, set[int]]:
+        if origin not in self.cache:
+            self.cache[origin] = _first_steps(self.steps, origin)
+        return self.cache[origin]
+
+    def can_move(self, i: int, j: int) -> bool:
+        """Whether hidden entry (i, j) could hold another value, given everything published."""
+        grid = self.grid
+        if grid.can_rise(i, j) and self._from(("r", i)).get(("c", j), set()) - {j}:
             return True
-        if kind == "r":
-            steps = [
-                ("c", j)
-                for j in range(grid.columns)
-                if grid.hidden[index][j] and (index, j) != skip and grid.can_fall(index, j)
-            ]
-        else:
-            steps = [
-                ("r", i)
-                for i in range(grid.rows)
-                if grid.hidden[i][index] and (i, index) != skip and grid.can_rise(i, index)
-            ]
-        for node in steps:
-            if node not in seen:
-                seen.add(node)
-                queue.append(node)
-    return False
-
-
-def _can_move(grid: _Grid, i: int, j: int) -> bool:
-    """Whether hidden entry (i, j) could hold another value, given everything published."""
-    entry = (i, j)
-    rises = grid.can_rise(i, j) and _path(grid, ("r", i), ("c", j), entry)
-    return rises or (grid.can_fall(i, j) and _path(grid, ("c", j), ("r", i), entry))
+        return grid.can_fall(i, j) and bool(self._from(("c", j)).get(("r", i), set()) - {i})
 
 
 def _exposed(grid: _Grid) -> tuple[int, int] | None:
-    """The first hidden count from 1 to 4 a reader could work out, or None."""
+    """The first hidden count from 1 to 4 a reader could work out (a zero may be: it tells of
+    nobody, and protecting zeros would withhold the total of every category asked in one 社区
+    only)."""
+    paths = _Paths(grid)
     for i in range(grid.rows):
         for j in range(grid.columns):
             value = grid.values[i][j]
-            if grid.hidden[i][j] and 0 < value < PUBLIC_MINIMUM and not _can_move(grid, i, j):
+            if grid.hidden[i][j] and 0 < value < PUBLIC_MINIMUM and not paths.can_move(i, j):
                 return i, j
     return None
 

@@ -5,11 +5,13 @@ The check of "cannot be worked out" is independent of the module's own path sear
 programme (scipy's HiGHS) gives each hidden count's least and greatest value over every table
 that agrees with the published figures. The constraints (cells sum to their row and column
 totals, rows to the grand total) are totally unimodular, so those bounds are integers and
-attained: a hidden count from 1 to 4 is safe exactly when they differ.
+attained: a hidden count from 1 to 4 is safe exactly when they differ (a zero may be worked
+out: it tells of nobody).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -352,3 +354,14 @@ def test_an_empty_week(db: Database) -> None:
     assert digest.organisations == ()
     with db.session() as session, pytest.raises(ValueError, match="categories"):
         public_digest(session, week=WEEK, tz=TZ, categories=[], now=AFTER)
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "values"),
+    [(1, 2, range(8)), (2, 1, range(8)), (1, 3, range(6)), (2, 2, (0, 1, 3, 4, 5, 6))],
+)
+def test_every_small_table_is_safe(rows: int, columns: int, values: Sequence[int]) -> None:
+    """Exhaustively: every table of these shapes and values, around the threshold."""
+    for flat in itertools.product(values, repeat=rows * columns):
+        counts = [list(flat[i * columns : (i + 1) * columns]) for i in range(rows)]
+        assert exposed(counts, protect(counts)) == [], counts
