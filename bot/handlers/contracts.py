@@ -49,7 +49,7 @@ from nlp.normalize import normalise
 from storage import contracts, gazetteer, organisations
 from storage import drafts as store
 from storage.contracts import ContractInfo, ContractStatus
-from storage.errors import DomainError, InvalidInput, NotFound, UnknownCommunities
+from storage.errors import DomainError, InvalidInput, NotFound
 from storage.models import Draft, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ MAX_TYPED = 500  # longer answers are refused before any parsing
 _SEPARATORS = re.compile(r"[,，、;；\n]+")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _BUDGET = re.compile(r"[¥￥]?(\d+(?:\.\d+)?)(万)?元?")
-_TARGET = re.compile(r"(.+?)\s*[=＝:：]?\s*(\d+(?:\.\d+)?\s*[%％]?)")
+# One target: a name without digits, an optional = or :, a number (and %), then a separator.
+_TARGET = re.compile(
+    r"[\s,，、;；]*([^\d=＝:：,，、;；]+?)\s*[=＝:：]?\s*(\d+(?:\.\d+)?\s*[%％]?)[\s,，、;；]*"
+)
 
 
 # --- reading what admins type ---------------------------------------------------------------
@@ -118,22 +121,24 @@ def target_code(name: str) -> str:
 
 
 def parse_targets(text: str) -> dict[str, float]:
-    """'响应率 90%，满意率=85%' -> {'response_rate': 0.9, 'satisfaction_rate': 0.85}.
+    """'响应率 90%，满意率=85%' (or one a line, or only spaces between) ->
+    {'response_rate': 0.9, 'satisfaction_rate': 0.85}.
 
     InvalidInput("target", item) names the first item that cannot be read.
     """
+    text = normalise(text).strip()
     found: dict[str, float] = {}
-    for item in (part.strip() for part in _SEPARATORS.split(normalise(text))):
-        if not item:
-            continue
-        match = _TARGET.fullmatch(item)
+    at = 0
+    while at < len(text):
+        match = _TARGET.match(text, at)
         if match is None:
-            raise InvalidInput("target", item)
+            raise InvalidInput("target", text[at:].strip(" ,，、;；")[:20])
         code = target_code(match[1])
         try:
             found[code] = contracts.target_value(code, match[2])
         except InvalidInput:
-            raise InvalidInput("target", item) from None
+            raise InvalidInput("target", match[0].strip(" ,，、;；")) from None
+        at = match.end()
     if not found:
         raise InvalidInput("target", text)
     return found
@@ -715,12 +720,10 @@ async def _create(press: Press, draft: Draft, arg: str) -> None:
             step=STEP_CONFIRM,
         )
     except DomainError as exc:
+        # Refused (blacklisted meanwhile, a 社区 the gazetteer lost ...): the draft stays, so
+        # the admin can read why and cancel; a vanished draft is an old button.
         text = refusal_text(exc, scene=Scene.CONTRACT)
-        if isinstance(exc, NotFound | UnknownCommunities) or not isinstance(exc, InvalidInput):
-            await query.answer(text, show_alert=not isinstance(exc, NotFound))
-            return
-        await query.answer()
-        await _send(press, (k.NOT_CREATED.format(reason=text), None))
+        await query.answer(text, show_alert=not isinstance(exc, NotFound))
         return
     await query.answer()
     log.info("contract %s created through /newcontract", contract.id)

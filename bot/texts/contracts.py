@@ -146,7 +146,6 @@ CREATED_ACTIVE = "合同范围内的新需求从现在起派给该组织。"
 CREATED_PENDING = "合同从 {start} 起生效。"
 CANCELLED = "已取消录入服务合同。"
 PRESS_BUTTON = "请点上面消息里的按钮，或点「取消」。"
-NOT_CREATED = "没有创建合同：{reason}"
 
 # --- /orgs and the refusals ------------------------------------------------------------------
 

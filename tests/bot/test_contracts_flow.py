@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import col, select
 
+from bot.handlers import contracts as handlers
 from bot.texts import contracts as k
 from bot.texts import staff as t
 from storage import contracts, membership
 from storage import organisations as orgs
 from storage.db import Database
+from storage.errors import InvalidInput
 from storage.models import Draft, Notification, Place, ServiceContract, utcnow
 from storage.requests import blacklisting
 from tests.bot.conftest import ADMIN_ID, BotHarness
@@ -299,3 +302,51 @@ async def test_only_admins(bot: BotHarness) -> None:
     with bot.db.session() as s:
         draft = s.get(Draft, ADMIN_ID)
         assert draft is not None and not draft.step.startswith("contract_")
+
+
+# --- what admins type ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2027-01-01", date(2027, 1, 1)),
+        ("2027/1/1", date(2027, 1, 1)),
+        ("2027年1月1日", date(2027, 1, 1)),
+        ("２０２７年１２月３１号", date(2027, 12, 31)),
+        ("2027.3.5", date(2027, 3, 5)),
+        ("2027-02-30", None),
+        ("明年一月", None),
+        ("20270101", None),
+    ],
+)
+def test_parse_day(text: str, day: date | None) -> None:
+    assert handlers.parse_day(text) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("300000", 300000.0), ("300,000", 300000.0), ("30万", 300000.0), ("￥1.5万元", 15000.0)],
+)
+def test_parse_budget(text: str, amount: float) -> None:
+    assert handlers.parse_budget(text) == amount
+
+
+@pytest.mark.parametrize("text", ["很多", "-5", "1e20", "30万万"])
+def test_parse_budget_refuses(text: str) -> None:
+    assert handlers.parse_budget(text) is None
+
+
+def test_parse_targets() -> None:
+    assert handlers.parse_targets("响应率 90%，满意率=85%") == {
+        "response_rate": 0.9,
+        "satisfaction_rate": 0.85,
+    }
+    assert handlers.parse_targets("按时办结率：0.8 解决率 75 服务人次 1200") == {
+        "on_time_rate": 0.8,
+        "resolution_rate": 0.75,
+        "服务人次": 1200.0,
+    }
+    for bad in ("响应率 九成", "响应率 150%", "90%", "，"):
+        with pytest.raises(InvalidInput):
+            handlers.parse_targets(bad)

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from storage import contracts
+from storage import drafts as store
 from storage import organisations as orgs
 from storage.db import Database
 from storage.errors import (
@@ -20,6 +21,7 @@ from storage.errors import (
     ContractNotFound,
     InvalidInput,
     NotAdmin,
+    NotFound,
     OrganisationBlacklisted,
     OutOfScope,
     UnknownCommunities,
@@ -610,3 +612,68 @@ def test_coverage_gaps_match_contract_active_request_by_request(team: Database) 
         gaps = contracts.coverage_gaps(s, start=period[0], end=period[1], tz=SHANGHAI)
     assert {(g.community, g.category): g.requests for g in gaps} == expected
     assert sum(expected.values()) > 0
+
+
+def test_create_from_a_confirmed_draft_once(team: Database) -> None:
+    data = {
+        "organisation": 1,
+        "purchaser": "玉林街道办事处",
+        "categories": ["repairs"],
+        "communities": ["玉林社区"],
+        "start": "2027-01-01",
+        "end": "2027-12-31",
+        "targets": {"response_rate": 0.9},
+        "budget": 1000.0,
+    }
+    with team.session() as s:
+        draft = store.save_draft(s, telegram_id=ADMIN, step="contract_confirm", data=data)
+        with pytest.raises(NotFound):  # an older button: another version
+            contracts.create_from_draft(
+                s,
+                telegram_id=ADMIN,
+                admin_ids=ADMINS,
+                version=draft.version + 1,
+                step="contract_confirm",
+            )
+        contract = contracts.create_from_draft(
+            s, telegram_id=ADMIN, admin_ids=ADMINS, version=draft.version, step="contract_confirm"
+        )
+        assert contract.created_by == ADMIN and contract.budget_yuan == 1000.0
+        assert contract.start_date == date(2027, 1, 1)
+        with pytest.raises(NotFound):  # the second tap
+            contracts.create_from_draft(
+                s,
+                telegram_id=ADMIN,
+                admin_ids=ADMINS,
+                version=draft.version,
+                step="contract_confirm",
+            )
+        assert len(s.exec(select(ServiceContract)).all()) == 1
+
+
+def test_a_draft_refused_at_creation_is_kept(team: Database) -> None:
+    with team.session() as s:
+        draft = store.save_draft(
+            s,
+            telegram_id=ADMIN,
+            step="contract_confirm",
+            data={
+                "organisation": 1,
+                "purchaser": "街道",
+                "categories": ["repairs"],
+                "communities": ["玉林社区"],
+                "start": "2027-01-01",
+                "end": "2027-12-31",
+            },
+        )
+        version = draft.version
+        blacklisting.blacklist(
+            s, actor_id=ADMIN, admin_ids=ADMINS, organisation="玉林服务中心", reason="违规"
+        )
+    with pytest.raises(BlacklistedContractor), team.session() as s:
+        contracts.create_from_draft(
+            s, telegram_id=ADMIN, admin_ids=ADMINS, version=version, step="contract_confirm"
+        )
+    with team.session() as s:
+        assert store.load_draft(s, telegram_id=ADMIN) is not None
+        assert not s.exec(select(ServiceContract)).all()
