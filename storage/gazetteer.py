@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pypinyin import lazy_pinyin
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 
 from nlp.normalize import normalise
@@ -209,13 +209,19 @@ class Gazetteer:
     communities: tuple[Candidate, ...] = ()
     # 社区 core name -> its candidate, for "the resident named the 社区 too".
     community_cores: dict[str, Candidate] = field(default_factory=dict)
+    # Above this many names only the closest PREFILTER_KEEP by a quick partial match (characters
+    # or sound) are scored in full: a city's gazetteer stays a few milliseconds a match.
+    prefilter_above: int = 600
+    # Each name's core and sound, for the quick partial match.
+    cores: tuple[str, ...] = ()
+    sounds: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not self.names
 
     @classmethod
-    def of(cls, entries: Iterable[PlaceEntry]) -> Gazetteer:
+    def of(cls, entries: Iterable[PlaceEntry], *, prefilter_above: int = 600) -> Gazetteer:
         names: list[_Name] = []
         communities: dict[str, Candidate] = {}
         for entry in entries:
@@ -232,7 +238,33 @@ class Gazetteer:
                 names.append(_Name(core, _sound(core), community))
                 cores[core] = community
         ordered = tuple(sorted(communities.values(), key=lambda c: (c.street, c.community)))
-        return cls(tuple(names), ordered, cores)
+        return cls(
+            tuple(names),
+            ordered,
+            cores,
+            prefilter_above,
+            tuple(name.core for name in names),
+            tuple(" ".join(name.sound) for name in names),
+        )
+
+
+PREFILTER_KEEP = 60
+
+
+def _shortlist(query: str, sound: tuple[str, ...], gazetteer: Gazetteer) -> Iterable[_Name]:
+    """The names worth scoring in full: all of a small gazetteer, else the closest few."""
+    if len(gazetteer.names) <= gazetteer.prefilter_above:
+        return gazetteer.names
+    keep: set[int] = set()
+    spoken = " ".join(sound)
+    for text, choices, scorer in (
+        (query, gazetteer.cores, fuzz.ratio),  # the name itself, or a typo of it
+        (query, gazetteer.cores, fuzz.partial_ratio),  # a name inside longer words
+        (spoken, gazetteer.sounds, fuzz.ratio),  # a homophone
+    ):
+        found = process.extract(text, choices, scorer=scorer, limit=PREFILTER_KEEP)
+        keep.update(index for _choice, _score, index in found)
+    return [gazetteer.names[index] for index in sorted(keep)]
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -300,7 +332,8 @@ def _rank(key: str, gazetteer: Gazetteer, within: str | None = None) -> list[Can
     hint = _hint(key)
     sound = _sound(query)
     best: dict[Candidate, float] = {}
-    for name in gazetteer.names:
+    names = gazetteer.names if within is not None else _shortlist(query, sound, gazetteer)
+    for name in names:
         target = name.target
         if within is not None and target.community != within:
             continue
@@ -317,20 +350,25 @@ def _rank(key: str, gazetteer: Gazetteer, within: str | None = None) -> list[Can
     return ranked
 
 
+_SAID_COMMUNITY = ("社区居委会", "社区居民委员会", "社区", "居委会")
+
+
 def _named_community(key: str, gazetteer: Gazetteer) -> tuple[Candidate, str, bool] | None:
     """A 社区 named inside `key` (玉林北路社区芳邻苑, or 玉林北路芳邻苑), what is left of the key,
     and whether it was named outright (with 社区 or 居委会)."""
     found = []
     for core, target in gazetteer.community_cores.items():
-        said = re.search(rf"{re.escape(core)}(?:社区居委会|社区|居委会)", key)
-        if said is not None:
-            found.append((1, len(core), target, key[: said.start()] + key[said.end() :]))
-        elif len(core) >= 2 and core in key:
-            found.append((0, len(core), target, key.replace(core, "", 1)))
+        at = key.find(core) if len(core) >= 2 else -1
+        if at < 0:
+            continue
+        after = at + len(core)
+        said = next((w for w in _SAID_COMMUNITY if key.startswith(w, after)), "")
+        rest = key[:at] + key[after + len(said) :]
+        found.append((bool(said), len(core), target, rest))
     if not found:
         return None
     explicit, _length, target, rest = max(found, key=lambda item: (item[0], item[1]))
-    return target, rest, bool(explicit)
+    return target, rest, explicit
 
 
 def _bare(key: str) -> str:

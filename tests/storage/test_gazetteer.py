@@ -409,3 +409,16 @@ def test_hot_buildings_tell_the_same_building_number_of_two_compounds_apart(db: 
         assert [(s.community, s.building, s.requests) for s in spots] == [
             ("玉林北路社区", "芳邻苑 3栋", 2)
         ]
+
+
+def test_the_shortlist_of_a_large_gazetteer_gives_the_same_answers(sample: Gazetteer) -> None:
+    rows = gazetteer.parse_csv(gazetteer.SAMPLE.read_text(encoding="utf-8"))
+    always = Gazetteer.of(
+        (
+            PlaceEntry(i, r.street, r.community, r.compound, r.aliases)
+            for i, r in enumerate(rows, start=1)
+        ),
+        prefilter_above=0,  # shortlist every time, as for a city's gazetteer
+    )
+    for row in _spellings():
+        assert match_place(row["typed"], always) == match_place(row["typed"], sample), row
