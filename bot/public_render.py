@@ -94,7 +94,7 @@ def _count(count: Count) -> str:
     return t.PUBLIC_WITHHELD if count.withheld else t.PUBLIC_SMALL
 
 
-def _listing(items: Sequence[tuple[str, Count]]) -> str:
+def _listing(items: Sequence[tuple[str, Count]], unit: str) -> str:
     """Shown counts, largest first (at most POST_ITEMS), then the small and withheld ones in
     a word each."""
     shown = sorted(
@@ -106,13 +106,13 @@ def _listing(items: Sequence[tuple[str, Count]]) -> str:
         for name, count in shown[:POST_ITEMS]
     ]
     if len(shown) > POST_ITEMS:
-        parts.append(t.PUBLIC_MORE.format(n=len(shown) - POST_ITEMS))
+        parts.append(t.PUBLIC_MORE.format(n=len(shown) - POST_ITEMS, unit=unit))
     small = sum(1 for _, count in items if count.small)
     withheld = sum(1 for _, count in items if count.withheld)
     if small:
-        parts.append(t.PUBLIC_REST_SMALL.format(n=small))
+        parts.append(t.PUBLIC_REST_SMALL.format(n=small, unit=unit))
     if withheld:
-        parts.append(t.PUBLIC_REST_WITHHELD.format(n=withheld))
+        parts.append(t.PUBLIC_REST_WITHHELD.format(n=withheld, unit=unit))
     return t.PUBLIC_ITEM_JOIN.join(parts)
 
 
@@ -159,8 +159,8 @@ def channel_text(digest: PublicDigest, category_name: CategoryName) -> str:
         communities = [_community_name(name) for name in digest.communities]
         by_category = list(zip(categories, table.column_totals, strict=True))
         by_community = list(zip(communities, table.row_totals, strict=True))
-        lines += ["", t.PUBLIC_BY_CATEGORY, _listing(by_category)]
-        lines += ["", t.PUBLIC_BY_COMMUNITY, _listing(by_community)]
+        lines += ["", t.PUBLIC_BY_CATEGORY, _listing(by_category, t.PUBLIC_UNIT_CATEGORY)]
+        lines += ["", t.PUBLIC_BY_COMMUNITY, _listing(by_community, t.PUBLIC_UNIT_PLACE)]
         hot = sorted(
             (
                 (cell.value, community, category)

@@ -24,10 +24,12 @@ PUBLIC_WITHHELD = "不公布"
 PUBLIC_ITEM = "{name} {count}"
 PUBLIC_ITEM_JOIN = " · "
 PUBLIC_HOT_ITEM = "{community}·{category} {count}"
-# The rest of a list, each under 5 (or withheld), in one line.
-PUBLIC_REST_SMALL = "其余{n}项每项不足5件"
-PUBLIC_REST_WITHHELD = "{n}项为保护隐私不公布"
-PUBLIC_MORE = "等{n}项"
+# The rest of a list, each under 5 (or withheld), in one line; {unit} is one of the units.
+PUBLIC_REST_SMALL = "其余{n}{unit}各不足5件"
+PUBLIC_REST_WITHHELD = "{n}{unit}为保护隐私不公布"
+PUBLIC_MORE = "等{n}{unit}"
+PUBLIC_UNIT_CATEGORY = "类"
+PUBLIC_UNIT_PLACE = "处"
 # The 社区 row for places the platform does not know (a name it could not match).
 PUBLIC_OTHER_PLACES = "其他地点"
 

@@ -91,7 +91,8 @@ async def test_the_digest_is_posted_once_and_names_nobody(channel_bot: BotHarnes
     assert "本周居民共提出需求 13 件。" in text
     assert "玉林社区 9 件" in text and "设施维修 6 件" in text
     assert "玉林社区·设施维修 6 件" in text
-    assert t.PUBLIC_REST_SMALL.format(n=12) in text  # the other categories, each under 5
+    # The other categories and places, each under 5.
+    assert "其余12类各不足5件" in text and "其余2处各不足5件" in text
     assert ORGANISATION in text and "按时办结率 100%（6/6）" in text
     for secret in (*SECRETS, *TEXTS, *map(str, TELEGRAM_IDS)):
         assert secret not in (post.source or "")
@@ -204,4 +205,4 @@ def test_names_are_escaped_and_the_post_is_short() -> None:
     text = channel_text(digest, lambda code: "设施维修")
     assert "<b>社区" not in text and "&lt;b&gt;社区000" in text
     assert len(text) < 4096
-    assert t.PUBLIC_MORE.format(n=41 - 8) in text
+    assert t.PUBLIC_MORE.format(n=41 - 8, unit=t.PUBLIC_UNIT_PLACE) in text
