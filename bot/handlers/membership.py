@@ -21,7 +21,7 @@ from bot import callbacks, notifier, texts
 from bot.context import Services
 from bot.handlers import roles
 from bot.handlers.acting import AdminActor, admin_actor
-from bot.handlers.admin_views import ADMIN, is_admin, scope_text
+from bot.handlers.admin_views import ADMIN, is_admin, manual_scope_text
 from bot.handlers.arguments import split_args
 from bot.handlers.common import (
     BadArguments,
@@ -342,8 +342,8 @@ def _scope_view(services: Services, organisation: Organisation, *, saved: bool =
     org_id, chosen = organisation.id, organisation.categories
     text = w.SCOPE_VIEW.format(
         organisation=_name(organisation),
-        categories=scope_text(services, chosen, categories=True),
-        communities=scope_text(services, organisation.communities, categories=False),
+        categories=manual_scope_text(services, chosen, categories=True),
+        communities=manual_scope_text(services, organisation.communities, categories=False),
         ref=org_id,
     )
     buttons = [

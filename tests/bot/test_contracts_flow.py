@@ -151,6 +151,9 @@ async def test_newcontract_dialogue_creates_a_contract_that_routes(bot: BotHarne
     listing = (await boss.next()).text
     assert "合同外范围：类别 无；社区 无" in listing
     assert "服务合同：#1 设施维修、养老助老 · 玉林社区、芳草社区（至 2099-12-31）" in listing
+    await boss.send("/scope 玉林服务中心")
+    scope = (await boss.next()).text
+    assert "类别：无" in scope and "社区：无" in scope
 
 
 async def test_newcontract_with_a_gazetteer_offers_its_communities(bot: BotHarness) -> None:
