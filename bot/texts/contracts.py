@@ -73,7 +73,6 @@ ENDED = "⏹ 合同 #{id}（{organisation}）已终止，从现在起不再派�
 END_KEPT = "好的，合同 #{id} 照常执行。"
 ALREADY_ENDED = "合同 #{id} 已经结束了。"
 NOT_FOUND = "没有编号为 {id} 的服务合同。发送 /contracts 查看全部合同。"
-CONTRACTS_USAGE = "用法：/contracts 查看全部合同；/contracts 编号 查看一份。"
 
 # --- /newcontract (admins) ------------------------------------------------------------------
 
@@ -123,7 +122,6 @@ TARGETS_CHOSEN = "绩效目标：{targets} ✅"
 BTN_DEFAULT_TARGETS = "使用常用目标"
 ASK_BUDGET = "第 8 步：合同预算多少元？例如：300000 或 30万。不填可以点「跳过」。"
 BUDGET_BAD = "没看懂这个金额。请写成 300000 或 30万。"
-BUDGET_CHOSEN = "预算：{budget} ✅"
 CONFIRM = (
     "<b>请确认服务合同：</b>\n"
     "承接组织：{organisation}\n"
