@@ -11,6 +11,7 @@ from storage.figures.service import (
     RequestSelection,
     ServiceRates,
     rank_organisations,
+    rates_by,
     rates_by_organisation,
     service_rates,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "RequestSelection",
     "ServiceRates",
     "rank_organisations",
+    "rates_by",
     "rates_by_organisation",
     "service_rates",
     "wilson_lower_bound",

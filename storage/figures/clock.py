@@ -2,12 +2,11 @@
 database instead of in a Python loop.
 
 storage.deadlines is the rule: `add_working_days(start, n)` is the same local clock time `n`
-working days later, or 00:00 of that day when the start fell on a rest day. With the working
-days of the period numbered in order (`cum`: how many working days come before a day), the
-due day of a start on local day k is the working day numbered cum(k) + n, whether or not k is
-a working day. So a small table of the period's days (day number, cum, is-working-day), built
-here from storage.deadlines' calendar and passed as one parameter, turns each deadline into
-two equality joins and some arithmetic on epoch seconds.
+working days later, or 00:00 of that day when the start fell on a rest day. Its due day
+depends only on the start's local date, so a small table of the period's days (day number,
+working day?, local midnight of the due day for each limit), built here with storage.deadlines
+itself and passed as bound parameters, turns each deadline into one equality join and an
+addition on epoch seconds.
 
 Local days come from a UTC offset: constant for zones without daylight saving (China), a
 CASE over the period's transitions elsewhere (exact except within the changed hour).
@@ -21,9 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import Grouping
 from sqlmodel import Session
 
-from storage.deadlines import CALENDAR, WorkCalendar, add_working_days
+from storage.deadlines import CALENDAR, add_working_days
 
 EPOCH = date(1970, 1, 1)
 DAY = 86400
@@ -38,7 +39,7 @@ def is_postgres(session: Session) -> bool:
 def epoch_of(session: Session, column: Any) -> sa.ColumnElement[Any]:
     """A timestamp column as UTC epoch seconds (float; SQLite rounded to the millisecond)."""
     if is_postgres(session):
-        return sa.cast(sa.extract("epoch", column), sa.Float)
+        return sa.func.date_part("epoch", column, type_=sa.Float)
     return sa.func.round((sa.func.julianday(column) - 2440587.5) * 86400.0, 3)
 
 
@@ -103,43 +104,61 @@ class Offsets:
 
 @dataclass(frozen=True)
 class DayTable:
-    """The local days from `first` to `last`: (day number, working days before it, working?)."""
+    """The local days from `first` to `last`, each with the due moments of its limits.
+
+    A row is (day number, working day?, then for each limit of n working days the epoch
+    seconds of local midnight of its due day). A start on that day at local clock c is due at
+    that midnight + c on a working day, at that midnight on a rest day (storage.deadlines).
+    """
 
     first: date
     last: date
-    rows: tuple[tuple[int, int, bool], ...]
+    limits: tuple[int, ...]
+    rows: tuple[tuple[float, ...], ...]
 
     @classmethod
-    def of(cls, first: date, last: date, calendar: WorkCalendar = CALENDAR) -> DayTable:
-        rows: list[tuple[int, int, bool]] = []
-        cum = 0
+    def of(cls, first: date, last: date, limits: tuple[int, ...], tz: tzinfo) -> DayTable:
+        rows: list[tuple[float, ...]] = []
         day = first
         while day <= last:
-            work = calendar.is_workday(day)
-            rows.append((day_number(day), cum, work))
-            cum += work
+            noon = datetime.combine(day, time(12), tzinfo=tz)
+            bases = []
+            for n in limits:
+                due_day = add_working_days(noon, n, tz=tz).astimezone(tz).date()
+                bases.append(epoch(datetime.combine(due_day, time(0), tzinfo=tz)))
+            rows.append((day_number(day), int(CALENDAR.is_workday(day)), *bases))
             day += timedelta(days=1)
-        return cls(first, last, tuple(rows))
+        return cls(first, last, limits, tuple(rows))
 
     def source(self, session: Session, name: str) -> sa.Subquery:
-        """The table as a FROM clause (columns day, cum, work), bound as one parameter."""
-        columns = {"day": sa.Integer, "cum": sa.Integer, "work": sa.Integer}
+        """The table as a FROM clause (day, work, due_0, due_1, ...), bound as parameters."""
+        names = ["day", "work", *(f"due_{i}" for i in range(len(self.limits)))]
+        types: dict[str, Any] = {"day": sa.Integer, "work": sa.Integer}
+        types.update({column: sa.Float for column in names[2:]})
         if is_postgres(session):
-            text = sa.text(
-                "SELECT t.day, t.cum, t.work FROM unnest(CAST(:days AS integer[]), "
-                "CAST(:cums AS integer[]), CAST(:works AS integer[])) AS t(day, cum, work)"
-            ).bindparams(
-                sa.bindparam("days", [r[0] for r in self.rows], type_=sa.ARRAY(sa.Integer)),
-                sa.bindparam("cums", [r[1] for r in self.rows], type_=sa.ARRAY(sa.Integer)),
-                sa.bindparam("works", [int(r[2]) for r in self.rows], type_=sa.ARRAY(sa.Integer)),
+            sql_types = ["integer", "integer", *["double precision"] * len(self.limits)]
+            arrays = ", ".join(
+                f"CAST(:{name}_{column} AS {kind}[])"
+                for column, kind in zip(names, sql_types, strict=True)
+            )
+            text = sa.text(f"SELECT * FROM unnest({arrays}) AS t({', '.join(names)})").bindparams(
+                *(
+                    sa.bindparam(
+                        f"{name}_{column}",
+                        [row[i] for row in self.rows],
+                        type_=sa.ARRAY(types[column]),
+                    )
+                    for i, column in enumerate(names)
+                )
             )
         else:
-            text = sa.text(
-                "SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS day, "
-                "CAST(json_extract(value, '$[1]') AS INTEGER) AS cum, "
-                "CAST(json_extract(value, '$[2]') AS INTEGER) AS work FROM json_each(:rows)"
-            ).bindparams(rows=json.dumps([[d, c, int(w)] for d, c, w in self.rows]))
-        return text.columns(**columns).subquery(name)
+            picks = ", ".join(
+                f"json_extract(value, '$[{i}]') AS {column}" for i, column in enumerate(names)
+            )
+            text = sa.text(f"SELECT {picks} FROM json_each(:{name}_rows)").bindparams(
+                sa.bindparam(f"{name}_rows", json.dumps([list(row) for row in self.rows]))
+            )
+        return text.columns(**types).subquery(name)
 
 
 @dataclass(frozen=True)
@@ -151,40 +170,58 @@ class Clock:
     days: DayTable
 
     @classmethod
-    def spanning(cls, tz: tzinfo, start: datetime, end: datetime, *, most_days: int) -> Clock:
-        """Covers clocks started from `start` and due up to `most_days` working days after `end`."""
-        last = add_working_days(end, most_days + 1, tz=tz).astimezone(tz).date()
+    def spanning(cls, tz: tzinfo, start: datetime, end: datetime, limits: tuple[int, ...]) -> Clock:
+        """Covers clocks started from `start` to `end` (a day either side)."""
         first = start.astimezone(tz).date() - timedelta(days=1)
+        last = end.astimezone(tz).date() + timedelta(days=1)
         margin = timedelta(days=2)
         return cls(
-            tz,
-            Offsets.of(tz, start - margin, datetime.combine(last, time(0), tzinfo=tz) + margin),
-            DayTable.of(first, last),
+            tz, Offsets.of(tz, start - margin, end + margin), DayTable.of(first, last, limits, tz)
         )
 
+    def local_day(self, session: Session, utc_seconds: Any) -> tuple[Any, Any]:
+        """(local day number, seconds since local midnight) of an epoch-seconds expression."""
+        local = utc_seconds + self.offsets.expression(utc_seconds)
+        day = floor_of(session, local / DAY)
+        return day, local - day * DAY
 
-def working_due(
-    session: Session,
-    clock: Clock,
-    started: Any,
-    days: int | Any,
-    name: str,
-) -> tuple[Any, list[tuple[sa.FromClause, Any]]]:
-    """The epoch seconds at which `days` working days from `started` (epoch seconds) end.
 
-    Returns the expression and the two outer joins it needs (day tables aliased by `name`).
-    NULL-safe: a due day beyond the table is NEVER (later than any period).
+class DayLookup:
+    """The day table as SQL, keyed by a local day number: due moments and working days.
+
+    PostgreSQL indexes bound arrays (an O(1) subscript per row, no join to plan); elsewhere
+    the table is joined (SQLite reads it from one JSON parameter).
     """
-    start_day = clock.days.source(session, f"{name}_start")
-    due_day = clock.days.source(session, f"{name}_due")
-    local = started + clock.offsets.expression(started)
-    k = floor_of(session, local / DAY)
-    seconds_into_day = local - k * DAY
-    joins: list[tuple[sa.FromClause, Any]] = [
-        (start_day, start_day.c.day == k),
-        (due_day, sa.and_(due_day.c.cum == start_day.c.cum + days, due_day.c.work == 1)),
-    ]
-    clock_time = sa.case((start_day.c.work == 1, seconds_into_day), else_=0)
-    local_due = due_day.c.day * DAY + clock_time
-    due = local_due - clock.offsets.expression(local_due - clock.offsets.first)
-    return sa.func.coalesce(due, NEVER), joins
+
+    def __init__(self, session: Session, table: DayTable, name: str) -> None:
+        self.table = table
+        self.name = name
+        self.postgres = is_postgres(session)
+        self.source = None if self.postgres else table.source(session, name)
+        self.first = table.rows[0][0] if table.rows else 0
+
+    def attach(self, source: sa.FromClause, day: Any) -> sa.FromClause:
+        """`source` with what the lookups need (the join, off PostgreSQL)."""
+        if self.source is None:
+            return source
+        return source.outerjoin(self.source, self.source.c.day == day)
+
+    def _column(self, index: int, column: str, day: Any) -> Any:
+        if self.source is not None:
+            return self.source.c[column]
+        values = [row[index] for row in self.table.rows]
+        kind = sa.Integer if index == 1 else sa.Float
+        array = Grouping(
+            sa.cast(
+                sa.bindparam(f"{self.name}_{column}", values, type_=postgresql.ARRAY(kind)),
+                postgresql.ARRAY(kind),
+            )
+        )
+        return array[day - self.first + 1]
+
+    def due(self, limit: int, day: Any, into_day: Any) -> sa.ColumnElement[Any]:
+        """The due moment (epoch seconds) of a start `into_day` seconds into local day `day`
+        for the table's `limit`-th limit; NEVER when the day is beyond the table."""
+        base = self._column(2 + limit, f"due_{limit}", day)
+        work = self._column(1, "work", day)
+        return sa.func.coalesce(base + sa.case((work == 1, into_day), else_=0), NEVER)

@@ -11,8 +11,7 @@ with storage.organisations' own scope rules (`covers`, `contract_active`). The m
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -32,6 +31,12 @@ class ScopeHistory:
     organisations: tuple[Organisation, ...]
     contracts: tuple[ServiceContract, ...]
     tz: tzinfo
+    _serving: dict[int, list[tuple[Organisation, list[ServiceContract]]]] = field(
+        default_factory=dict, compare=False
+    )
+    _covering: dict[tuple[int, str, str | None], list[int]] = field(
+        default_factory=dict, compare=False
+    )
 
     @classmethod
     def load(cls, session: Session, *, start: datetime, end: datetime, tz: tzinfo) -> ScopeHistory:
@@ -80,15 +85,18 @@ class ScopeHistory:
             found.append((organisation, active))
         return found
 
-    def attribute(self, missed: Mapping[tuple[str, str | None, int], int]) -> dict[int, int]:
-        """Missed claims per organisation whose scope covered them when their limit passed."""
-        result: dict[int, int] = {}
-        spans: dict[int, list[tuple[Organisation, list[ServiceContract]]]] = {}
-        for (category, community, span), n in missed.items():
-            if span not in spans:
-                spans[span] = self.serving(span)
-            for organisation, contracts in spans[span]:
-                if covers(organisation, contracts, category=category, community=community):
-                    assert organisation.id is not None
-                    result[organisation.id] = result.get(organisation.id, 0) + n
-        return result
+    def covering(self, span: int, category: str, community: str | None) -> list[int]:
+        """Organisations whose scope covered (category, community) during span `span`."""
+        key = (span, category, community)
+        found = self._covering.get(key)
+        if found is None:
+            if span not in self._serving:
+                self._serving[span] = self.serving(span)
+            found = [
+                organisation.id
+                for organisation, contracts in self._serving[span]
+                if organisation.id is not None
+                and covers(organisation, contracts, category=category, community=community)
+            ]
+            self._covering[key] = found
+        return found

@@ -22,6 +22,7 @@ from storage.figures import (
     RequestSelection,
     ServiceRates,
     rank_organisations,
+    rates_by,
     rates_by_organisation,
     service_rates,
 )
@@ -141,7 +142,7 @@ class World:
 
     def extend(self, number: int, at: datetime, org: str, days: int) -> None:
         note = extension_note(days, "材料未到")
-        self._event(number, at, EventKind.EXTENDED, "claimed", "claimed", org, note)
+        self._event(number, at, EventKind.EXTENDED, None, None, org, note)
 
     def cancel(self, number: int, at: datetime) -> None:
         self._event(number, at, EventKind.CANCELLED, "open", "cancelled")
@@ -496,3 +497,48 @@ def test_to_dict_names_every_rate() -> None:
         "mean_rating",
         "ratings",
     }
+
+
+def test_rates_by_category_and_community_in_one_pass(db: Database) -> None:
+    with db.session() as s:
+        w = World(s)
+        w.organisation("甲")
+        a = w.file(local(11, 16, 9), category="repairs", community="玉林社区")
+        w.claim(a, local(11, 16, 10), "甲")
+        w.file(local(11, 16, 9), category="environment", community="玉林社区")
+        w.file(local(11, 16, 9), category="repairs", community="望江社区")
+        s.commit()
+    with db.session() as s:
+        by_category = rates_by(
+            s, start=W47[0], end=W47[1], limits=LIMITS, by="category", as_of=LATER
+        )
+        by_community = rates_by(
+            s, start=W47[0], end=W47[1], limits=LIMITS, by="community", as_of=LATER
+        )
+        with pytest.raises(ValueError):
+            rates_by(s, start=W47[0], end=W47[1], limits=LIMITS, by="resident")
+    assert {k: counts(v.response) for k, v in by_category.items()} == {
+        "environment": (0, 1),
+        "repairs": (1, 2),
+    }
+    assert {k: counts(v.response) for k, v in by_community.items()} == {
+        "望江社区": (0, 1),
+        "玉林社区": (1, 2),
+    }
+
+
+def test_a_claim_extended_long_before_the_period_is_still_judged(db: Database) -> None:
+    claimed = local(9, 1, 9)  # Tue 1 Sep: due Tue 8 Sep 09:00
+    with db.session() as s:
+        w = World(s)
+        w.organisation("甲")
+        number = w.file(local(8, 31, 9))
+        w.claim(number, claimed, "甲")
+        for week in range(7):  # ten working days more each week, always before the limit
+            w.extend(number, claimed + timedelta(days=1 + 7 * week), "甲", 10)
+        s.commit()
+    due = resolve_due_at(claimed, limits=LIMITS, extension_days=70)
+    assert due - claimed > timedelta(days=100)
+    around = (due - timedelta(days=1), due + timedelta(days=1))
+    assert counts(figures(db, around, as_of=around[1]).on_time) == (0, 1)
+    assert counts(figures(db, (claimed, due - timedelta(days=1))).on_time) == (0, 0)
