@@ -97,7 +97,7 @@ def performance_command(
         except NotFound as exc:
             raise fail(f"not found: {exc}") from None
         chosen = _period(subject, period, first, last)
-        pack = build_pack(session, subject=subject, period=chosen, limits=limits)
+        pack = build_pack(session, subject=subject, period=chosen, limits=limits, database=database)
     # Lazy: openpyxl and fpdf2 are too slow to import for `linli --help`.
     from bot.performance_render import render_table
     from bot.performance_render.formatting import file_name

@@ -108,6 +108,7 @@ async def send_pack(message: Message, services: Services, asked: Asked, bot: Any
             relative_period=asked.relative,
             limits=Limits.from_settings(settings),
             today=datetime.now(settings.tz).date(),
+            database=services.db,
         )
     except ContractNotFound as exc:
         await message.reply_text(t.CONTRACT_NOT_FOUND.format(id=exc.number))

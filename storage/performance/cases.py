@@ -44,6 +44,8 @@ SAMPLE_SIZE = 10
 # How long before a period a claim can have been made whose limits pass within it: the
 # resolve limit with the longest extensions (storage.figures.service allows 60 working days).
 LOOK_BACK = timedelta(days=120)
+# How long before a period a request can have been filed whose claim limit passes within it.
+SCOPE_LOOK_BACK = timedelta(days=30)
 
 RELEASE_KINDS = (
     EventKind.RELEASED.value,
@@ -75,24 +77,6 @@ def selection_clauses(
     return clauses
 
 
-def taken_by(organisation_id: int, as_of: datetime) -> sa.Exists:
-    """The request was claimed by (or assigned to) the organisation before `as_of`."""
-    e = EVENTS
-    return sa.exists().where(
-        e.c.request_id == REQUESTS.c.id,
-        e.c.kind.in_(CLAIM_KINDS),
-        e.c.organisation_id == organisation_id,
-        e.c.at < as_of,
-    )
-
-
-def claimed_at_all(as_of: datetime) -> sa.Exists:
-    e = EVENTS
-    return sa.exists().where(
-        e.c.request_id == REQUESTS.c.id, e.c.kind.in_(CLAIM_KINDS), e.c.at < as_of
-    )
-
-
 @dataclass(frozen=True)
 class _Row:
     number: int
@@ -101,25 +85,73 @@ class _Row:
     created_at: datetime
     status: str
     priority: str
+    holder: int | None = None  # the organisation holding (or that resolved) it now
+    claimed_at: datetime | None = None  # its last claim
 
 
-def _rows(session: Session, where: Sequence[sa.ColumnElement[bool]]) -> list[_Row]:
+def _rows(
+    session: Session, where: Sequence[sa.ColumnElement[bool]], *, limit: int | None = None
+) -> list[_Row]:
+    """Requests as _Rows, oldest first (at most `limit`)."""
     r = REQUESTS
     result = session.execute(
-        sa.select(r.c.id, r.c.category, r.c.community, r.c.created_at, r.c.status, r.c.priority)
+        sa.select(
+            r.c.id,
+            r.c.category,
+            r.c.community,
+            r.c.created_at,
+            r.c.status,
+            r.c.priority,
+            r.c.organisation_id,
+            r.c.claimed_at,
+        )
         .where(*where)
         .order_by(r.c.created_at, r.c.id)
+        .limit(limit)
     ).all()
-    return [_Row(row[0], row[1], row[2], aware(row[3]), row[4], row[5]) for row in result]
+    return [
+        _Row(row[0], row[1], row[2], aware(row[3]), row[4], row[5], row[6], aware(row[7]))
+        for row in result
+    ]
 
 
-def subject_requests(
+def held_requests(
     session: Session, subject: Subject, *, start: datetime, end: datetime, as_of: datetime
 ) -> list[_Row]:
-    """The subject's requests (see the module's docstring), oldest first."""
+    """Requests in the subject's scope its organisation claimed before `as_of` and after
+    LOOK_BACK before the period (every claim whose limits can pass within it), oldest first.
+    Those filed in the period are the subject's requests (see the module's docstring)."""
+    e = EVENTS
+    recent = sa.exists().where(
+        e.c.request_id == REQUESTS.c.id,
+        e.c.kind.in_(CLAIM_KINDS),
+        e.c.organisation_id == subject.organisation_id,
+        e.c.at >= start - LOOK_BACK,
+        e.c.at < as_of,
+    )
+    return _rows(session, [*selection_clauses(subject, start - LOOK_BACK, end), recent])
+
+
+def waiting_requests(
+    session: Session, subject: Subject, *, start: datetime, end: datetime, limits: Limits
+) -> list[_Row]:
+    """Needs in a contract's scope (from a month before the period) whose claim limit may have
+    passed unclaimed: never claimed, or last claimed at least the limit after filing (N
+    working days are at least N days; the first claim, which decides, is at or before the
+    last). A superset, settled with `_first_claims`."""
+    r = REQUESTS
+    waited = epoch_of(session, r.c.claimed_at) - epoch_of(session, r.c.created_at)
+    soonest = sa.case(
+        (r.c.priority == Priority.URGENT.value, limits.urgent_claim_hours * 3600),
+        else_=limits.claim_days * 86400,
+    )
     return _rows(
         session,
-        [*selection_clauses(subject, start, end), taken_by(subject.organisation_id, as_of)],
+        [
+            *selection_clauses(subject, start - SCOPE_LOOK_BACK, end),
+            r.c.status.not_in(NOT_NEEDS),
+            sa.or_(r.c.claimed_at.is_(None), waited >= soonest),
+        ],
     )
 
 
@@ -197,76 +229,32 @@ def _line(
     )
 
 
-def _held_around(
-    session: Session, subject: Subject, *, start: datetime, end: datetime, as_of: datetime
-) -> list[_Row]:
-    """Requests in the subject's scope its organisation claimed before `as_of` and after
-    LOOK_BACK before the period: every claim whose limits can pass within it."""
-    e = EVENTS
-    recent = sa.exists().where(
-        e.c.request_id == REQUESTS.c.id,
-        e.c.kind.in_(CLAIM_KINDS),
-        e.c.organisation_id == subject.organisation_id,
-        e.c.at >= start - LOOK_BACK,
-        e.c.at < as_of,
-    )
-    wide = selection_clauses(subject, start - LOOK_BACK, end)
-    return _rows(session, [*wide, recent])
-
-
-def _waited(
-    session: Session, subject: Subject, *, start: datetime, end: datetime, as_of: datetime
-) -> list[_Row]:
-    """Requests in the contract's scope whose first claim came a day or more after filing
-    (two hours if urgent), or never: the only ones whose claim limit can have passed."""
-    r, e = REQUESTS, EVENTS
-    first_claim = (
-        sa.select(sa.func.min(e.c.at))
-        .where(e.c.request_id == r.c.id, e.c.kind.in_(CLAIM_KINDS), e.c.at < as_of)
-        .scalar_subquery()
-    )
-    waited = epoch_of(session, first_claim) - epoch_of(session, r.c.created_at)
-    shortest = sa.case((r.c.priority == Priority.URGENT.value, 7200), else_=86400)
-    return _rows(
-        session,
-        [
-            *selection_clauses(subject, start - timedelta(days=30), end),
-            r.c.status.not_in(NOT_NEEDS),
-            sa.or_(first_claim.is_(None), waited >= shortest),
-        ],
-    )
-
-
 def overdue_cases(
     session: Session,
     subject: Subject,
     *,
+    held: Sequence[_Row],
+    scope: Sequence[_Row],
     start: datetime,
-    end: datetime,
     as_of: datetime,
     limits: Limits,
 ) -> list[CaseLine]:
-    """Every limit the subject let pass in [start, as_of), by the moment it passed."""
-    held = _held_around(session, subject, start=start, end=end, as_of=as_of)
+    """Every limit the subject let pass in [start, as_of), by the moment it passed. `held`:
+    held_requests; `scope`: a contract's waiting_requests (empty for an organisation)."""
     events = _events(session, [row.number for row in held], as_of)
     late = [
         line
         for row in held
         for line in _lapses(row, events.get(row.number, []), subject.organisation_id, limits, as_of)
     ]
-    if subject.contract is not None:
-        mine = {row.number for row in held}
-        waiting = [
-            row
-            for row in _waited(session, subject, start=start, end=end, as_of=as_of)
-            if row.number not in mine
-        ]
-        firsts = _first_claims(session, [row.number for row in waiting], as_of)
-        for row in waiting:
-            due = claim_due_at(row.created_at, priority=row.priority, limits=limits)
-            claimed = firsts.get(row.number)
-            if (claimed is None or claimed > due) and due < as_of:
-                late.append(_line(row, OverdueKind.UNCLAIMED, due, claimed))
+    mine = {row.number for row in held}
+    waiting = [row for row in scope if row.number not in mine]
+    firsts = _first_claims(session, [row.number for row in waiting], as_of)
+    for row in waiting:
+        due = claim_due_at(row.created_at, priority=row.priority, limits=limits)
+        claimed = firsts.get(row.number)
+        if (claimed is None or claimed > due) and due < as_of:
+            late.append(_line(row, OverdueKind.UNCLAIMED, due, claimed))
     late = [line for line in late if start <= _passed(line) < as_of]
     late.sort(key=lambda line: (_passed(line), line.number))
     return late

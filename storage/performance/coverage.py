@@ -1,89 +1,75 @@
 """The coverage of a contract: the needs in its scope (its categories × its communities, filed
-in the period) that its organisation did not take, because another organisation claimed them
-or nobody ever did. Counted in SQL per category and community; the oldest are listed.
+in the period) that its organisation did not take, because another organisation holds them
+(or resolved them) or none does. Counted per category and community; the oldest are listed.
 
-Withdrawn (cancelled) and merged requests are not needs anyone had to take, so they are left out.
+Withdrawn (cancelled) and merged requests are not needs anyone had to take, so they are left
+out. The counts are one GROUP BY over the scope; the requests the organisation took at some
+time (cases.held_requests, already read for the overdue cases) are then taken out of them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.models import Organisation
-from storage.performance.cases import (
-    LIST_LIMIT,
-    claimed_at_all,
-    selection_clauses,
-    taken_by,
-)
+from storage.performance.cases import LIST_LIMIT, _Row, _rows, selection_clauses
 from storage.performance.model import CaseLine, Coverage, CoverageCell, Subject
-from storage.summary.tables import NOT_NEEDS, REQUESTS, aware
+from storage.summary.tables import NOT_NEEDS, REQUESTS
 
 
 def contract_coverage(
-    session: Session, subject: Subject, *, start: datetime, end: datetime, as_of: datetime
+    session: Session,
+    subject: Subject,
+    *,
+    taken: Sequence[_Row],
+    start: datetime,
+    end: datetime,
 ) -> Coverage:
-    """Needs in the contract's scope and who took them (see the module's docstring)."""
+    """Needs in the contract's scope filed in [start, end) and who took them. `taken`: the
+    requests its organisation claimed (cases.held_requests; those of the period count)."""
     r = REQUESTS
     base = [*selection_clauses(subject, start, end), r.c.status.not_in(NOT_NEEDS)]
-    mine = taken_by(subject.organisation_id, as_of)
-    anyone = claimed_at_all(as_of)
-    inner = (
-        sa.select(
-            r.c.category,
-            r.c.community,
-            mine.label("mine"),
-            anyone.label("anyone"),
-            r.c.organisation_id,
-        )
+    counts: Counter[tuple[str, str, int | None]] = Counter()
+    for category, community, holder, count in session.execute(
+        sa.select(r.c.category, r.c.community, r.c.organisation_id, sa.func.count())
         .where(*base)
-        .subquery("in_scope")
-    )
-    q = inner.c
-    rows = session.execute(
-        sa.select(
-            q.category, q.community, q.mine, q.anyone, q.organisation_id, sa.func.count()
-        ).group_by(q.category, q.community, q.mine, q.anyone, q.organisation_id)
-    ).all()
+        .group_by(r.c.category, r.c.community, r.c.organisation_id)
+    ).all():
+        counts[(category, community or "", holder)] += int(count)
+    mine = [row for row in taken if start <= row.created_at < end and row.status not in NOT_NEEDS]
+    for row in mine:  # what the organisation took, wherever it is now
+        counts[(row.category, row.community or "", row.holder)] -= 1
     cells: dict[tuple[str, str], list[int]] = {}
     others: Counter[int] = Counter()
-    in_scope = taken = by_others = never = 0
-    for category, community, is_mine, claimed, holder, count in rows:
-        cell = cells.setdefault((category, community or ""), [0, 0, 0])
-        cell[0] += count
-        in_scope += count
-        if is_mine:
-            taken += count
-        elif claimed:
-            cell[1] += count
-            by_others += count
-            if holder is not None:
-                others[int(holder)] += count
-        else:
+    for (category, community, holder), count in counts.items():
+        cell = cells.setdefault((category, community), [0, 0, 0])
+        if holder is None:
             cell[2] += count
-            never += count
-    names = _names(session, list(others))
-    listed = session.execute(
-        sa.select(
-            r.c.id, r.c.category, r.c.community, r.c.created_at, r.c.status, r.c.organisation_id
-        )
-        .where(*base, ~mine)
-        .order_by(r.c.created_at, r.c.id)
-        .limit(LIST_LIMIT)
-    ).all()
-    names |= _names(session, [row[5] for row in listed if row[5] is not None])
+        elif holder != subject.organisation_id:
+            cell[1] += count
+            others[holder] += count
+    for row in mine:
+        cells.setdefault((row.category, row.community or ""), [0, 0, 0])[0] += 1
+    for cell in cells.values():
+        cell[0] += cell[1] + cell[2]
+    by_others = sum(cell[1] for cell in cells.values())
+    never = sum(cell[2] for cell in cells.values())
+    listed = _oldest_not_taken(session, subject, base, {row.number for row in mine})
+    names = _names(session, [*others, *(row.holder for row in listed if row.holder)])
     return Coverage(
-        in_scope=in_scope,
-        taken=taken,
+        in_scope=len(mine) + by_others + never,
+        taken=len(mine),
         by_others=by_others,
         never_claimed=never,
         others=tuple(
             (names.get(org, str(org)), count)
             for org, count in sorted(others.items(), key=lambda item: (-item[1], item[0]))
+            if count
         ),
         cells=tuple(
             CoverageCell(category, community, values[0], values[1], values[2])
@@ -92,16 +78,31 @@ def contract_coverage(
         ),
         listed=tuple(
             CaseLine(
-                number=row[0],
-                category=row[1],
-                community=row[2],
-                created_at=aware(row[3]),
-                status=row[4],
-                reason=names.get(row[5]) if row[5] is not None else None,
+                number=row.number,
+                category=row.category,
+                community=row.community,
+                created_at=row.created_at,
+                status=row.status,
+                reason=names.get(row.holder) if row.holder is not None else None,
             )
             for row in listed
         ),
     )
+
+
+def _oldest_not_taken(
+    session: Session,
+    subject: Subject,
+    base: list[sa.ColumnElement[bool]],
+    mine: set[int],
+) -> list[_Row]:
+    """The oldest LIST_LIMIT needs of the scope the organisation never took: those it does not
+    hold now, less those it took and gave back (at most `mine` of them)."""
+    holder = REQUESTS.c.organisation_id
+    not_now = sa.or_(holder.is_(None), holder != subject.organisation_id)
+    limit = LIST_LIMIT + len(mine)
+    rows = _rows(session, [*base, not_now], limit=limit)
+    return [row for row in rows if row.number not in mine][:LIST_LIMIT]
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, str]:

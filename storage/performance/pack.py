@@ -5,23 +5,28 @@ the cases and the coverage."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from storage import contracts
+from storage.db import Database, is_sqlite
 from storage.deadlines import Limits
-from storage.figures.service import RequestSelection, ServiceRates, service_rates
+from storage.figures.rate import Rate
+from storage.figures.service import RATE_NAMES, RequestSelection, ServiceRates, rates_by
 from storage.models import Organisation, ServiceContract, utcnow
 from storage.organisations import find_organisation
 from storage.performance.cases import (
     LIST_LIMIT,
     SAMPLE_SIZE,
+    held_requests,
     overdue_cases,
     released_cases,
     sample_cases,
-    subject_requests,
+    waiting_requests,
 )
 from storage.performance.coverage import contract_coverage
 from storage.performance.model import (
@@ -111,28 +116,48 @@ class _Window:
     limits: Limits
 
 
-def _rates(
-    session: Session,
-    subject: Subject,
-    window: _Window,
-    *,
-    categories: tuple[str, ...] | None = None,
-    communities: tuple[str, ...] | None = None,
-) -> ServiceRates:
-    """The figures of the subject, or of one of its categories or communities."""
-    selection = RequestSelection(
+def _selection(subject: Subject) -> RequestSelection:
+    return RequestSelection(
         organisation_id=subject.organisation_id,
-        categories=categories or subject.categories,
-        communities=communities or subject.communities,
+        categories=subject.categories,
+        communities=subject.communities,
     )
-    return service_rates(
+
+
+def _rates_by(
+    session: Session, subject: Subject, window: _Window, *, by: str
+) -> dict[str, ServiceRates]:
+    """The figures of each category (or community) of the subject, in one pass."""
+    return rates_by(
         session,
         start=window.start,
         end=window.end,
         limits=window.limits,
-        selection=selection,
+        by=by,
+        selection=_selection(subject),
         as_of=window.as_of,
     )
+
+
+def total(parts: Iterable[ServiceRates]) -> ServiceRates:
+    """The figures of the whole from those of its categories: each case is counted in exactly
+    one category, so numerators and denominators add up to what `service_rates` gives (one
+    pass of the figures fewer). The mean rating is the categories' means weighted by their
+    ratings (each rounded to 0.01 star)."""
+    parts = list(parts)
+    rates = {
+        name: sum((getattr(part, name) for part in parts), start=Rate(0, 0)) for name in RATE_NAMES
+    }
+    ratings = sum(part.ratings for part in parts)
+    stars = sum((part.mean_rating or 0) * part.ratings for part in parts)
+    mean = round(stars / ratings, 2) if ratings else None
+    return ServiceRates(**rates, mean_rating=mean, ratings=ratings)
+
+
+def _breakdown(found: dict[str, ServiceRates], keys: Iterable[str] | None) -> tuple[Breakdown, ...]:
+    """One row per key asked for (the contract's), else per key with figures."""
+    chosen = sorted(found) if keys is None else list(keys)
+    return tuple(Breakdown(key, found.get(key, ServiceRates())) for key in chosen if key)
 
 
 def build_pack(
@@ -143,36 +168,67 @@ def build_pack(
     limits: Limits,
     now: datetime | None = None,
     sample_size: int = SAMPLE_SIZE,
+    database: Database | None = None,
 ) -> PerformancePack:
-    """The pack for `subject` over `period`, judged as of the period's end (or now, if sooner)."""
+    """The pack for `subject` over `period`, judged as of the period's end (or now, if sooner).
+
+    Given the `database` (PostgreSQL), the two passes of the figures run on connections of
+    their own while this session reads the cases: most of a long period's time is theirs.
+    """
     now = now or utcnow()
     start, end = period.bounds(limits.tz)
     as_of = min(now, end)
     window = _Window(start, end, as_of, limits)
-    figures = _rates(session, subject, window)
-    held = subject_requests(session, subject, start=start, end=end, as_of=as_of)
-    categories = subject.categories or tuple(sorted({row.category for row in held}))
-    communities = subject.communities or tuple(
-        sorted({row.community for row in held if row.community})
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="linli-pack") as pool:
+        if database is not None and not is_sqlite(database.engine):
+            by = {
+                kind: pool.submit(database.call, _rates_by, subject, window, by=kind)
+                for kind in ("category", "community")
+            }
+        else:  # SQLite takes its write lock at BEGIN: one transaction at a time
+            by = {kind: _done(_rates_by(session, subject, window, by=kind)) for kind in
+                  ("category", "community")}  # fmt: skip
+        pack = _cases(session, subject, period, window, sample_size)
+        categories, communities = by["category"].result(), by["community"].result()
+    figures = total(categories.values())
+    return replace(
+        pack,
+        figures=figures,
+        by_category=_breakdown(categories, subject.categories),
+        by_community=_breakdown(communities, subject.communities),
+        targets=tuple(check_targets(subject.contract, figures)),
     )
-    by_category = tuple(
-        Breakdown(key, _rates(session, subject, window, categories=(key,))) for key in categories
+
+
+def _done(value: dict[str, ServiceRates]) -> Future[dict[str, ServiceRates]]:
+    future: Future[dict[str, ServiceRates]] = Future()
+    future.set_result(value)
+    return future
+
+
+def _cases(
+    session: Session, subject: Subject, period: Period, window: _Window, sample_size: int
+) -> PerformancePack:
+    """Everything but the figures (left empty): the cases, the sample, the coverage."""
+    start, end, as_of, limits = window.start, window.end, window.as_of, window.limits
+    held = held_requests(session, subject, start=start, end=end, as_of=as_of)
+    mine = [row for row in held if start <= row.created_at < end]
+    contract = subject.contract is not None
+    scope = (
+        waiting_requests(session, subject, start=start, end=end, limits=limits) if contract else []
     )
-    by_community = tuple(
-        Breakdown(key, _rates(session, subject, window, communities=(key,))) for key in communities
+    overdue = overdue_cases(
+        session, subject, held=held, scope=scope, start=start, as_of=as_of, limits=limits
     )
-    overdue = overdue_cases(session, subject, start=start, end=end, as_of=as_of, limits=limits)
     released, released_total = released_cases(session, subject, start=start, end=end)
     coverage = (
-        contract_coverage(session, subject, start=start, end=end, as_of=as_of)
-        if subject.contract is not None
-        else None
+        contract_coverage(session, subject, taken=held, start=start, end=end) if contract else None
     )
     log.info(
         "performance pack of organisation %s for %s: %d requests, %d overdue",
         subject.organisation_id,
         period,
-        len(held),
+        len(mine),
         len(overdue),
     )
     return PerformancePack(
@@ -181,15 +237,15 @@ def build_pack(
         start=start,
         end=end,
         as_of=as_of,
-        figures=figures,
-        targets=tuple(check_targets(subject.contract, figures)),
-        by_category=by_category,
-        by_community=by_community,
+        figures=ServiceRates(),
+        targets=(),
+        by_category=(),
+        by_community=(),
         overdue=tuple(overdue[:LIST_LIMIT]),
         overdue_total=len(overdue),
         released=tuple(released),
         released_total=released_total,
-        sample=tuple(sample_cases(session, held, size=sample_size)),
+        sample=tuple(sample_cases(session, mine, size=sample_size)),
         coverage=coverage,
     )
 
@@ -235,6 +291,7 @@ def make_pack(
     limits: Limits,
     today: date,
     now: datetime | None = None,
+    database: Database | None = None,
 ) -> PerformancePack:
     """The pack of a contract or an organisation, for a period given or relative to `today`
     (合同期内 needs a contract: InvalidPeriod otherwise)."""
@@ -246,4 +303,6 @@ def make_pack(
         contract = subject.contract
         term = (contract.start_date, contract.end_date) if contract else None
         period = relative(relative_period or Relative.THIS_MONTH, today, contract=term)
-    return build_pack(session, subject=subject, period=period, limits=limits, now=now)
+    return build_pack(
+        session, subject=subject, period=period, limits=limits, now=now, database=database
+    )

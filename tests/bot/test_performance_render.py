@@ -73,7 +73,7 @@ def test_the_workbook_holds_the_figures_cases_and_coverage(pack: PerformancePack
     assert [row[0] for row in sample] == [1, 2, 3, 4]
     assert sample[0][11] == "有 1 张"
     steps = [row[3] for row in book[t.SHEET_TIMELINE].iter_rows(values_only=True) if row[0] == 1]
-    assert steps == ["提交", "认领", "办结"]
+    assert steps[:3] == ["提交", "认领", "办结"]
     not_taken = list(book[t.SHEET_NOT_TAKEN].iter_rows(values_only=True))[1:]
     assert [(row[0], row[5]) for row in not_taken] == [(5, "芳草社工站"), (6, "无")]
     everything = " ".join(

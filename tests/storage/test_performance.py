@@ -122,6 +122,8 @@ def build_world(db: Database) -> None:
         _request(s, 1, at(3, 2), [
             ("claimed", at(3, 2, 12), A, "claimed", None),
             ("resolved", at(3, 4), A, "resolved", f"已修好，师傅电话{PHONE}"),
+            ("feedback", at(3, 5), A, None, None),
+            ("rated", at(3, 5, 11), A, None, "5"),
         ], status="resolved", holder=A, text=text)  # fmt: skip
         s.add(
             RequestAttachment(
@@ -135,6 +137,7 @@ def build_world(db: Database) -> None:
         _request(s, 2, at(3, 3), [
             ("claimed", at(3, 5), A, "claimed", None),
             ("resolved", at(3, 6), A, "resolved", None),
+            ("rated", at(3, 9), A, None, "2"),
         ], status="resolved", holder=A)  # fmt: skip
         # 3: claimed in time and still held: past its resolve limit (16 March 10:00).
         _request(s, 3, at(3, 9, 9), [("claimed", at(3, 9), A, "claimed", None)],
@@ -210,6 +213,7 @@ def test_the_figures_are_the_shared_rate_functions(world: Database) -> None:
             as_of=end,
         )
     assert pack.figures == expected
+    assert (expected.ratings, expected.mean_rating) == (2, 3.5)
     assert [(row.key, row.figures) for row in pack.by_category] == [("repairs", by_category)]
     assert [row.key for row in pack.by_community] == ["玉林社区"]
     names = [check.name for check in pack.targets]
@@ -261,7 +265,7 @@ def test_the_sample_is_masked_with_its_timeline_and_photos(world: Database) -> N
     everything = str(pack.to_dict())
     assert PHONE not in everything and ID_CARD not in everything
     assert "138****5678" in first.text and "5101**********123X" in first.text
-    assert [step.kind for step in first.steps] == ["submitted", "claimed", "resolved"]
+    assert [step.kind for step in first.steps][:3] == ["submitted", "claimed", "resolved"]
     assert first.steps[1].organisation == "玉林服务中心"
     assert first.steps[2].note == "已修好，师傅电话138****5678"
     assert first.photos == ("done-photo-1",)
@@ -332,3 +336,13 @@ def test_spread_is_reproducible_and_even() -> None:
     assert spread(3, 10) == [0, 1, 2]
     assert spread(100, 4) == [12, 37, 62, 87]
     assert spread(0, 10) == []
+
+
+def test_figures_read_on_connections_of_their_own_are_the_same(world: Database) -> None:
+    alone = _contract_pack(world)
+    with world.session() as s:
+        subject = contract_subject(s, contract_id=7)
+        beside = build_pack(
+            s, subject=subject, period=MARCH, limits=LIMITS, now=NOW, database=world
+        )
+    assert beside == alone
