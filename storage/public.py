@@ -76,6 +76,10 @@ class WeekNotOver(ValueError):
         self.week = week
 
 
+class CannotPublish(RuntimeError):
+    """No way was found to publish the table without giving a small count away."""
+
+
 # --- a published count ------------------------------------------------------------------------
 
 
@@ -265,7 +269,8 @@ def protect(counts: Sequence[Sequence[int]]) -> ProtectedTable:
     """Publish `counts` (rows × columns, at least one of each) with small-cell suppression.
 
     Cells and totals under PUBLIC_MINIMUM are hidden; totals are withheld until no hidden
-    count from 1 to 4 can be worked out from what is published (see the module's notes).
+    count from 1 to 4 can be worked out from what is published (see the module's notes);
+    CannotPublish if withholding them all would not do.
     """
     if not counts or not counts[0]:
         raise ValueError("a table needs at least one row and one column")
@@ -282,7 +287,9 @@ def protect(counts: Sequence[Sequence[int]]) -> ProtectedTable:
     while (entry := _exposed(grid)) is not None:
         total = _to_withhold(grid, entry)
         if total is None:
-            break  # every total is already withheld: nothing more a total could hide
+            # Every total is withheld and a count could still be worked out (never seen in
+            # the tests): publish nothing rather than that.
+            raise CannotPublish("no set of withheld totals keeps every small count hidden")
         grid.hidden[total[0]][total[1]] = True
 
     def count(i: int, j: int) -> Count:
@@ -482,6 +489,7 @@ __all__ = [
     "FALLBACK_CATEGORY",
     "PUBLIC_MINIMUM",
     "RATE_FIELDS",
+    "CannotPublish",
     "Count",
     "OrganisationFigures",
     "ProtectedTable",

@@ -24,7 +24,7 @@ from bot.public_render import public_json
 from bot.settings import Settings
 from nlp.categories import category_name, load_categories
 from storage.deadlines import Limits
-from storage.public import WeekNotOver, public_digest
+from storage.public import CannotPublish, WeekNotOver, public_digest
 from storage.summary import InvalidWeek, IsoWeek, parse_week, week_requests, weekly_summary
 
 summary_app = typer.Typer(help="The weekly need summary and open-data exports.")
@@ -147,6 +147,6 @@ def _public_digest_json(week: str | None) -> str:
                 categories=[category.code for category in load_categories()],
                 limits=Limits.from_settings(settings),
             )
-        except WeekNotOver as exc:
+        except (WeekNotOver, CannotPublish) as exc:
             raise fail(str(exc)) from None
     return public_json(digest, category_name)

@@ -26,7 +26,7 @@ from storage import outbox
 from storage.deadlines import Limits
 from storage.models import NoticeKind, utcnow
 from storage.notices import Notice
-from storage.public import public_digest
+from storage.public import CannotPublish, public_digest
 from storage.requests import filing
 from storage.summary import IsoWeek
 
@@ -77,14 +77,18 @@ async def post_public_digest(bot: Any, services: Services, week: IsoWeek) -> boo
     key = public_dedupe_key(week)
     if key in await services.db.run(outbox.queued_keys, keys=[key]):
         return False
-    queued: bool = await services.db.run(
-        _queue_post,
-        week=week,
-        settings=services.settings,
-        channel=channel,
-        categories=[category.code for category in services.categories],
-        category_name=services.category_name,
-    )
+    try:
+        queued: bool = await services.db.run(
+            _queue_post,
+            week=week,
+            settings=services.settings,
+            channel=channel,
+            categories=[category.code for category in services.categories],
+            category_name=services.category_name,
+        )
+    except CannotPublish:
+        log.error("public digest of %s not posted: it could not be made safe", week)
+        return False
     if not queued:
         return False  # another process got there first
     try:

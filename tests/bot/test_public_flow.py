@@ -18,8 +18,9 @@ from bot.handlers import public as handler
 from bot.notifier import drain
 from bot.public_render import channel_text
 from bot.texts import public as t
+from storage import public as public_storage
 from storage.models import NoticeKind, Notification, utcnow
-from storage.public import Count, ProtectedTable, PublicDigest
+from storage.public import CannotPublish, Count, ProtectedTable, PublicDigest
 from storage.summary import IsoWeek
 from tests.bot.conftest import BotHarness, running_bot
 from tests.storage.public_data import (
@@ -206,3 +207,19 @@ def test_names_are_escaped_and_the_post_is_short() -> None:
     assert "<b>社区" not in text and "&lt;b&gt;社区000" in text
     assert len(text) < 4096
     assert t.PUBLIC_MORE.format(n=41 - 8, unit=t.PUBLIC_UNIT_PLACE) in text
+
+
+async def test_a_digest_that_cannot_be_made_safe_is_not_posted(
+    channel_bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with channel_bot.db.session() as s:
+        build(s)
+
+    def refuse(counts: object) -> ProtectedTable:
+        raise CannotPublish("no set of withheld totals keeps every small count hidden")
+
+    monkeypatch.setattr(public_storage, "protect", refuse)
+    services = channel_bot.app.bot_data.services
+    assert not await handler.post_public_digest(channel_bot.app.bot, services, ISO_WEEK)
+    assert _posts(channel_bot) == []
+    assert "could not be made safe" in caplog.text

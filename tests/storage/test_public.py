@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from nlp.categories import load_categories
+from storage import public
 from storage.db import Database
 from storage.figures.rate import Rate
 from storage.models import Organisation, ServiceContract
 from storage.public import (
     PUBLIC_MINIMUM,
+    CannotPublish,
     Count,
     ProtectedTable,
     PublicRate,
@@ -365,3 +367,13 @@ def test_every_small_table_is_safe(rows: int, columns: int, values: Sequence[int
     for flat in itertools.product(values, repeat=rows * columns):
         counts = [list(flat[i * columns : (i + 1) * columns]) for i in range(rows)]
         assert exposed(counts, protect(counts)) == [], counts
+
+
+def test_a_table_that_cannot_be_made_safe_is_not_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should withholding every total not do, nothing is published (never seen otherwise)."""
+    monkeypatch.setattr(public, "_to_withhold", lambda grid, entry: None)
+    with pytest.raises(CannotPublish):
+        protect([[7, 3]])
+    assert protect([[7, 6]]).total.value == 13  # nothing exposed: nothing withheld
