@@ -90,6 +90,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from None
         return value
 
+    @field_validator("public_channel_id")
+    @classmethod
+    def _check_channel(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(
+                "must be a channel's numeric id, which is negative, e.g. -1001234567890"
+            )
+        return value
+
     @field_validator("summary_time")
     @classmethod
     def _check_time(cls, value: str) -> str:

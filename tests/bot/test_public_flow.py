@@ -17,6 +17,7 @@ from bot.fakeapi import FakeBotAPI
 from bot.handlers import public as handler
 from bot.notifier import drain
 from bot.public_render import channel_text
+from bot.settings import SettingsError, load_settings
 from bot.texts import public as t
 from storage import public as public_storage
 from storage.models import NoticeKind, Notification, utcnow
@@ -223,3 +224,10 @@ async def test_a_digest_that_cannot_be_made_safe_is_not_posted(
     assert not await handler.post_public_digest(channel_bot.app.bot, services, ISO_WEEK)
     assert _posts(channel_bot) == []
     assert "could not be made safe" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["@yulin_public", "12345", "0"])
+def test_a_channel_id_that_is_not_one_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="PUBLIC_CHANNEL_ID"):
+        load_settings(public_channel_id=value)
+    assert load_settings(public_channel_id="-1001234567890").public_channel_id == CHANNEL
