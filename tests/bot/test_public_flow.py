@@ -113,7 +113,10 @@ async def test_the_job_posts_last_week_after_the_summary_time(
     channel_bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue = channel_bot.app.job_queue
-    assert queue.get_jobs_by_name(handler.PUBLIC_JOB)
+    [daily] = queue.get_jobs_by_name(handler.PUBLIC_JOB)
+    fields = {f.name: str(f) for f in daily.job.trigger.fields}
+    assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("mon", "9", "0")
+    assert str(daily.job.trigger.timezone) == "Asia/Shanghai"
     assert queue.get_jobs_by_name(handler.PUBLIC_CATCH_UP_JOB)
     context = _context(channel_bot)
     monkeypatch.setattr(handler, "utcnow", lambda: TUESDAY_AFTER)
