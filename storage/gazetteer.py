@@ -937,6 +937,12 @@ def overview(session: Session) -> list[CommunityView]:
     ]
 
 
+def suggest_communities_for(session: Session, *, text: str) -> list[str]:
+    """The 社区 whose names or 小区 an unknown place most resembles, closest first."""
+    ranked = _rank(name_key(split_building(normalise(text))[0]), load(session))
+    return list(dict.fromkeys(c.community for c in ranked if c.score >= 40))
+
+
 def suggest_compounds(session: Session, *, text: str, limit: int = 3) -> list[Candidate]:
     """The 小区 an unknown place most resembles (for the admin's alias buttons)."""
     gazetteer = load(session)

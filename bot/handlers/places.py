@@ -10,6 +10,7 @@ place was handled, it is answered politely.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 View = tuple[str, InlineKeyboardMarkup | None]
 COMPOUNDS_SHOWN = 8  # per 社区 in the overview; `linli places list` has them all
+COMMUNITIES_SHOWN = 30  # 社区 lines in the overview at most ...
+COMMUNITY_LINES_BUDGET = 2800  # ... and in this many characters (a message holds 4096)
+COMMUNITY_BUTTONS = 40  # 社区 to choose from, the closest to the typed place first
 SUGGESTIONS = 3
 
 
@@ -48,19 +52,25 @@ def overview_view(
             compounds=sum(len(c.compounds) for c in communities),
         )
     ]
-    for view in communities:
+    shown_communities, used = 0, 0
+    for view in communities[:COMMUNITIES_SHOWN]:
         names = [texts.excerpt(name, 20) for _id, name, _aliases in view.compounds]
         shown = "、".join(names[:COMPOUNDS_SHOWN])
         if len(names) > COMPOUNDS_SHOWN:
             shown += p.PLACES_MORE
-        lines.append(
-            p.PLACES_COMMUNITY.format(
-                community=texts.excerpt(view.community, 30),
-                street=texts.excerpt(view.street, 30),
-                count=len(names),
-                compounds=shown,
-            )
+        line = p.PLACES_COMMUNITY.format(
+            community=texts.excerpt(view.community, 30),
+            street=texts.excerpt(view.street, 30),
+            count=len(names),
+            compounds=shown,
         )
+        if used + len(line) > COMMUNITY_LINES_BUDGET:
+            break
+        lines.append(line)
+        shown_communities, used = shown_communities + 1, used + len(line) + 1
+    if len(communities) > shown_communities:
+        hidden = len(communities) - shown_communities
+        lines.append(p.PLACES_MORE_COMMUNITIES.format(count=hidden))
     if not unknown:
         lines.append(p.PLACES_NO_UNKNOWN.format(days=days))
         return "\n".join(lines), None
@@ -97,20 +107,29 @@ def handle_view(
 
 
 def communities_view(
-    request: int, typed: str, communities: list[gazetteer.CommunityView], *, new: bool
+    request: int,
+    typed: str,
+    communities: list[gazetteer.CommunityView],
+    *,
+    new: bool,
+    closest: Sequence[str] = (),
 ) -> View:
-    """Pick a 社区: for a new 小区 there (new), or to list its 小区 (for an alias)."""
+    """Pick a 社区 (two a row, those closest to the typed place first): for a new 小区 there
+    (new), or to list its 小区 (for an alias)."""
     action: GazetteerAction = "newin" if new else "incomm"
-    rows = [
-        [
-            (
-                p.BTN_COMMUNITY.format(community=view.community),
-                GazetteerButton(action, request, view.compounds[0][0]).to_data(),
-            )
-        ]
-        for view in communities
-        if view.compounds
+    order = {name: i for i, name in enumerate(closest)}
+    ranked = sorted(
+        (view for view in communities if view.compounds),
+        key=lambda view: (order.get(view.community, len(order)), view.community),
+    )[:COMMUNITY_BUTTONS]
+    buttons = [
+        (
+            p.BTN_COMMUNITY.format(community=view.community),
+            GazetteerButton(action, request, view.compounds[0][0]).to_data(),
+        )
+        for view in ranked
     ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(p.BTN_BACK, GazetteerButton("handle", request).to_data())])
     template = p.PICK_COMMUNITY_FOR_NEW if new else p.PICK_COMMUNITY_FOR_ALIAS
     return template.format(typed=texts.excerpt(typed, 40)), inline(rows)
@@ -164,7 +183,10 @@ async def on_button(press: Press, data: GazetteerButton) -> None:
             view = handle_view(data.request, typed, count, suggestions)
         elif data.action in ("other", "new"):
             communities = await db.run(gazetteer.overview)
-            view = communities_view(data.request, typed, communities, new=data.action == "new")
+            closest = await db.run(gazetteer.suggest_communities_for, text=typed)
+            view = communities_view(
+                data.request, typed, communities, new=data.action == "new", closest=closest
+            )
         elif data.action == "incomm":
             assert data.place is not None
             like = await db.run(gazetteer.get_place, place_id=data.place)

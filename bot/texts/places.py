@@ -32,6 +32,9 @@ PLACES_EMPTY = (
 PLACES_HEAD = "<b>地名册</b>：{streets} 个街道，{communities} 个社区，{compounds} 个小区"
 PLACES_COMMUNITY = "• <b>{community}</b>（{street}，{count} 个小区）：{compounds}"
 PLACES_MORE = "等"
+PLACES_MORE_COMMUNITIES = (
+    "……还有 {count} 个社区（服务器上 <code>linli places list</code> 可看全部）"
+)
 PLACES_UNKNOWN_HEAD = "\n<b>居民写的、地名册里没有的地点</b>（近 {days} 天，点按钮处理）："
 PLACES_UNKNOWN_LINE = "• 「{typed}」：{count} 件需求，最近一件 #{number}"
 PLACES_NO_UNKNOWN = "\n近 {days} 天居民写的地点都已在地名册里 ✅"

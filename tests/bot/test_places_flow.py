@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.callbacks import GazetteerButton, PlacePick
 from bot.fakeapi import FakeUser
+from bot.handlers import places as places_handlers
 from bot.texts import places as p
 from bot.texts import staff as staff_texts
 from storage import gazetteer, membership
@@ -243,3 +244,32 @@ async def test_forged_place_buttons_are_refused_politely(bot: BotHarness, data: 
     await admin.press_data(listing.message_id, data)
     answer: Any = await admin.expect_answer()
     assert answer in (p.ALREADY_HANDLED, p.PLACE_EXPIRED) or "过期" in answer
+
+
+def _city(communities: int) -> list[gazetteer.CommunityView]:
+    return [
+        gazetteer.CommunityView(
+            "某某街道",
+            f"第{i}号很长名字的社区",
+            tuple((i * 10 + j + 1, f"第{j}个很长名字的小区花园", ("别名",)) for j in range(12)),
+        )
+        for i in range(communities)
+    ]
+
+
+def test_a_city_sized_gazetteer_fits_in_one_message() -> None:
+    unknown = [
+        gazetteer.UnknownPlace("一个很长很长的地名" * 3, 3, 100 + i, gazetteer.utcnow())
+        for i in range(10)
+    ]
+    text, markup = places_handlers.overview_view(_city(800), unknown, 30)
+    assert len(text) < 4096
+    assert "还有 " in text and "个社区" in text and "linli places list" in text
+    assert markup is not None and len(markup.inline_keyboard) == 10
+    _text, choices = places_handlers.communities_view(
+        7, "新南门", _city(800), new=True, closest=["第500号很长名字的社区"]
+    )
+    assert choices is not None
+    buttons = [b for row in choices.inline_keyboard for b in row]
+    assert len(buttons) == places_handlers.COMMUNITY_BUTTONS + 1  # and 返回
+    assert buttons[0].text == "第500号很长名字的社区"  # the closest first
