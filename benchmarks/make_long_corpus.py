@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Mapping
 from pathlib import Path
 
 OUT_DIR = Path(__file__).resolve().parent / "data"
@@ -1045,7 +1046,7 @@ def _fill(text: str, slots: dict[str, str], rng: random.Random) -> str:
     return text.format(**slots)
 
 
-def _sentence(text: str, style: dict[str, object], rng: random.Random) -> str:
+def _sentence(text: str, style: Mapping[str, object], rng: random.Random) -> str:
     text = text.strip()
     if not text:
         return ""
@@ -1089,11 +1090,11 @@ def _message(topic: Topic, rng: random.Random, held_out: bool) -> tuple[str, str
     subject = rng.choice(VAGUE_SUBJECTS) if rng.random() < 0.12 else rng.choice(subjects)
     facts = _bank(topic["facts"], held_out)
     rng.shuffle(facts)
-    parts: list[str] = [rng.choice(style["open"]), rng.choice(style["me"])]  # type: ignore[arg-type]
+    parts: list[str] = [rng.choice(style["open"]), rng.choice(style["me"])]
     body_facts = facts[: rng.randint(2, 4)]
     label = _label(labels, body_facts, rng)
     body_facts = [fact.lstrip("^") for fact in body_facts]
-    generic = list(style["generic"])  # type: ignore[call-overload]
+    generic = list(style["generic"])
     rng.shuffle(generic)
     middle = [*body_facts, *generic[: rng.randint(2, 4)]]
     for _ in range(2):
@@ -1104,7 +1105,7 @@ def _message(topic: Topic, rng: random.Random, held_out: bool) -> tuple[str, str
     asks = _bank(topic["ask"], held_out)
     if rng.random() < 0.8:
         parts.append(rng.choice(asks))
-    parts.append(rng.choice(style["close"]))  # type: ignore[arg-type]
+    parts.append(rng.choice(style["close"]))
     body = "".join(_sentence(_fill(part, slots, rng), style, rng) for part in parts).strip()
     if style_name == "voice":
         body = body.replace("，", " ").replace("。", " ")

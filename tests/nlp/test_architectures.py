@@ -6,6 +6,8 @@ import spacy
 from spacy.strings import get_string_id
 
 from nlp.architectures import (
+    block_features,
+    build_block_ngram_bow,
     build_char_ngram_bow,
     doc_features,
     extract_char_ngrams,
@@ -88,3 +90,35 @@ def test_multilabel_and_logits_variants() -> None:
     ):
         model.initialize()
         assert model.predict(docs).shape == (2, 3)
+
+
+def test_block_features_read_the_subject_apart() -> None:
+    nlp = make_nlp()
+    features = block_features(nlp("电梯坏了\n已经三天, 没人修"), 3, 1)
+    assert "c3:梯坏了" in features and "w1:电梯" in features  # the whole text
+    assert features["sc2:电梯"] == 1 and features["sw1:电梯"] == 1  # the subject alone
+    assert not any(key.startswith("s") and "修" in key for key in features)
+    # Without a subject line there is no subject block.
+    assert not any(key.startswith("s") for key in block_features(nlp("电梯坏了"), 3, 1))
+
+
+def test_block_weights_normalise_each_block() -> None:
+    nlp = make_nlp()
+    layer = extract_char_ngrams(3, 1, 4096, blocks=(1.0, 0.5, 2.0))
+    doc = nlp("电梯坏了\n已经三天没人修了")
+    (_keys, values, _), _ = layer([doc], is_train=False)
+    kinds = [key[0] for key in block_features(doc, 3, 1)]
+    for kind, weight in (("c", 1.0), ("w", 0.5), ("s", 2.0)):
+        block = numpy.array([v for v, k in zip(values, kinds, strict=True) if k == kind])
+        assert numpy.isclose(float(numpy.sqrt((block * block).sum())), weight)
+
+
+def test_block_model_trains_and_predicts() -> None:
+    nlp = make_nlp()
+    model = build_block_ngram_bow(exclusive_classes=True, length=4096, nO=2)
+    docs = [nlp(text) for text in ["电梯坏了\n没人修", "工资拖欠\n老板跑了"]]
+    model.initialize()
+    assert fit_idf(model, docs)
+    scores = model.predict(docs)
+    assert scores.shape == (2, 2)
+    assert numpy.allclose(scores.sum(axis=1), 1.0)
