@@ -18,7 +18,7 @@ from typing import Any
 
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from bot.performance_render import formatting as f
@@ -26,6 +26,7 @@ from bot.summary_render.chart import cjk_font_path
 from bot.texts import STATUS_NAMES
 from bot.texts import performance as t
 from storage.performance import CaseLine, PerformancePack, SampleCase
+from storage.performance.cases import LIST_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,15 @@ class _Writer:
 
     def line(self, text: str, *, size: float = 10) -> None:
         self.pdf.set_font(FONT, size=size)
-        self.pdf.multi_cell(0, 5.5, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.multi_cell(
+            0,
+            5.5,
+            printable(text),
+            align="L",
+            wrapmode=WrapMode.CHAR,  # Chinese has no spaces to break at
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
 
     def table(
         self, headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int]
@@ -143,7 +152,7 @@ def render_pdf(
         _coverage(out, pack, category_name, tz)
     out.heading(t.PDF_SECTION_NOTES)
     for note in t.NOTES:
-        out.line(f"· {note}", size=9)
+        out.line(f"· {note.format(limit=LIST_LIMIT)}", size=9)
     return out.output()
 
 
@@ -185,9 +194,10 @@ def _breakdowns(out: _Writer, pack: PerformancePack, name: f.CategoryName) -> No
         out.pdf.ln(2)
 
 
-def _listed(out: _Writer, shown: int, total: int) -> None:
+def _listed(out: _Writer, shown: int, listed: int, total: int) -> None:
+    """Say how many a cut list leaves out, and how many the workbook has."""
     if total > shown:
-        out.line(t.PDF_MORE.format(count=total - shown), size=9)
+        out.line(t.PDF_MORE.format(total=total, shown=shown, listed=listed), size=9)
 
 
 def _cases(out: _Writer, pack: PerformancePack, name: f.CategoryName, tz: tzinfo) -> None:
@@ -210,7 +220,7 @@ def _cases(out: _Writer, pack: PerformancePack, name: f.CategoryName, tz: tzinfo
         [[*head(c), f.overdue_kind(c), f.moment(c.due, tz), f.moment(c.done, tz)] for c in overdue],
         [2, 3, 3, 2, 3, 4, 4],
     )
-    _listed(out, len(overdue), pack.overdue_total)
+    _listed(out, len(overdue), len(pack.overdue), pack.overdue_total)
     out.heading(t.PDF_SECTION_RELEASED)
     released = pack.released[:PDF_ROWS]
     out.table(
@@ -225,7 +235,7 @@ def _cases(out: _Writer, pack: PerformancePack, name: f.CategoryName, tz: tzinfo
         [[*head(c), f.moment(c.at, tz), f.release_reason(c)] for c in released],
         [2, 3, 3, 2, 4, 6],
     )
-    _listed(out, len(released), pack.released_total)
+    _listed(out, len(released), len(pack.released), pack.released_total)
 
 
 def _sample(
@@ -322,7 +332,7 @@ def _coverage(out: _Writer, pack: PerformancePack, name: f.CategoryName, tz: tzi
         ],
         [2, 3, 3, 4, 4],
     )
-    _listed(out, len(listed), coverage.not_taken)
+    _listed(out, len(listed), len(coverage.listed), coverage.not_taken)
 
 
 def printable_html_free(text: str) -> str:

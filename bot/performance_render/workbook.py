@@ -19,6 +19,7 @@ from bot.texts import performance as t
 from storage.figures.rate import Rate
 from storage.figures.service import ServiceRates
 from storage.performance import Breakdown, CaseLine, PerformancePack
+from storage.performance.cases import LIST_LIMIT
 
 
 def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
@@ -40,7 +41,8 @@ def render_workbook(pack: PerformancePack, category_name: f.CategoryName, tz: tz
     _sample(workbook, pack, category_name, tz)
     if pack.coverage is not None:
         _coverage(workbook, pack, category_name, tz)
-    add_sheet(workbook, t.SHEET_NOTES, [t.HEAD_NOTE], [[note] for note in t.NOTES], wide=[0])
+    notes = [[note.format(limit=LIST_LIMIT)] for note in t.NOTES]
+    add_sheet(workbook, t.SHEET_NOTES, [t.HEAD_NOTE], notes, wide=[0])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -203,7 +203,7 @@ PDF_NONE = "无。"
 PDF_CASE_TITLE = "个案 #{number}　{category}　{community}　{status}"
 PDF_CASE_PHOTO = "完工照片（{count} 张）："
 PDF_PHOTO_MISSING = "完工照片 {count} 张（请在机器人中查看：/show {number}）"
-PDF_MORE = "……另有 {count} 件见 Excel 明细。"
+PDF_MORE = "……共 {total} 件，这里列出 {shown} 件；Excel 明细列出 {listed} 件。"
 PDF_FOOTER = "邻里 · 绩效评价材料 · 第 {page} 页"
 PDF_COVERAGE_OTHERS = "其他组织承接：{names}"
 
@@ -226,4 +226,5 @@ NOTES = (
     "抽查个案：评价期内提交、本组织签收过的需求，按提交时间均匀抽取，同一评价期每次抽到的相同。",
     "覆盖情况：合同范围内（类别 × 社区、评价期内提交，撤回与合并的除外）本组织没有承接的需求，"
     "分为由其他组织承接（或办结）的和没有组织承接的。",
+    "超时个案、退单个案和未承接需求各最多列出 {limit} 件（最早的），总数见「概况」。",
 )

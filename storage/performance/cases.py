@@ -39,7 +39,7 @@ from storage.performance.model import CaseLine, SampleCase, Step, Subject
 from storage.summary.tables import CLAIM_KINDS, EVENTS, NOT_NEEDS, REQUESTS, aware, chunks
 
 # At most this many cases are listed in each list of the pack (all are counted).
-LIST_LIMIT = 200
+LIST_LIMIT = 1000
 SAMPLE_SIZE = 10
 # How long before a period a claim can have been made whose limits pass within it: the
 # resolve limit with the longest extensions (storage.figures.service allows 60 working days).
