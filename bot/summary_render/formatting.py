@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from bot.texts import summary as t
+from storage.figures import Rate
 from storage.summary import WeeklySummary
 
 CategoryName = Callable[[str], str]
@@ -40,6 +41,20 @@ def period(summary: WeeklySummary) -> tuple[str, str]:
 
 def pct(value: float | None) -> str:
     return t.NO_VALUE if value is None else f"{value * 100:.0f}%"
+
+
+def rate(value: Rate) -> str:
+    """A rate with its counts: 80%（8/10）; —（1/2） below the minimum count; — for nothing."""
+    if value.denominator == 0:
+        return t.NO_VALUE
+    counts = {"numerator": value.numerator, "denominator": value.denominator}
+    if value.rate is None:
+        return t.RATE_TOO_FEW.format(**counts)
+    return t.RATE.format(pct=pct(value.rate), **counts)
+
+
+def stars(mean: float | None) -> str:
+    return t.NO_VALUE if mean is None else f"{mean:.1f}"
 
 
 def duration(hours: float | None) -> str:

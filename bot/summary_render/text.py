@@ -12,7 +12,9 @@ from bot.summary_render.formatting import (
     duration,
     pct,
     period,
+    rate,
     short_change,
+    stars,
 )
 from bot.texts import extensions as x
 from bot.texts import oversight as ov
@@ -21,8 +23,10 @@ from storage.summary import WeeklySummary
 
 MAX_TEXT_CATEGORIES = 6
 MAX_TEXT_ORGANISATIONS = 4
+MAX_TEXT_GAPS = 2
 MAX_TEXT_CLUSTERS = 3
-MAX_TEXT_KEYWORD_ROWS = 3
+# Two, to leave room for the service rates and the coverage gaps (issue 12).
+MAX_TEXT_KEYWORD_ROWS = 2
 
 
 def render_text(summary: WeeklySummary, category_name: CategoryName) -> str:
@@ -36,7 +40,9 @@ def render_text(summary: WeeklySummary, category_name: CategoryName) -> str:
     lines.extend(_cluster_lines(summary))
     lines.extend(_keyword_lines(summary, category_name))
     lines.extend(_work_lines(summary))
+    lines.extend(_rates_line(summary))
     lines.extend(_organisation_lines(summary))
+    lines.extend(_gap_line(summary, category_name))
     lines.extend(_classifier_lines(summary, category_name))
     return "\n".join(lines)
 
@@ -174,24 +180,43 @@ def _keyword_lines(summary: WeeklySummary, category_name: CategoryName) -> list[
     return lines
 
 
+def _rates_line(summary: WeeklySummary) -> list[str]:
+    """The week's six service rates over all requests, each with its counts."""
+    figures = summary.rates
+    if figures.empty:
+        return []
+    mean = "" if figures.mean_rating is None else t.STARS.format(rating=stars(figures.mean_rating))
+    return [
+        t.RATES.format(
+            response=rate(figures.response),
+            on_time=rate(figures.on_time),
+            resolution=rate(figures.resolution),
+            satisfaction=rate(figures.satisfaction),
+            stars=mean,
+            followup=rate(figures.followup),
+            release=rate(figures.release),
+        )
+    ]
+
+
 def _organisation_lines(summary: WeeklySummary) -> list[str]:
     if not summary.organisations:
         return []
     lines = ["", t.SECTION_ORGANISATIONS]
     for org in summary.organisations[:MAX_TEXT_ORGANISATIONS]:
-        if org.mean_rating is None and org.solved_share is None:
-            satisfaction = t.NO_VALUE
-        else:
-            rating = t.NO_VALUE if org.mean_rating is None else f"{org.mean_rating:.1f}"
-            satisfaction = t.SATISFACTION.format(rating=rating, solved=pct(org.solved_share))
+        figures = org.rates
         lines.append(
             t.ORGANISATION_ROW.format(
+                rank=org.rank,
                 name=escape(org.name),
                 claimed=org.claimed,
                 resolved=org.resolved,
-                response=pct(org.response_rate),
-                resolution=pct(org.resolution_rate),
-                satisfaction=satisfaction,
+                response=rate(figures.response),
+                on_time=rate(figures.on_time),
+                satisfaction=rate(figures.satisfaction),
+                stars=""
+                if org.mean_rating is None
+                else t.ORGANISATION_STARS.format(rating=stars(org.mean_rating)),
                 reopened=t.REOPENED.format(count=org.reopened) if org.reopened else "",
             )
             + (x.RELEASED.format(count=org.released) if org.released else "")
@@ -201,6 +226,24 @@ def _organisation_lines(summary: WeeklySummary) -> list[str]:
     if rest > 0:
         lines.append(t.MORE_ORGANISATIONS.format(count=rest))
     return lines
+
+
+def _gap_line(summary: WeeklySummary, category_name: CategoryName) -> list[str]:
+    """The commonest needs no service contract covered, in one line."""
+    gaps = summary.coverage_gaps
+    if not gaps:
+        return []
+    shown = t.GAP_SEPARATOR.join(
+        t.GAP.format(
+            community=escape(gap.community or t.GAP_NO_COMMUNITY),
+            category=escape(category_name(gap.category)),
+            requests=gap.requests,
+            residents=gap.residents,
+        )
+        for gap in gaps[:MAX_TEXT_GAPS]
+    )
+    rest = len(gaps) - MAX_TEXT_GAPS
+    return [t.GAPS.format(gaps=shown, more=t.MORE_GAPS.format(count=rest) if rest > 0 else "")]
 
 
 def _classifier_lines(summary: WeeklySummary, category_name: CategoryName) -> list[str]:

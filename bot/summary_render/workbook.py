@@ -1,5 +1,6 @@
-"""The summary as an .xlsx: one sheet per table, the week's requests (personal data masked)
-and a notes sheet that explains how each number is counted."""
+"""The summary as an .xlsx: one sheet per table (the organisations with every rate as
+"80%（8/10）", the needs no contract covered as 覆盖缺口), the week's requests (personal data
+masked) and a notes sheet (说明) that explains how each number is counted."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bot.summary_render.formatting import CategoryName, as_of, period
+from bot.summary_render.formatting import CategoryName, as_of, period, rate
 from bot.summary_render.sheets import (
     DATETIME,
     PERCENT,
@@ -24,6 +25,7 @@ from bot.texts import STATUS_NAMES
 from bot.texts import extensions as x
 from bot.texts import oversight as ov
 from bot.texts import summary as t
+from storage.figures import MIN_DENOMINATOR
 from storage.models import Priority
 from storage.summary import KEYWORD_SAMPLE, Durations, RawRequest, WeeklySummary
 
@@ -45,6 +47,7 @@ def render_workbook(
     _work_sheets(workbook, summary, name)
     _organisation_sheet(workbook, summary, name)
     _classifier_sheet(workbook, summary, name)
+    _gap_sheet(workbook, summary, name)
     _requests_sheet(workbook, raw_requests, ZoneInfo(summary.timezone), name)
     _notes_sheet(workbook, summary)
     buffer = io.BytesIO()
@@ -79,6 +82,13 @@ def _overview_sheet(workbook: Workbook, summary: WeeklySummary) -> None:
         "claim_p90": summary.claim_time.p90_hours,
         "resolve_median": summary.resolve_time.median_hours,
         "resolve_p90": summary.resolve_time.p90_hours,
+        "response_rate": rate(summary.rates.response),
+        "on_time_rate": rate(summary.rates.on_time),
+        "resolution_rate": rate(summary.rates.resolution),
+        "satisfaction_rate": rate(summary.rates.satisfaction),
+        "mean_rating": summary.rates.mean_rating,
+        "followup_rate": rate(summary.rates.followup),
+        "release_rate": rate(summary.rates.release),
     }
     sheet = add_sheet(
         workbook,
@@ -188,38 +198,51 @@ def _work_sheets(workbook: Workbook, summary: WeeklySummary, name: CategoryName)
 
 
 def _organisation_sheet(workbook: Workbook, summary: WeeklySummary, name: CategoryName) -> None:
-    """Organisations, then the keywords."""
+    """Organisations (ranked, every rate with its counts), then the keywords."""
     add_sheet(
         workbook,
         t.SHEET_ORGANISATIONS,
         (*t.ORGANISATION_HEADERS, x.RELEASED_HEADER, ov.URGED_HEADER),
         [
             (
+                o.rank,
                 o.name,
                 o.claimed,
-                o.claimed_in_time,
-                o.response_rate,
                 o.resolved,
                 o.in_work_at_end,
-                o.resolution_rate,
-                o.rated,
+                rate(o.rates.response),
+                rate(o.rates.on_time),
+                rate(o.rates.resolution),
+                rate(o.rates.satisfaction),
                 o.mean_rating,
-                o.feedback,
-                o.solved,
-                o.solved_share,
+                o.rated,
+                rate(o.rates.followup),
+                rate(o.rates.release),
                 o.reopened,
                 o.released,
                 o.urged,
             )
             for o in summary.organisations
         ],
-        formats={3: PERCENT, 6: PERCENT, 11: PERCENT},
     )
     add_sheet(
         workbook,
         t.SHEET_KEYWORDS,
         t.KEYWORD_HEADERS,
         [(name(k.category), word, weight) for k in summary.keywords for word, weight in k.keywords],
+    )
+
+
+def _gap_sheet(workbook: Workbook, summary: WeeklySummary, name: CategoryName) -> None:
+    """Needs no active service contract covered, by 社区 and category (覆盖缺口)."""
+    add_sheet(
+        workbook,
+        t.SHEET_GAPS,
+        t.GAP_HEADERS,
+        [
+            (g.community or t.GAP_NO_COMMUNITY, name(g.category), g.requests, g.residents)
+            for g in summary.coverage_gaps
+        ],
     )
 
 
@@ -290,7 +313,9 @@ def _notes_sheet(workbook: Workbook, summary: WeeklySummary) -> None:
             line.format(
                 timezone=summary.timezone,
                 claim=limits.claim_working_days,
+                resolve=limits.resolve_working_days,
                 urgent=limits.urgent_claim_hours,
+                minimum=MIN_DENOMINATOR,
                 sample=KEYWORD_SAMPLE,
             ),
         )

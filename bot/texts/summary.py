@@ -76,14 +76,31 @@ HOURS = "{hours}小时"
 DAYS = "{days}天"
 NO_VALUE = "—"
 
-SECTION_ORGANISATIONS = "<b>组织</b>（签收 · 办结 · 及时签收率 · 办结率 · 满意度）"
-ORGANISATION_ROW = (
-    "· {name}：签收{claimed} 办结{resolved} 及时{response} "
-    "办结率{resolution} 满意{satisfaction}{reopened}"
+# A rate with the counts it rests on: "80%（8/10）"; below the minimum count "—（1/2）", and
+# "—" alone when there is nothing to count (storage.figures.rate).
+RATE = "{pct}（{numerator}/{denominator}）"
+RATE_TOO_FEW = "—（{numerator}/{denominator}）"
+# The week's service rates over all requests, in one line under the backlog (each defined in
+# the workbook's 说明 sheet).
+RATES = (
+    "<b>服务指标</b> 响应率 {response}；按时办结率 {on_time}；解决率 {resolution}；"
+    "满意率 {satisfaction}{stars}；回访率 {followup}；退单率 {release}"
 )
-SATISFACTION = "{rating}分/解决{solved}"
+STARS = "（均 {rating} 星）"
+SECTION_ORGANISATIONS = "<b>组织</b>（按按时办结率的置信下限排名）"
+ORGANISATION_ROW = (
+    "{rank}. {name}：签收{claimed} 办结{resolved} 响应{response} "
+    "按时{on_time} 满意{satisfaction}{stars}{reopened}"
+)
+ORGANISATION_STARS = " {rating}分"
 REOPENED = " 重开{count}"
 MORE_ORGANISATIONS = "· 另有 {count} 个组织，详见表格"
+# Needs no active service contract covered (the next purchase plan's input): the first few.
+GAPS = "<b>合同未覆盖</b> {gaps}{more}"
+GAP = "{community}·{category} {requests}件/{residents}人"
+GAP_SEPARATOR = "；"
+GAP_NO_COMMUNITY = "未知社区"
+MORE_GAPS = "；另 {count} 项见表格「覆盖缺口」"
 
 CLASSIFIER = "<b>自动分类</b> 居民更正 {residents}/{predicted}（{rate}），工作人员更正 {staff}"
 CLASSIFIER_CONFUSION = "；常见：{pairs}"
@@ -113,6 +130,7 @@ SHEET_TIMES = "时效"
 SHEET_ORGANISATIONS = "组织"
 SHEET_KEYWORDS = "关键词"
 SHEET_CLASSIFIER = "分类更正"
+SHEET_GAPS = "覆盖缺口"
 SHEET_REQUESTS = "本周需求明细"
 SHEET_NOTES = "说明"
 
@@ -141,6 +159,13 @@ OVERVIEW_ROWS = {
     "claim_p90": "签收用时 P90（小时）",
     "resolve_median": "办结用时中位数（小时）",
     "resolve_p90": "办结用时 P90（小时）",
+    "response_rate": "响应率",
+    "on_time_rate": "按时办结率",
+    "resolution_rate": "解决率",
+    "satisfaction_rate": "满意率",
+    "mean_rating": "平均评分（星）",
+    "followup_rate": "回访率",
+    "release_rate": "退单率",
 }
 CATEGORY_HEADERS = ("类别", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
 COMMUNITY_HEADERS = ("社区", "本周（件）", "上周（件）", "变化", "变化率", "涉及居民（人）")
@@ -169,20 +194,22 @@ TIMES_HEADERS = (
 )
 TIMES_ALL = "全部"
 ORGANISATION_HEADERS = (
+    "排名",
     "组织",
     "签收（件）",
-    "及时签收（件）",
-    "及时签收率",
     "办结（件）",
     "周末仍在办（件）",
-    "办结率",
-    "评分（条）",
-    "平均评分",
-    "反馈（条）",
-    "已解决（条）",
+    "响应率",
+    "按时办结率",
     "解决率",
+    "满意率",
+    "平均评分",
+    "评分（条）",
+    "回访率",
+    "退单率",
     "重开（次）",
 )
+GAP_HEADERS = ("社区", "类别", "需求（件）", "涉及居民（人）")
 KEYWORD_HEADERS = ("类别", "关键词", "权重")
 CLASSIFIER_HEADERS = ("预测类别", "预测（件）", "居民更正", "工作人员更正", "居民更正率")
 CONFUSION_HEADERS = ("预测类别", "更正为", "次数")
@@ -215,12 +242,29 @@ NOTES = (
     "新需求：本周提交、未撤回、未被合并到其他需求的需求。",
     "涉及居民：本周提交需求或对需求点了「我也遇到了」的不同居民人数；被合并需求的居民计入保留的需求。",
     "积压：周末（当前周为统计时刻）仍处于待受理、已签收或处理中的需求；超时按工作日时限计算。",
-    "及时签收率：本周签收的需求中，自进入待受理队列起在时限（{claim} 个工作日，"
-    "紧急 {urgent} 小时）内签收的比例。",
     "签收、办结：本周内的每一次签收（含管理员指派）和办结，记在当时的组织名下；"
     "之后的退回、超时收回或重开不改变已经过去的周。",
-    "办结率：本周办结 ÷（本周办结 + 周末仍在办）。满意度：本周收到的居民评分的平均值与"
-    "反馈「已解决」的比例，记在被评价的那次办结的组织名下（反馈「未解决」即重开）。",
+    "各项比率均写作「比率（分子/分母）」；分母不足 {minimum} 件时不给比率，只写「—」和件数。"
+    "每件事只在结果确定的那一周计入一次，所以各周相加等于整段时间，过去的周不会再变。",
+    "响应率 = 时限内签收 ÷（签收 + 超时未签收）。时限自需求进入待受理队列（提交，或退回、"
+    "收回、重开）起算：{claim} 个工作日（紧急 {urgent} 小时）。时限内签收（含管理员指派）"
+    "计入签收的那一周；时限到了仍无人签收，计入时限到达的那一周，之后再签收不重复计入；"
+    "时限前撤回或合并的不计。超时未签收计入当时服务范围（含有效的服务合同）覆盖它的每一个组织。",
+    "按时办结率 = 时限内办结 ÷（办结 + 超时仍在办）。时限自每次签收起算：{resolve} 个工作日，"
+    "加上管理员在时限内批准的延期。时限内办结计入办结的那一周；时限到了仍未办结，计入时限"
+    "到达的那一周；因长期无进展被系统收回的，计为未按时办结；组织主动退单、被拉黑收回或改派的，"
+    "不计入本项。",
+    "解决率 = 回访中居民答「解决了」÷ 回访作答数（解决了 + 没解决），按作答时间计入。",
+    "满意率 = 4 星和 5 星评分 ÷ 全部评分，按评分时间计入；旁边的星数是这些评分的平均值。",
+    "回访率 = 回访已作答 ÷（已作答 + 7 天未作答结单的「未回访」），按回访结束时间计入；"
+    "仍在等待回答的不计。",
+    "退单率 = 组织工作人员主动退回（/release）的签收 ÷ 本周结束的签收（办结、退回、超时收回、"
+    "拉黑收回、改派、撤回）。超时无进展被系统收回和拉黑收回不算退单。",
+    "解决率、满意率、回访率记在被评价的那次办结的组织名下（反馈「未解决」即重开）。",
+    "组织排名按按时办结率的 95% 置信下限（Wilson）从高到低：件数很少时下限低，"
+    "一两件「100%」不会排到前面。",
+    "覆盖缺口：本周提交的需求中，提交时没有任何有效服务合同（合同的类别和社区都包含它，且在"
+    "合同起止日期内、未提前终止）覆盖的，按社区和类别汇总：下一年度购买服务计划的依据。",
     "签收用时：每次签收自需求进入待受理队列（提交，或退回、重开）起的小时数；办结用时：每次办结"
     "自促成它的那次签收起的小时数（均为中位数与第 90 百分位）。",
     "「我也遇到了」次数：居民本周点按的次数；被合并需求的居民计入涉及居民，但不算点按。",

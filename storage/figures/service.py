@@ -495,8 +495,9 @@ def _extended_due(
 def _answers(session: Session, period: _Period, tally: _Tally) -> None:
     """回访 answers, ratings and 未回访 of the period, credited to the resolving organisation.
 
-    Lifecycle names it on each answer's event (the holder of the resolved request); rows
-    written before it did fall back to the last resolution's organisation, then the request's.
+    An answer is about the last resolution before it: its organisation is credited (a rating
+    written after a reopening once named nobody, or the next claimer). Without a resolution
+    event (older rows), the answer's own organisation, then the request's.
     """
     e, r = EVENTS, REQUESTS
     q = EVENTS.alias("resolver")
@@ -507,7 +508,7 @@ def _answers(session: Session, period: _Period, tally: _Tally) -> None:
         .limit(1)
         .scalar_subquery()
     )
-    organisation = sa.func.coalesce(e.c.organisation_id, resolver, r.c.organisation_id)
+    organisation = sa.func.coalesce(resolver, e.c.organisation_id, r.c.organisation_id)
     is_rating = sa.and_(e.c.kind == RATED_KIND, e.c.note.in_(RATINGS))
     stars = sa.case((is_rating, sa.cast(e.c.note, sa.Integer)), else_=None)
     answers = (
@@ -673,6 +674,26 @@ def rates_by_organisation(
     tally = _tally(session, period)
     grouped = _grouped(tally, lambda o, c, m: o)
     return {key: grouped[key].rates() for key in sorted(grouped)}
+
+
+def overall_and_by_organisation(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    limits: Limits,
+    as_of: datetime | None = None,
+) -> tuple[ServiceRates, dict[int, ServiceRates]]:
+    """`service_rates` of everything and `rates_by_organisation`, from one pass (the weekly
+    summary's and the public digest's figures)."""
+    period = _period(start, end, limits, RequestSelection(), as_of)
+    tally = _tally(session, period)
+    overall = _Counts()
+    for counts in tally.credited.values():
+        _add(overall, counts)
+    overall.missed_claims += sum(tally.missed.values())
+    grouped = _grouped(tally, lambda o, c, m: o)
+    return overall.rates(), {key: grouped[key].rates() for key in sorted(grouped)}
 
 
 def rank_organisations(rates: Mapping[int, ServiceRates], *, by: str = "on_time") -> list[int]:

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from storage.contracts import coverage_gaps
 from storage.deadlines import Limits
+from storage.figures.service import overall_and_by_organisation
 from storage.models import utcnow
 from storage.summary.backlog import backlog, backlog_rows
 from storage.summary.clusters import clusters, keywords, week_texts
@@ -52,6 +54,9 @@ def weekly_summary(
     claim_time, resolve_time, times_by_category = times(session, start, end)
     communities = community_stats(session, edges)
     texts = week_texts(session, start, end)
+    rates, by_organisation = overall_and_by_organisation(
+        session, start=start, end=end, limits=limits, as_of=as_of
+    )
     return WeeklySummary(
         week=str(iso),
         timezone=str(tz.key),
@@ -71,8 +76,10 @@ def weekly_summary(
         claim_time=claim_time,
         resolve_time=resolve_time,
         times_by_category=times_by_category,
-        organisations=organisations(session, start, end, held, limits),
+        organisations=organisations(session, start, end, held, by_organisation),
         keywords=keywords(texts, [c.category for c in categories if c.requests]),
         classifier=classifier(session, start, end),
         limits=LimitsUsed.of(limits),
+        rates=rates,
+        coverage_gaps=coverage_gaps(session, start=start, end=end, tz=tz),
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from storage.contracts import CoverageGap
 from storage.deadlines import Limits
+from storage.figures.service import ServiceRates
 
 
 @dataclass(frozen=True)
@@ -109,24 +111,23 @@ class CategoryTimes:
 
 @dataclass(frozen=True)
 class OrganisationStats:
-    """How one organisation did this week (rates are 0..1, None without a denominator)."""
+    """How one organisation did this week: the week's counts, and its service rates
+    (storage.figures, each with its numerator and denominator) ranked by their lower bound."""
 
     organisation_id: int
     name: str
-    claimed: int
-    claimed_in_time: int
-    response_rate: float | None
+    claimed: int  # claims (and assignments) made this week
     resolved: int
     in_work_at_end: int
-    resolution_rate: float | None
-    rated: int
-    mean_rating: float | None
-    feedback: int
+    rated: int  # ratings given this week (满意率's denominator)
+    mean_rating: float | None  # their mean: the stars beside 满意率
+    feedback: int  # 回访 answers this week (解决率's denominator)
     solved: int
-    solved_share: float | None
     reopened: int
     released: int = 0  # given back to the queue by its staff (/release) this week
     urged: int = 0  # an admin's 督办 (/urge) of requests it held, this week
+    rates: ServiceRates = field(default_factory=ServiceRates)
+    rank: int = 0  # 1 = best 按时办结率 lower bound (storage.figures.rank_organisations)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,10 @@ class WeeklySummary:
     keywords: tuple[KeywordSet, ...]
     classifier: ClassifierHealth
     limits: LimitsUsed
+    # The week's service rates over all requests (storage.figures, as the organisations').
+    rates: ServiceRates = field(default_factory=ServiceRates)
+    # Needs filed this week that no active service contract covered, by 社区 and category.
+    coverage_gaps: tuple[CoverageGap, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -220,6 +225,10 @@ class WeeklySummary:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (tuples become lists)."""
         data: dict[str, Any] = _jsonable(asdict(self))
+        # Rates in their own JSON form: {numerator, denominator, rate} per rate.
+        data["rates"] = self.rates.to_dict()
+        for row, organisation in zip(data["organisations"], self.organisations, strict=True):
+            row["rates"] = organisation.rates.to_dict()
         return data
 
 

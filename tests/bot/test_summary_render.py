@@ -71,9 +71,15 @@ def test_text_holds_the_headline_numbers(data: tuple[WeeklySummary, list[RawRequ
     assert "电梯" in text
     assert "共 5 件：待签收 4，办理中 1，超时 <b>3</b>" in text
     assert "签收中位 3.0小时（P90 39.0小时）" in text
-    # X: ratings 5 and 4; of three answers this week (r1 是, r8 否 then 是) two solved.
-    assert "· X：签收2 办结2 及时100% 办结率100% 满意4.5分/解决67% 重开1" in text
-    assert "· Y：签收1 办结1 及时0% 办结率50% 满意3.0分/解决—" in text
+    # Issue 12: every rate with its counts (storage.figures), "—" below 5 cases; the list is
+    # ranked by the lower bound of 按时办结率. X: ratings 5 and 4 (both 4-5 stars).
+    assert "1. X：签收2 办结2 响应40%（2/5） 按时—（2/2） 满意—（2/2） 4.5分 重开1" in text
+    assert "2. Y：签收1 办结1 响应—（0/3） 按时—（1/2） 满意—（0/1） 3.0分" in text
+    assert "<b>服务指标</b> 响应率 40%（2/5）；按时办结率 —（3/4）；解决率 —（2/3）" in text
+    assert "满意率 —（2/3）（均 4.0 星）；回访率 —（3/3）；退单率 —（0/3）" in text
+    # No contract at all in this data set: every need of the week is a coverage gap.
+    assert "<b>合同未覆盖</b> 玉林社区·设施维修 2件/4人；" in text
+    assert "另 2 项见表格「覆盖缺口」" in text
     assert "「我也遇到了」1 次" in text  # one press; D's merged request is not a press
     assert "居民更正 1/7（14%）" in text
 
@@ -186,6 +192,7 @@ def test_workbook_has_one_sheet_per_table(data: tuple[WeeklySummary, list[RawReq
         t.SHEET_ORGANISATIONS,
         t.SHEET_KEYWORDS,
         t.SHEET_CLASSIFIER,
+        t.SHEET_GAPS,
         t.SHEET_REQUESTS,
         t.SHEET_NOTES,
     ]
@@ -207,8 +214,28 @@ def test_workbook_cells(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
     assert categories[0][6:] == ("2026-W44", "2026-W45", "2026-W46", "2026-W47")
     assert categories[1] == ("设施维修", 2, 2, 0, 0.0, 4, 1, 1, 2, 2)
     orgs = list(book[t.SHEET_ORGANISATIONS].iter_rows(values_only=True))
-    assert orgs[1][:7] == ("X", 2, 2, 1.0, 2, 0, 1.0)
-    assert book[t.SHEET_ORGANISATIONS]["D2"].number_format == "0.0%"
+    # Issue 12: ranked, and each rate as text with its counts (a share alone hid them).
+    assert orgs[0][:6] == ("排名", "组织", "签收（件）", "办结（件）", "周末仍在办（件）", "响应率")
+    assert orgs[1][:13] == (
+        1,
+        "X",
+        2,
+        2,
+        0,
+        "40%（2/5）",
+        "—（2/2）",
+        "—（2/3）",
+        "—（2/2）",
+        4.5,
+        2,
+        "—（3/3）",
+        "—（0/2）",
+    )
+    assert overview[t.OVERVIEW_ROWS["response_rate"]] == "40%（2/5）"
+    gaps = list(book[t.SHEET_GAPS].iter_rows(values_only=True))
+    assert gaps[0] == t.GAP_HEADERS
+    assert gaps[1] == ("玉林社区", "设施维修", 2, 4)
+    assert sum(row[2] for row in gaps[1:]) == 5  # the week's five needs
     times = list(book[t.SHEET_TIMES].iter_rows(values_only=True))
     assert times[1] == (t.TIMES_ALL, 3, 3.0, 39.0, 3, 45.0, 46.6)
 
@@ -309,3 +336,26 @@ def test_chart_totals_are_the_weeks_totals(data: tuple[WeeklySummary, list[RawRe
         f"{t.CHART_TOTAL} {n}" for n in (11, 12, 13, 14)
     ]
     assert data[0].trend_totals == (1, 1, 3, 5)  # the fixture: r12; r11; r8-r10; W47's five
+
+
+# --- honest figures (issue 12) ----------------------------------------------------------------
+
+
+def test_rates_read_with_their_counts() -> None:
+    from bot.summary_render.formatting import rate
+    from storage.figures import Rate
+
+    assert rate(Rate(8, 10)) == "80%（8/10）"
+    assert rate(Rate(1, 2)) == "—（1/2）"  # below the minimum count: no share
+    assert rate(Rate(0, 0)) == "—"
+
+
+def test_notes_define_every_rate(data: tuple[WeeklySummary, list[RawRequest]]) -> None:
+    book = _book(data)
+    notes = " ".join(
+        str(row[0]) for row in book[t.SHEET_NOTES].iter_rows(min_row=2, values_only=True)
+    )
+    for words in ("响应率 =", "按时办结率 =", "解决率 =", "满意率 =", "回访率 =", "退单率 ="):
+        assert words in notes
+    assert "覆盖缺口" in notes and "Wilson" in notes
+    assert "5 个工作日" in notes and "不足 5 件" in notes  # the limits and minimum used

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from storage.db import Database
+from storage.figures import Rate
 from storage.models import ServiceRequest
 from storage.summary import (
     Durations,
@@ -191,31 +192,45 @@ def test_claim_and_resolve_times(db: Database, ids: dict[str, int]) -> None:
 
 def test_organisations(db: Database, ids: dict[str, int]) -> None:
     orgs = {o.name: o for o in _summary(db).organisations}
-    assert list(orgs) == ["X", "Y"]
+    assert list(orgs) == ["X", "Y"]  # ranked by the lower bound of 按时办结率
+    assert [o.rank for o in orgs.values()] == [1, 2]
     x = orgs["X"]
-    assert (x.claimed, x.claimed_in_time, x.response_rate) == (2, 2, 1.0)
-    assert (x.resolved, x.in_work_at_end, x.resolution_rate) == (2, 0, 1.0)
+    assert (x.claimed, x.resolved, x.in_work_at_end) == (2, 2, 0)
+    # The rates are storage.figures' (issue 12), each with its counts. 响应率 was "claims in
+    # time ÷ claims"; it now also counts the requests whose claim limit passed unclaimed this
+    # week (r2, r3 before its merge, r4 before Y's late claim) against every organisation
+    # whose scope covered them: X and Y serve everything.
+    assert _counts(x.rates.response) == (2, 5)
+    # 按时办结率 replaces "resolved ÷ (resolved + still in work)": r1 and r8 in time.
+    assert _counts(x.rates.on_time) == (2, 2)
     # Answers received this week: r1 5 and 是, r8's 否 (Tue 17, its W46 resolution), r8 4 and
     # 是 (Thu 19); r8's first rating (2) was given in W46.
-    assert (x.rated, x.mean_rating, x.feedback, x.solved, x.solved_share) == (
-        2,
-        4.5,
-        3,
-        2,
-        0.6667,
-    )
+    assert (x.rated, x.mean_rating, x.feedback, x.solved) == (2, 4.5, 3, 2)
+    assert _counts(x.rates.resolution) == (2, 3)
+    assert _counts(x.rates.satisfaction) == (2, 2)  # 4 and 5 stars
+    assert _counts(x.rates.followup) == (3, 3)
+    assert _counts(x.rates.release) == (0, 2)  # r1 and r8's claims ended, none released
     assert x.reopened == 1  # r8 left X when it was reopened: the event remembers
     y = orgs["Y"]
-    assert (y.claimed, y.claimed_in_time, y.response_rate) == (1, 0, 0.0)
-    assert (y.resolved, y.in_work_at_end, y.resolution_rate) == (1, 1, 0.5)
-    assert (y.rated, y.mean_rating, y.feedback, y.solved_share, y.reopened) == (1, 3.0, 0, None, 0)
+    assert (y.claimed, y.resolved, y.in_work_at_end) == (1, 1, 1)
+    assert _counts(y.rates.response) == (0, 3)
+    # r4 resolved in time; r10 (claimed in W46) still held when its limit passed on Fri 20.
+    assert _counts(y.rates.on_time) == (1, 2)
+    assert (y.rated, y.mean_rating, y.feedback, y.reopened) == (1, 3.0, 0, 0)
+    assert _counts(y.rates.satisfaction) == (0, 1)  # 3 stars is not satisfied
+    assert _counts(y.rates.resolution) == (0, 0) and y.rates.resolution.rate is None
+
+
+def _counts(rate: Rate) -> tuple[int, int]:
+    return rate.numerator, rate.denominator
 
 
 def test_limits_change_the_response_rate(db: Database, ids: dict[str, int]) -> None:
     with db.session() as s:
         summary = weekly_summary(s, week=WEEK, tz=TZ, now=NOW, limits=Limits(claim_days=4))
     orgs = {o.name: o for o in summary.organisations}
-    assert orgs["Y"].response_rate == 1.0
+    # r4 (Wed 18 08:00) is claimed in time with 4 days; r2's limit passes after the week.
+    assert _counts(orgs["Y"].rates.response) == (1, 1)
     # r2 (Tue 17 10:00) is now due Mon 23 10:00, after the week; r9 (Mon 9) is still late.
     assert summary.backlog.overdue_unclaimed == 1
 
@@ -280,7 +295,7 @@ def test_week_with_one_request(db: Database, ids: dict[str, int]) -> None:
     assert summary.resolve_time == Durations(1, 22.0, 22.0)  # claimed 12:00, resolved 10:00
     assert summary.backlog.total == 0
     assert summary.clusters == ()
-    assert [(o.name, o.claimed_in_time) for o in summary.organisations] == [("X", 1)]
+    assert [(o.name, _counts(o.rates.response)) for o in summary.organisations] == [("X", (1, 1))]
 
 
 def test_an_urgent_request_has_hours_not_days(db: Database) -> None:
@@ -291,7 +306,8 @@ def test_an_urgent_request_has_hours_not_days(db: Database) -> None:
         b.request("r1", local(11, 16, 9), resident="A", priority="urgent")
         b.claim("r1", local(11, 16, 12), "X")  # 3 h: late for a 2-hour limit
     orgs = _summary(db).organisations
-    assert [(o.claimed, o.claimed_in_time) for o in orgs] == [(1, 0)]
+    # Missed at 11:00: counted once, against X (its scope covers it), not again at the claim.
+    assert [(o.claimed, _counts(o.rates.response)) for o in orgs] == [(1, (0, 1))]
 
 
 # --- raw requests -------------------------------------------------------------------------------
@@ -442,9 +458,10 @@ def test_a_past_week_survives_a_release_and_a_reopening(db: Database) -> None:
 
     def check(summary: WeeklySummary) -> None:
         (x,) = summary.organisations
-        assert (x.name, x.claimed, x.claimed_in_time, x.response_rate) == ("X", 2, 2, 1.0)
-        # b was still held at the end of W47: 1 / (1 + 1).
-        assert (x.resolved, x.in_work_at_end, x.resolution_rate) == (1, 1, 0.5)
+        assert (x.name, x.claimed, _counts(x.rates.response)) == ("X", 2, (2, 2))
+        # b was still held at the end of W47, its limit (Mon 23 13:00) not yet passed: the
+        # old "resolved ÷ (resolved + in work)" was 1/2; 按时办结率 has a alone, in time.
+        assert (x.resolved, x.in_work_at_end, _counts(x.rates.on_time)) == (1, 1, (1, 1))
         assert (x.rated, x.mean_rating, x.feedback, x.reopened) == (1, 4.0, 0, 0)
         assert (summary.totals.claimed, summary.totals.resolved) == (2, 1)
         assert summary.claim_time == Durations(2, 1.5, 1.9)  # 1 h and 2 h
@@ -468,14 +485,9 @@ def test_a_past_week_survives_a_release_and_a_reopening(db: Database) -> None:
     assert after.organisations == before.organisations
     # The 否 of Mon 23 is W48's: X's resolution was not solved, and it was reopened.
     (x,) = _summary(db, "2026-W48", now=local(11, 25, 12)).organisations
-    assert (x.claimed, x.resolved, x.feedback, x.solved, x.solved_share, x.reopened) == (
-        0,
-        0,
-        1,
-        0,
-        0.0,
-        1,
-    )
+    assert (x.claimed, x.resolved, x.feedback, x.solved, x.reopened) == (0, 0, 1, 0, 1)
+    assert _counts(x.rates.resolution) == (0, 1)
+    assert _counts(x.rates.release) == (1, 1)  # b's claim ended by its /release
 
 
 def test_satisfaction_is_credited_to_the_organisation_that_resolved(db: Database) -> None:
@@ -527,5 +539,5 @@ def test_satisfaction_is_credited_to_the_organisation_that_resolved(db: Database
         2,
     )
     assert (y.claimed, y.resolved, y.in_work_at_end) == (2, 1, 1)
-    assert (y.rated, y.mean_rating, y.feedback, y.solved_share) == (0, None, 0, None)
-    assert (z.rated, z.mean_rating, z.feedback, z.solved_share) == (1, 5.0, 1, 1.0)
+    assert (y.rated, y.mean_rating, y.feedback, _counts(y.rates.resolution)) == (0, None, 0, (0, 0))
+    assert (z.rated, z.mean_rating, z.feedback, _counts(z.rates.resolution)) == (1, 5.0, 1, (1, 1))
