@@ -81,7 +81,15 @@ async def test_admin_gets_text_chart_and_workbook(summary_bot: BotHarness) -> No
     assert text.kind == "message" and text.parse_mode == "HTML"
     assert text.text is not None
     assert "邻里需求周报 2026-W47" in text.text and "本周新需求 5 件" in text.text
+    # Issue 12: the rates with their counts, the ranking, and the needs no contract covered.
+    assert "服务指标 响应率 40%（2/5）" in text.text
+    assert "1. X：" in text.text and "合同未覆盖 玉林社区·设施维修 2件/4人" in text.text
     _check_attachments(photo, document)
+    book = load_workbook(io.BytesIO(document.file_bytes or b""))
+    gaps = list(book[t.SHEET_GAPS].iter_rows(values_only=True))
+    assert gaps[0] == t.GAP_HEADERS and gaps[1] == ("玉林社区", "设施维修", 2, 4)
+    notes = " ".join(str(row[0]) for row in book[t.SHEET_NOTES].iter_rows(values_only=True))
+    assert "响应率 =" in notes and "按时办结率 =" in notes
 
 
 async def test_summary_of_this_week_on_an_empty_database(summary_bot: BotHarness) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from storage.db import Database
 from storage.figures import Rate
-from storage.models import ServiceRequest
+from storage.models import Organisation, ServiceContract, ServiceRequest
 from storage.summary import (
     Durations,
     FutureWeek,
@@ -262,6 +262,43 @@ def test_to_dict_is_json(db: Database, ids: dict[str, int]) -> None:
         "resolve_working_days": 5,
         "urgent_claim_hours": 2,
     }
+    # Rates in the form scripts rely on (storage.figures): {numerator, denominator, rate}.
+    assert again["rates"]["response_rate"] == {"numerator": 2, "denominator": 5, "rate": 0.4}
+    assert again["rates"]["on_time_rate"] == {"numerator": 3, "denominator": 4, "rate": None}
+    x = again["organisations"][0]
+    assert (x["name"], x["rank"]) == ("X", 1)
+    assert x["rates"]["satisfaction_rate"] == {"numerator": 2, "denominator": 2, "rate": None}
+    assert x["rates"]["mean_rating"] == 4.5
+    assert again["coverage_gaps"][0] == {
+        "community": "玉林社区",
+        "category": "repairs",
+        "requests": 2,
+        "residents": 4,
+    }
+
+
+def test_coverage_gaps_leave_out_what_a_contract_covered(db: Database, ids: dict[str, int]) -> None:
+    """A contract for repairs in 玉林社区 from Tue 17 Nov: r1 (Mon 16) was filed before it."""
+    with db.session() as s:
+        x = s.exec(sa.select(Organisation.id).where(Organisation.name == "X")).scalar_one()
+        s.add(
+            ServiceContract(
+                purchaser="玉林街道办事处",
+                organisation_id=x,
+                categories=["repairs"],
+                communities=["玉林社区"],
+                start_date=date(2026, 11, 17),
+                end_date=date(2027, 11, 16),
+            )
+        )
+        s.commit()
+    gaps = {
+        (g.community, g.category): (g.requests, g.residents) for g in _summary(db).coverage_gaps
+    }
+    # r1 (Mon 16) stays a gap; r2 (Tue 17) is covered; r3 was merged (not a need).
+    assert gaps[("玉林社区", "repairs")] == (1, 1)
+    assert gaps[("玉林社区", "environment")] == (1, 1)
+    assert sum(requests for requests, _ in gaps.values()) == 4
 
 
 # --- small and empty weeks ----------------------------------------------------------------------
