@@ -518,13 +518,6 @@ def remembered_place(session: Session, *, telegram_id: int) -> str | None:
     return " ".join(p for p in (resident.community, compound, resident.building) if p)
 
 
-def place_label(candidate: Candidate) -> str:
-    """'芳邻苑（玉林北路社区）' or '玉林北路社区': a candidate as a button shows it."""
-    if candidate.compound is None:
-        return candidate.community
-    return f"{candidate.compound}（{candidate.community}）"
-
-
 # --- importing a CSV --------------------------------------------------------------------------
 
 COLUMNS = ("street", "community", "compound", "aliases")

@@ -75,7 +75,11 @@ def community_view(draft: Draft, last_place: str | None, text: str = texts.ASK_C
 
 def place_label(community: str, compound: str | None) -> str:
     """'芳邻苑（玉林北路社区）', or the 社区 alone."""
-    return f"{compound}（{community}）" if compound else community
+    return (
+        place_texts.PLACE_LABEL.format(compound=compound, community=community)
+        if compound
+        else community
+    )
 
 
 def place_choice_view(draft: Draft) -> View:

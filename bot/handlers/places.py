@@ -21,6 +21,7 @@ from bot import texts
 from bot.callbacks import GazetteerAction, GazetteerButton
 from bot.handlers.admin_views import ADMIN
 from bot.handlers.common import Call, Press, button, command, edit_html, inline, reply_html
+from bot.handlers.draft_views import place_label
 from bot.texts import places as p
 from storage import gazetteer
 from storage.errors import InvalidInput, NotFound
@@ -33,6 +34,7 @@ COMPOUNDS_SHOWN = 8  # per 社区 in the overview; `linli places list` has them 
 COMMUNITIES_SHOWN = 30  # 社区 lines in the overview at most ...
 COMMUNITY_LINES_BUDGET = 2800  # ... and in this many characters (a message holds 4096)
 COMMUNITY_BUTTONS = 40  # 社区 to choose from, the closest to the typed place first
+COMPOUND_BUTTONS = 60  # 小区 of one 社区 to choose from (a keyboard holds 100 buttons)
 SUGGESTIONS = 3
 
 
@@ -93,7 +95,7 @@ def handle_view(
     rows = [
         [
             (
-                p.BTN_ALIAS_OF.format(label=gazetteer.place_label(c)),
+                p.BTN_ALIAS_OF.format(label=place_label(c.community, c.compound)),
                 GazetteerButton("alias", request, c.place_id).to_data(),
             )
         ]
@@ -139,7 +141,7 @@ def compounds_view(request: int, typed: str, community: gazetteer.CommunityView)
     """Every 小区 of one 社区, two a row, as alias buttons."""
     buttons = [
         (name, GazetteerButton("alias", request, place_id).to_data())
-        for place_id, name, _aliases in community.compounds
+        for place_id, name, _aliases in community.compounds[:COMPOUND_BUTTONS]
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(p.BTN_BACK, GazetteerButton("other", request).to_data())])

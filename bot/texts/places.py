@@ -9,6 +9,7 @@ PLACE_UNSURE = (
     "您写的是「{typed}」。请问是下面哪一个？\n（都不是的话点最后一个，我就按您写的登记。）"
 )
 BTN_PLACE = "{number}. {label}"
+PLACE_LABEL = "{compound}（{community}）"  # a 小区 with its 社区
 BTN_PLACE_AS_TYPED = "都不是（按我写的）"
 PLACE_CHOSEN = "📍 地点：{place}"
 PLACE_KEPT = "📍 地点按您写的登记：{place}"
