@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from nlp.privacy import mask_personal_data
@@ -36,7 +37,15 @@ from storage.models import (
     ServiceRequest,
 )
 from storage.performance.model import CaseLine, SampleCase, Step, Subject
-from storage.summary.tables import CLAIM_KINDS, EVENTS, NOT_NEEDS, REQUESTS, aware, chunks
+from storage.summary.tables import (
+    CLAIM_KINDS,
+    EVENTS,
+    NOT_NEEDS,
+    REQUESTS,
+    aware,
+    chunks,
+    is_postgres,
+)
 
 # At most this many cases are listed in each list of the pack (all are counted).
 LIST_LIMIT = 1000
@@ -155,15 +164,23 @@ def waiting_requests(
     )
 
 
+def _among(session: Session, column: Any, numbers: Sequence[int]) -> list[sa.ColumnElement[bool]]:
+    """`column IN numbers`, as few statements as the dialect allows: one `= ANY(array)` on
+    PostgreSQL (thousands of requests in one round trip), IN lists of 500 on SQLite."""
+    if is_postgres(session):
+        return [column == sa.any_(sa.literal(list(numbers), ARRAY(sa.Integer)))] if numbers else []
+    return [column.in_(part) for part in chunks(list(numbers))]
+
+
 def _events(session: Session, numbers: Sequence[int], as_of: datetime) -> dict[int, list[Any]]:
     e = EVENTS
     found: dict[int, list[Any]] = defaultdict(list)
-    for part in chunks(list(numbers)):
+    for among in _among(session, e.c.request_id, numbers):
         for row in session.execute(
             sa.select(
                 e.c.request_id, e.c.at, e.c.kind, e.c.organisation_id, e.c.to_status, e.c.note
             )
-            .where(e.c.request_id.in_(part), e.c.at < as_of)
+            .where(among, e.c.at < as_of)
             .order_by(e.c.request_id, e.c.at, e.c.id)
         ).all():
             found[row[0]].append(row)
@@ -271,10 +288,10 @@ def _passed(line: CaseLine) -> datetime:
 def _first_claims(session: Session, numbers: Sequence[int], as_of: datetime) -> dict[int, datetime]:
     e = EVENTS
     found: dict[int, datetime] = {}
-    for part in chunks(list(numbers)):
+    for among in _among(session, e.c.request_id, numbers):
         for number, at in session.execute(
             sa.select(e.c.request_id, sa.func.min(e.c.at))
-            .where(e.c.request_id.in_(part), e.c.kind.in_(CLAIM_KINDS), e.c.at < as_of)
+            .where(among, e.c.kind.in_(CLAIM_KINDS), e.c.at < as_of)
             .group_by(e.c.request_id)
         ).all():
             found[number] = aware(at)
