@@ -39,7 +39,8 @@ from sqlmodel import Session, col, select
 
 from nlp.normalize import normalise
 from storage.errors import InvalidInput, NotFound
-from storage.models import Place, Resident, ServiceRequest, utcnow
+from storage.models import Place, RequestStatus, Resident, ServiceRequest, utcnow
+from storage.sql import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -540,7 +541,7 @@ class ImportResult:
     unchanged: int
     requests_matched: int
     residents_matched: int
-    request_ids: tuple[int, ...] = ()  # the requests re-matched
+    open_ids: tuple[int, ...] = ()  # the open requests re-matched (for their cards)
 
 
 def _clean_name(value: str, *, line: int, column: str) -> str:
@@ -641,7 +642,7 @@ def import_places(session: Session, rows: Sequence[ImportedPlace]) -> ImportResu
     session.flush()
     matched = rematch(session)
     return ImportResult(
-        added, updated, unchanged, len(matched.request_ids), matched.residents, matched.request_ids
+        added, updated, unchanged, matched.requests, matched.residents, matched.open_ids
     )
 
 
@@ -675,89 +676,85 @@ def confident_fix(text: str, gazetteer: Gazetteer) -> PlaceFix | None:
 
 @dataclass(frozen=True)
 class Rematched:
-    """What a re-match changed: the requests (their numbers) and how many residents."""
+    """What a re-match changed: how many requests (and the open ones, for their cards) and
+    how many residents' remembered places."""
 
-    request_ids: tuple[int, ...] = ()
+    requests: int = 0
+    open_ids: tuple[int, ...] = ()
     residents: int = 0
 
 
-def rematch(session: Session, *, only_text: str | None = None) -> Rematched:
+def rematch(session: Session) -> Rematched:
     """Give requests and residents whose place text matches confidently the canonical place.
 
     A request not yet matched to a 小区 is matched by what the resident typed
-    (`unmatched_place`, else its `community`). No event is written: the place is the same,
-    only its spelling becomes the canonical one (the resident's words stay in the request's
-    text). With `only_text`, only requests whose unmatched place is that text (an admin's new
-    alias or 小区).
+    (`unmatched_place`, else its `community`). Set-based: each distinct text is matched once
+    and its rows updated in one statement, so a database of a million requests re-matches in
+    the time of its few thousand distinct places. No event is written: the place is the same,
+    only its spelling becomes the canonical one (the resident's words stay in the request).
     """
     gazetteer = load(session)
     if gazetteer.empty:
         return Rematched()
-    query = sa.select(
-        col(ServiceRequest.id),
-        col(ServiceRequest.community),
-        col(ServiceRequest.compound),
-        col(ServiceRequest.unmatched_place),
-    ).where(col(ServiceRequest.place_id).is_(None))
-    if only_text is not None:
-        query = query.where(col(ServiceRequest.unmatched_place) == only_text)
-    else:
-        query = query.where(
-            sa.or_(
-                col(ServiceRequest.community).is_not(None),
-                col(ServiceRequest.unmatched_place).is_not(None),
-            )
-        )
-    changed_requests: list[int] = []
-    now = utcnow()
-    for row in session.execute(query).all():
-        text = row.unmatched_place or row.community
-        fix = confident_fix(text, gazetteer) if text else None
+    r = ServiceRequest
+    typed = sa.func.coalesce(col(r.unmatched_place), col(r.community))
+    pending = sa.and_(col(r.place_id).is_(None), typed.is_not(None))
+    texts = session.execute(sa.select(typed).where(pending).distinct()).scalars().all()
+    requests, now = 0, utcnow()
+    open_ids: list[int | None] = []
+    for text in texts:
+        fix = confident_fix(text, gazetteer)
         if fix is None:
             continue
-        if (row.community, row.compound, row.unmatched_place) == (
-            fix.community,
-            fix.compound,
-            None,
-        ) and fix.place_id is None:
-            continue
-        session.execute(
-            sa.update(ServiceRequest)
-            .where(col(ServiceRequest.id) == row.id, col(ServiceRequest.place_id).is_(None))
-            .values(
-                community=fix.community,
-                compound=fix.compound,
-                place_id=fix.place_id,
-                unmatched_place=None,
-                updated_at=now,
+        where = sa.and_(pending, typed == text)
+        if fix.place_id is None:  # rows already at the canonical 社区 stay as they are
+            where = sa.and_(
+                where,
+                sa.or_(
+                    col(r.unmatched_place).is_not(None),
+                    col(r.community) != fix.community,
+                    col(r.compound).is_not(None),
+                ),
+            )
+        open_ids += session.exec(
+            select(r.id).where(where, col(r.status) == RequestStatus.OPEN.value)
+        ).all()
+        requests += rowcount(
+            session.execute(
+                sa.update(r)
+                .where(where)
+                .values(
+                    community=fix.community,
+                    compound=fix.compound,
+                    place_id=fix.place_id,
+                    unmatched_place=None,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
             )
         )
-        changed_requests.append(row.id)
-    changed_residents = 0
-    if only_text is None:
-        known = {c.community for c in gazetteer.communities}
-        residents = session.execute(
-            sa.select(col(Resident.id), col(Resident.community)).where(
-                col(Resident.community).is_not(None), col(Resident.community).not_in(known)
-            )
-        ).all()
-        for resident in residents:
-            fix = confident_fix(resident.community, gazetteer)
-            if fix is None or fix.community == resident.community:
-                continue
+    residents = 0
+    known = [c.community for c in gazetteer.communities]
+    remembered = session.execute(
+        sa.select(col(Resident.community))
+        .where(col(Resident.community).is_not(None), col(Resident.community).not_in(known))
+        .distinct()
+    ).scalars()
+    for text in list(remembered):
+        fix = confident_fix(text, gazetteer)
+        if fix is None or fix.community == text:
+            continue
+        residents += rowcount(
             session.execute(
                 sa.update(Resident)
-                .where(col(Resident.id) == resident.id)
+                .where(col(Resident.community) == text)
                 .values(community=fix.community)
+                .execution_options(synchronize_session=False)
             )
-            changed_residents += 1
-    if changed_requests or changed_residents:
-        log.info(
-            "gazetteer: %s requests, %s residents re-matched",
-            len(changed_requests),
-            changed_residents,
         )
-    return Rematched(tuple(changed_requests), changed_residents)
+    if requests or residents:
+        log.info("gazetteer: %s requests, %s residents re-matched", requests, residents)
+    return Rematched(requests, tuple(i for i in open_ids if i is not None), residents)
 
 
 # --- unknown places and the admins' edits -----------------------------------------------------

@@ -99,7 +99,7 @@ def rematch() -> None:
     with open_database(current_settings()) as database, database.session() as session:
         result = place_rules.rematch(session)
     typer.echo(
-        f"re-matched {len(result.request_ids)} requests and {result.residents} residents "
+        f"re-matched {result.requests} requests and {result.residents} residents "
         "to the canonical place"
     )
 

@@ -82,12 +82,12 @@ def add_compound(session: Session, *, request_id: int, like_place_id: int) -> Pl
 def import_places(session: Session, rows: Sequence[ImportedPlace]) -> ImportResult:
     """gazetteer.import_places, and cards for the open requests it re-matched."""
     result = gazetteer.import_places(session, rows)
-    _announce(session, result.request_ids)
+    _announce(session, result.open_ids)
     return result
 
 
 def rematch(session: Session) -> Rematched:
     """gazetteer.rematch, and cards for the open requests it re-matched."""
     result = gazetteer.rematch(session)
-    _announce(session, result.request_ids)
+    _announce(session, result.open_ids)
     return result

@@ -7,9 +7,10 @@ Create Date: 2026-12-06 09:00:00
 A data migration: where the `places` table already has rows, requests not yet matched to a 小区
 and residents' remembered places get the canonical 社区 (and 小区, and place) when their place
 text matches confidently (storage.gazetteer's matching, the same as `linli places rematch`).
-Without a gazetteer it does nothing. Plain UPDATEs by primary key: the same on SQLite and
-PostgreSQL. Downgrading leaves the data as it is (the canonical names are still names; the
-columns go with 0006's downgrade).
+Without a gazetteer it does nothing. Each distinct place text is matched once and its rows
+changed by one plain UPDATE: the same on SQLite and PostgreSQL, and quick on a large table.
+Downgrading leaves the data as it is (the canonical names are still names; the columns go with
+0006's downgrade).
 """
 
 from collections.abc import Sequence
@@ -60,19 +61,16 @@ def upgrade() -> None:
         PlaceEntry(row.id, row.street, row.community, row.compound, tuple(row.aliases or ()))
         for row in rows
     )
-    pending = bind.execute(
-        sa.select(requests.c.id, requests.c.community, requests.c.unmatched_place).where(
-            requests.c.place_id.is_(None),
-            sa.or_(requests.c.community.is_not(None), requests.c.unmatched_place.is_not(None)),
-        )
-    ).all()
-    for row in pending:
-        fix = confident_fix(row.unmatched_place or row.community, gazetteer)
+    # Each distinct text once, its rows in one UPDATE (as storage.gazetteer.rematch does).
+    typed = sa.func.coalesce(requests.c.unmatched_place, requests.c.community)
+    pending = sa.and_(requests.c.place_id.is_(None), typed.is_not(None))
+    for text in bind.execute(sa.select(typed).where(pending).distinct()).scalars().all():
+        fix = confident_fix(text, gazetteer)
         if fix is None:
             continue
         bind.execute(
             requests.update()
-            .where(requests.c.id == row.id)
+            .where(pending, typed == text)
             .values(
                 community=fix.community,
                 compound=fix.compound,
@@ -80,13 +78,14 @@ def upgrade() -> None:
                 unmatched_place=None,
             )
         )
-    for row in bind.execute(
-        sa.select(residents.c.id, residents.c.community).where(residents.c.community.is_not(None))
-    ).all():
-        fix = confident_fix(row.community, gazetteer)
-        if fix is not None and fix.community != row.community:
+    remembered = sa.select(residents.c.community).where(residents.c.community.is_not(None))
+    for text in bind.execute(remembered.distinct()).scalars().all():
+        fix = confident_fix(text, gazetteer)
+        if fix is not None and fix.community != text:
             bind.execute(
-                residents.update().where(residents.c.id == row.id).values(community=fix.community)
+                residents.update()
+                .where(residents.c.community == text)
+                .values(community=fix.community)
             )
 
 
