@@ -6,6 +6,7 @@ completion photo embedded; anyone else is refused."""
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 
 import pypdf
 from openpyxl import load_workbook
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 from bot import callbacks
 from bot.fakeapi import TINY_JPEG, FakeUser
 from bot.texts import performance as t
+from storage.models import ServiceContract
 from tests.bot.conftest import BotHarness
 from tests.bot.test_conversation_flow import RESIDENT, STAFF, _claimed, _filed, _setup, _until
 from tests.bot.test_performance_render import pdf_text
@@ -113,3 +115,31 @@ async def test_refusals(bot: BotHarness) -> None:
     data = callbacks.PerformanceButton(False, 1, "tm").to_data()
     await resident.press_data(refused.message_id, data)
     assert await resident.expect_answer() == t.NOT_ALLOWED
+
+
+async def test_a_contract_over_its_whole_term(bot: BotHarness) -> None:
+    await _worked_request(bot)
+    today = date.today()
+    with bot.db.session() as s:
+        s.add(
+            ServiceContract(
+                purchaser="玉林街道办事处",
+                organisation_id=1,
+                categories=["repairs"],
+                communities=["玉林社区"],
+                start_date=today - timedelta(days=400),
+                end_date=today + timedelta(days=400),
+                targets={"response_rate": 0.9},
+            )
+        )
+    admin = bot.admin
+    await admin.send("/performance")
+    chooser = await _until(admin, lambda e: t.CHOOSE_SUBJECT in (e.text or ""))
+    contract = t.BTN_CONTRACT.format(id=1, organisation="玉林服务中心")
+    await admin.press(contract, message_id=chooser.message_id)
+    await _until(admin, lambda e: t.BTN_CONTRACT_TERM in e.buttons)
+    await admin.press(t.BTN_CONTRACT_TERM, message_id=chooser.message_id)
+    text, workbook, pdf = await _pack(admin)
+    assert "合同 #1" in text and "玉林街道办事处" in text and "目标 ≥ 90.0%" in text
+    assert t.SHEET_COVERAGE in load_workbook(io.BytesIO(workbook)).sheetnames
+    assert "七、合同覆盖情况" in pdf_text(pdf)
