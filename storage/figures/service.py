@@ -23,10 +23,10 @@ and a past period keeps its numbers whatever happens later.
 - 满意率 (`satisfaction`): ratings given in the period: 4 or 5 stars ÷ ratings.
 - 回访率 (`followup`): 回访 that ended in the period: answered ÷ (answered + closed unanswered
   after 7 days, 未回访). A 回访 still waiting is in neither.
-- 退单率 (`release`): claims that ended in the period (resolved, released, taken back,
-  reassigned, withdrawn): those ended by its own staff's /release ÷ all. Stale and blacklist
-  take-backs are not 退单 (the organisation did not give the request back; a stale take-back
-  is an on-time failure instead).
+- 退单率 (`release`): claims that ended in the period, however old (resolved, released, taken
+  back, reassigned, withdrawn): those ended by its own staff's /release ÷ all. Stale and
+  blacklist take-backs are not 退单 (the organisation did not give the request back; a stale
+  take-back is an on-time failure instead).
 
 The answers (解决率, 满意率, 回访率) are credited to the organisation whose resolution they
 answer. Everything is SQL over the events; only the few claims that had extensions are
@@ -202,6 +202,7 @@ def _tally(session: Session, period: _Period) -> _Tally:
         session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     _clocks(session, period, tally)
     _extended_clocks(session, period, tally)
+    _ended_claims(session, period, tally)
     _answers(session, period, tally)
     return tally
 
@@ -357,15 +358,11 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
         claim,
         sa.or_(passed, sa.and_(t.c.next_kind == STALE_KIND, t.c.ended <= t.c.due, ended_here)),
     )
-    released = sa.and_(claim, t.c.next_kind == RELEASED_KIND, ended_here)
-    claim_ended = sa.and_(claim, ended_here)
     flags = {
         "in_time": in_time,
         "missed": missed,
         "on_time": resolved,
         "late": late,
-        "released": released,
-        "ended": claim_ended,
     }
     outcomes = (
         sa.select(
@@ -405,8 +402,6 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
             counts.in_time += n["in_time"]
             counts.on_time += n["on_time"]
             counts.late += n["late"]
-            counts.released += n["released"]
-            counts.ended += n["ended"]
 
 
 def _org(value: Any) -> int | None:
@@ -466,9 +461,61 @@ def _extended_clocks(session: Session, period: _Period, tally: _Tally) -> None:
             next_kind == STALE_KIND and ended is not None and ended <= due and ended_here
         ):
             counts.late += 1
-        if ended_here:
-            counts.ended += 1
-            counts.released += next_kind == RELEASED_KIND
+
+
+def _ended_claims(session: Session, period: _Period, tally: _Tally) -> None:
+    """Claims that ended in the period (退单率's denominator) and those ended by the holder's
+    own /release (its numerator), however long ago they were made.
+
+    A claim ends when its request leaves the held states (resolved, released, taken back,
+    withdrawn, merged) or is assigned to another organisation; it is credited to its holder,
+    whom the event names (for a reassignment: the organisation of the claim before it).
+    """
+    e, r = EVENTS, REQUESTS
+    leaves = sa.and_(
+        e.c.from_status.in_(HELD),
+        sa.or_(e.c.to_status.not_in(HELD), e.c.kind.in_(CLAIM_KINDS)),
+    )
+    previous = EVENTS.alias("previous_claim")
+    previous_holder = (
+        sa.select(previous.c.organisation_id)
+        .where(
+            previous.c.request_id == e.c.request_id,
+            previous.c.kind.in_(CLAIM_KINDS),
+            sa.or_(
+                previous.c.at < e.c.at, sa.and_(previous.c.at == e.c.at, previous.c.id < e.c.id)
+            ),
+        )
+        .order_by(previous.c.at.desc(), previous.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    holder = sa.case(
+        (e.c.kind.in_(CLAIM_KINDS), previous_holder),
+        else_=sa.func.coalesce(e.c.organisation_id, r.c.organisation_id),
+    )
+    ended = (
+        sa.select(
+            holder.label("organisation_id"),
+            r.c.category,
+            r.c.community,
+            sa.case((e.c.kind == RELEASED_KIND, 1), else_=0).label("released"),
+        )
+        .select_from(e.join(r, r.c.id == e.c.request_id))
+        .where(e.c.at >= period.start, e.c.at < period.as_of, leaves, *_selected(period))
+        .subquery("ended_claims")
+    )
+    query = sa.select(
+        ended.c.organisation_id,
+        ended.c.category,
+        ended.c.community,
+        sa.func.count(),
+        sa.func.sum(ended.c.released),
+    ).group_by(ended.c.organisation_id, ended.c.category, ended.c.community)
+    for organisation_id, category, community, n_ended, n_released in session.execute(query):
+        counts = tally.credited[(_org(organisation_id), str(category), community)]
+        counts.ended += int(n_ended)
+        counts.released += int(n_released or 0)
 
 
 def _extended_due(

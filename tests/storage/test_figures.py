@@ -542,3 +542,98 @@ def test_a_claim_extended_long_before_the_period_is_still_judged(db: Database) -
     around = (due - timedelta(days=1), due + timedelta(days=1))
     assert counts(figures(db, around, as_of=around[1]).on_time) == (0, 1)
     assert counts(figures(db, (claimed, due - timedelta(days=1))).on_time) == (0, 0)
+
+
+# --- against a plain Python reading of the same rules -----------------------------------------
+
+
+def _reference(
+    histories: list[tuple[str, list[tuple[datetime, EventKind, str | None]]]],
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+) -> dict[str, tuple[int, int]]:
+    """响应率, 按时办结率 and 退单率 request by request, with storage.deadlines' functions."""
+    response, on_time, release = [0, 0], [0, 0], [0, 0]
+    claims = (EventKind.CLAIMED, EventKind.ASSIGNED)
+    for priority, events in histories:
+        known = [e for e in events if e[0] < as_of]
+        for i, (at, kind, _org) in enumerate(known):
+            following = known[i + 1] if i + 1 < len(known) else None
+            ended, next_kind = (following[0], following[1]) if following else (None, None)
+            here = ended is not None and start <= ended < as_of
+            if kind == EventKind.RESOLVED:
+                continue  # starts no clock (a reopening would start a claim clock)
+            if kind not in claims:  # a queue entry: submitted, released, stale_released
+                due = claim_due_at(at, priority=priority, limits=LIMITS)
+                if next_kind in claims and ended is not None and ended <= due and here:
+                    response[0] += 1
+                    response[1] += 1
+                elif start <= due <= as_of and due < end and (ended is None or ended > due):
+                    response[1] += 1
+                continue
+            due = resolve_due_at(at, limits=LIMITS)
+            if next_kind == EventKind.RESOLVED and ended is not None and ended <= due and here:
+                on_time[0] += 1
+                on_time[1] += 1
+            elif (start <= due <= as_of and due < end and (ended is None or ended > due)) or (
+                next_kind == EventKind.STALE_RELEASED
+                and ended is not None
+                and ended <= due
+                and here
+            ):
+                on_time[1] += 1
+            if here:
+                release[1] += 1
+                release[0] += next_kind == EventKind.RELEASED
+    return {
+        "response": (response[0], response[1]),
+        "on_time": (on_time[0], on_time[1]),
+        "release": (release[0], release[1]),
+    }
+
+
+def test_random_histories_match_the_rules_request_by_request(db: Database) -> None:
+    import random
+
+    rng = random.Random(12)
+    histories: list[tuple[str, list[tuple[datetime, EventKind, str | None]]]] = []
+    with db.session() as s:
+        w = World(s)
+        w.organisation("甲")
+        for _ in range(120):
+            # Across the National Day holiday and its make-up working days.
+            at = local(9, 20) + timedelta(minutes=rng.randrange(0, 30 * 24 * 60))
+            urgent = rng.random() < 0.1
+            number = w.file(at, urgent=urgent)
+            events: list[tuple[datetime, EventKind, str | None]] = [(at, EventKind.SUBMITTED, None)]
+            for _round in range(rng.randint(0, 3)):
+                at += timedelta(minutes=rng.randrange(1, 5 * 24 * 60))
+                w.claim(number, at, "甲")
+                events.append((at, EventKind.CLAIMED, "甲"))
+                at += timedelta(minutes=rng.randrange(1, 12 * 24 * 60))
+                ending = rng.choice(
+                    (EventKind.RESOLVED, EventKind.RELEASED, EventKind.STALE_RELEASED)
+                )
+                if ending == EventKind.RESOLVED:
+                    w.resolve(number, at, "甲")
+                    events.append((at, ending, "甲"))
+                    break
+                w.release(number, at, "甲", ending)
+                events.append((at, ending, "甲"))
+            histories.append(("urgent" if urgent else "normal", events))
+        s.commit()
+    periods = [
+        (local(9, 28), local(10, 5)),
+        (local(10, 5), local(10, 12)),
+        (local(10, 1), local(11, 1)),
+        (local(9, 1), local(12, 1)),
+    ]
+    for start, end in periods:
+        for as_of in (local(10, 9, 12, 30), LATER):
+            got = figures(db, (start, end), as_of=as_of)
+            moment = max(min(as_of, end), start)
+            want = _reference(histories, start, end, moment)
+            assert counts(got.response) == want["response"], (start, end, as_of)
+            assert counts(got.on_time) == want["on_time"], (start, end, as_of)
+            assert counts(got.release) == want["release"], (start, end, as_of)
