@@ -22,15 +22,19 @@ Definitions (also printed in the workbook's notes sheet):
 - *time to claim* runs from the moment the request last entered the queue (its filing, for
   a first claim) to each claim of the week; *time to resolve* from the claim that led to a
   resolution to that resolution (event pairs);
-- *satisfaction* is the residents' answers received during the week (rated, solved or not
-  solved), credited to the organisation whose resolution they answer;
+- the organisations' *rates* (响应率, 按时办结率, 解决率, 满意率, 回访率, 退单率) and the week's
+  overall ones are storage.figures' (the evaluation pack and the public digest use the same
+  functions): each case counted once, in the week its outcome was decided, with numerator and
+  denominator; organisations are ranked by the Wilson lower bound of 按时办结率;
 - the *backlog* is the requests still open, claimed or in progress at the end of the week
-  (for the current week: now), with who held them then, reconstructed from the event log.
+  (for the current week: now), with who held them then, reconstructed from the event log;
+- the *coverage gaps* are the week's needs no active service contract covered when they were
+  filed, per 社区 and category (storage.contracts.coverage_gaps).
 
 The modules, each importing only those above it:
 - `weeks`: IsoWeek and parse_week; `model`: the frozen result dataclasses;
 - `tables`: the tables, statuses, event kinds and shared SQL; `rates`: shares and percentiles;
-- `events`: the week's claims, resolutions and answers, and the times between them;
+- `events`: the week's claims and resolutions, and the times between them;
 - `backlog`, `organisations`, `queries` (counts, totals, classifier), `clusters` (and keywords),
   `rows` (the raw requests); `build`: weekly_summary.
 """

@@ -1,5 +1,5 @@
-"""The week's events as subqueries (claims, resolutions, residents' answers), and the times
-to claim and to resolve measured between them."""
+"""The week's events as subqueries (claims, resolutions), and the times to claim and to
+resolve measured between them (the rates are storage.figures')."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ from storage.summary.rates import NO_DURATIONS, percentiles
 from storage.summary.tables import (
     CLAIM_KINDS,
     EVENTS,
-    NOT_SOLVED_KIND,
     OPEN,
-    RATED_KIND,
-    RATINGS,
     REQUESTS,
     RESOLVED_KIND,
-    SOLVED_KIND,
     in_range,
     seconds_between,
 )
@@ -104,44 +100,6 @@ def week_resolutions(start: datetime, end: datetime) -> sa.Subquery:
         "week_resolutions",
         claimed_at.label("claimed_at"),
         e.c.at.label("resolved_at"),
-    )
-
-
-def week_answers(start: datetime, end: datetime) -> sa.Subquery:
-    """The residents' answers received during the week, with the organisation they rate.
-
-    An answer is about the last resolution before it: its organisation is the one credited.
-    Lifecycle also names it on the answer's event (the holder of the resolved request), so
-    the two agree; they differ only for ratings written before lifecycle refused to rate a
-    reopened request (the event then names nobody, or whoever claimed it next). Without a
-    resolution event (older rows), the answer's own organisation, then the request's.
-    """
-    e, r = EVENTS, REQUESTS
-    q = EVENTS.alias("resolver")
-    resolver = (
-        sa.select(q.c.organisation_id)
-        .where(q.c.request_id == e.c.request_id, q.c.kind == RESOLVED_KIND, q.c.at <= e.c.at)
-        .order_by(q.c.at.desc(), q.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    is_rating = sa.and_(e.c.kind == RATED_KIND, e.c.note.in_(RATINGS))
-    return (
-        sa.select(
-            sa.func.coalesce(resolver, e.c.organisation_id, r.c.organisation_id).label(
-                "organisation_id"
-            ),
-            sa.case((is_rating, sa.cast(e.c.note, sa.Integer)), else_=None).label("rating"),
-            sa.case(
-                (e.c.kind == SOLVED_KIND, 1), (e.c.kind == NOT_SOLVED_KIND, 0), else_=None
-            ).label("solved"),
-        )
-        .select_from(e.join(r, r.c.id == e.c.request_id))
-        .where(
-            in_range(e.c.at, start, end),
-            sa.or_(is_rating, e.c.kind.in_((SOLVED_KIND, NOT_SOLVED_KIND))),
-        )
-        .subquery("week_answers")
     )
 
 
