@@ -99,3 +99,19 @@ def test_thread_safe(tiny_classifier: Classifier) -> None:
 def test_missing_model(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="linli train"):
         Classifier.load(tmp_path)
+
+
+def test_a_subject_line_does_not_change_the_shipped_models_answer(
+    shipped_classifier: Classifier,
+) -> None:
+    """The subject line is kept apart for models that read it; the shipped one reads text as
+    before (line breaks were spaces to it), so its guesses for chat messages are unchanged."""
+    with_subject = shipped_classifier.probabilities("电梯坏了\n三天了没人修，老人下不了楼")
+    as_one_line = shipped_classifier.probabilities("电梯坏了 三天了没人修，老人下不了楼")
+    assert with_subject == as_one_line
+    assert shipped_classifier.classify("电梯坏了\n三天了没人修").label == "repairs"
+
+
+def test_names_of_a_model_trained_on_codes(shipped_classifier: Classifier) -> None:
+    assert shipped_classifier.label_names == {}
+    assert shipped_classifier.name("repairs") == "设施维修"  # from the categories file
