@@ -682,10 +682,53 @@ def rates_by(
     return _by(session, period, group)
 
 
+@dataclass(frozen=True)
+class RatesBreakdown:
+    """A selection's rates overall, per category and per 社区 ("" for none), from one pass."""
+
+    overall: ServiceRates
+    by_category: dict[str, ServiceRates]
+    by_community: dict[str, ServiceRates]
+
+
+def rates_breakdown(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    limits: Limits,
+    selection: RequestSelection = RequestSelection(),
+    as_of: datetime | None = None,
+) -> RatesBreakdown:
+    """`service_rates` and both `rates_by` of one selection from a single pass over the events:
+    what an evaluation pack needs, for the cost of one of them."""
+    period = _period(start, end, limits, selection, as_of)
+    tally = _tally(session, period)
+    chosen = selection.organisation_id
+
+    def keyed(pick: Callable[[str, str | None], str]) -> Grouping:
+        def group(organisation_id: int | None, category: str, community: str | None) -> Any:
+            if chosen is not None and organisation_id != chosen:
+                return None
+            return pick(category, community)
+
+        return group
+
+    overall = _rates_of(tally, period, keyed(lambda c, m: "all")).get("all", ServiceRates())
+    return RatesBreakdown(
+        overall=overall,
+        by_category=_rates_of(tally, period, keyed(lambda c, m: c)),
+        by_community=_rates_of(tally, period, keyed(lambda c, m: m or "")),
+    )
+
+
 def _by(session: Session, period: _Period, group: Grouping) -> dict[Any, ServiceRates]:
+    return _rates_of(_tally(session, period), period, group)
+
+
+def _rates_of(tally: _Tally, period: _Period, group: Grouping) -> dict[Any, ServiceRates]:
     """The rates per key of `group`: overall figures count each missed claim once; an
     organisation's, once per organisation whose scope covered it."""
-    tally = _tally(session, period)
     if period.selection.organisation_id is None:
         # Overall figures: every miss counts once, whoever's scope covered it.
         result: dict[Any, _Counts] = defaultdict(_Counts)

@@ -22,6 +22,7 @@ from storage.figures import (
     RequestSelection,
     ServiceRates,
     rank_organisations,
+    rates_breakdown,
     rates_by,
     rates_by_organisation,
     service_rates,
@@ -637,3 +638,27 @@ def test_random_histories_match_the_rules_request_by_request(db: Database) -> No
             assert counts(got.response) == want["response"], (start, end, as_of)
             assert counts(got.on_time) == want["on_time"], (start, end, as_of)
             assert counts(got.release) == want["release"], (start, end, as_of)
+
+
+def test_a_breakdown_in_one_pass_equals_the_separate_calls(db: Database) -> None:
+    with db.session() as s:
+        w = World(s)
+        first = w.organisation("甲", categories=["repairs", "environment"])
+        w.organisation("乙")
+        a = w.file(local(11, 16, 9), category="repairs", community="玉林社区")
+        w.claim(a, local(11, 16, 10), "甲")
+        w.resolve(a, local(11, 17, 10), "甲")
+        b = w.file(local(11, 16, 9), category="environment", community="望江社区")
+        w.claim(b, local(11, 18, 10), "乙")
+        w.file(local(11, 17, 9), category="repairs", community="望江社区")
+        w.file(local(11, 17, 9), category="elderly", community="玉林社区")
+        s.commit()
+    for chosen in (RequestSelection(), RequestSelection(organisation_id=first)):
+        with db.session() as s:
+            kw = {"start": W47[0], "end": W47[1], "limits": LIMITS, "as_of": LATER}
+            both = rates_breakdown(s, selection=chosen, **kw)  # type: ignore[arg-type]
+            assert both.overall == service_rates(s, selection=chosen, **kw)  # type: ignore[arg-type]
+            assert both.by_category == rates_by(s, by="category", selection=chosen, **kw)  # type: ignore[arg-type]
+            assert both.by_community == rates_by(s, by="community", selection=chosen, **kw)  # type: ignore[arg-type]
+    assert counts(both.overall.response) == (1, 3)  # 甲's scope: not the elderly one
+    assert counts(both.by_category["environment"].response) == (0, 1)  # 乙 claimed it late
