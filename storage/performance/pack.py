@@ -15,8 +15,12 @@ from sqlmodel import Session, col, select
 from storage import contracts
 from storage.db import Database, is_sqlite
 from storage.deadlines import Limits
-from storage.figures.rate import Rate
-from storage.figures.service import RATE_NAMES, RequestSelection, ServiceRates, rates_by
+from storage.figures.service import (
+    RatesBreakdown,
+    RequestSelection,
+    ServiceRates,
+    rates_breakdown,
+)
 from storage.models import Organisation, ServiceContract, utcnow
 from storage.organisations import find_organisation
 from storage.performance.cases import (
@@ -124,34 +128,16 @@ def _selection(subject: Subject) -> RequestSelection:
     )
 
 
-def _rates_by(
-    session: Session, subject: Subject, window: _Window, *, by: str
-) -> dict[str, ServiceRates]:
-    """The figures of each category (or community) of the subject, in one pass."""
-    return rates_by(
+def _figures(session: Session, subject: Subject, window: _Window) -> RatesBreakdown:
+    """The subject's figures overall, per category and per 社区, in one pass."""
+    return rates_breakdown(
         session,
         start=window.start,
         end=window.end,
         limits=window.limits,
-        by=by,
         selection=_selection(subject),
         as_of=window.as_of,
     )
-
-
-def total(parts: Iterable[ServiceRates]) -> ServiceRates:
-    """The figures of the whole from those of its categories: each case is counted in exactly
-    one category, so numerators and denominators add up to what `service_rates` gives (one
-    pass of the figures fewer). The mean rating is the categories' means weighted by their
-    ratings (each rounded to 0.01 star)."""
-    parts = list(parts)
-    rates = {
-        name: sum((getattr(part, name) for part in parts), start=Rate(0, 0)) for name in RATE_NAMES
-    }
-    ratings = sum(part.ratings for part in parts)
-    stars = sum((part.mean_rating or 0) * part.ratings for part in parts)
-    mean = round(stars / ratings, 2) if ratings else None
-    return ServiceRates(**rates, mean_rating=mean, ratings=ratings)
 
 
 def _breakdown(found: dict[str, ServiceRates], keys: Iterable[str] | None) -> tuple[Breakdown, ...]:
@@ -172,36 +158,31 @@ def build_pack(
 ) -> PerformancePack:
     """The pack for `subject` over `period`, judged as of the period's end (or now, if sooner).
 
-    Given the `database` (PostgreSQL), the two passes of the figures run on connections of
-    their own while this session reads the cases: most of a long period's time is theirs.
+    Given the `database` (PostgreSQL), the figures (one pass of storage.figures) are read on a
+    connection of their own while this session reads the cases: they take half the time.
     """
     now = now or utcnow()
     start, end = period.bounds(limits.tz)
     as_of = min(now, end)
     window = _Window(start, end, as_of, limits)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="linli-pack") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linli-pack") as pool:
         if database is not None and not is_sqlite(database.engine):
-            by = {
-                kind: pool.submit(database.call, _rates_by, subject, window, by=kind)
-                for kind in ("category", "community")
-            }
+            later = pool.submit(database.call, _figures, subject, window)
         else:  # SQLite takes its write lock at BEGIN: one transaction at a time
-            by = {kind: _done(_rates_by(session, subject, window, by=kind)) for kind in
-                  ("category", "community")}  # fmt: skip
+            later = _done(_figures(session, subject, window))
         pack = _cases(session, subject, period, window, sample_size)
-        categories, communities = by["category"].result(), by["community"].result()
-    figures = total(categories.values())
+        found = later.result()
     return replace(
         pack,
-        figures=figures,
-        by_category=_breakdown(categories, subject.categories),
-        by_community=_breakdown(communities, subject.communities),
-        targets=tuple(check_targets(subject.contract, figures)),
+        figures=found.overall,
+        by_category=_breakdown(found.by_category, subject.categories),
+        by_community=_breakdown(found.by_community, subject.communities),
+        targets=tuple(check_targets(subject.contract, found.overall)),
     )
 
 
-def _done(value: dict[str, ServiceRates]) -> Future[dict[str, ServiceRates]]:
-    future: Future[dict[str, ServiceRates]] = Future()
+def _done(value: RatesBreakdown) -> Future[RatesBreakdown]:
+    future: Future[RatesBreakdown] = Future()
     future.set_result(value)
     return future
 
