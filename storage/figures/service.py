@@ -202,7 +202,6 @@ def _tally(session: Session, period: _Period) -> _Tally:
         session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     _clocks(session, period, tally)
     _extended_clocks(session, period, tally)
-    _ended_claims(session, period, tally)
     _answers(session, period, tally)
     return tally
 
@@ -252,6 +251,7 @@ def _stream(
         sa.select(
             e.c.request_id,
             e.c.kind,
+            e.c.from_status,
             e.c.to_status,
             sa.func.coalesce(e.c.organisation_id, r.c.organisation_id).label("organisation_id"),
             e.c.at,
@@ -265,6 +265,9 @@ def _stream(
             sa.func.lead(e.c.organisation_id)
             .over(partition_by=e.c.request_id, order_by=order)
             .label("next_organisation_id"),
+            sa.func.lag(e.c.organisation_id)
+            .over(partition_by=e.c.request_id, order_by=order)
+            .label("previous_organisation_id"),
         )
         .select_from(source)
         .where(e.c.at >= since, e.c.at < period.as_of, kept, *chosen, *_selected(period))
@@ -299,12 +302,14 @@ def _extended_before(session: Session, period: _Period, since: datetime) -> set[
 
 
 def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
-    """Claim and resolve clocks in one pass over the events (claims given more time apart).
+    """Claim and resolve clocks, and the claims that ended, in one pass over the events
+    (claims given more time apart).
 
     Three steps: the clock events with their next event; each clock's start, end and due
     moment as epoch seconds (materialised on PostgreSQL, so that the arithmetic is done once
     per clock, not once per flag); the outcome flags added up per organisation, category,
-    community and scope span.
+    community and scope span. A claim that ended (the request left the held states, or was
+    assigned elsewhere) is counted from its ending event, however long ago it was made.
     """
     limits = period.limits
     since = _clock_start(period)
@@ -318,26 +323,38 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
     is_extension = s.c.kind == EXTENDED_KIND
     # A claim given more time is judged apart (_extended_clocks): its next event is the grant.
     plain_claim = sa.and_(is_claim, s.c.next_kind.is_distinct_from(EXTENDED_KIND))
+    # Ends the claim before it: out of the held states, or assigned elsewhere.
+    leaves = sa.and_(s.c.from_status.in_(HELD), sa.or_(s.c.to_status.not_in(HELD), is_claim))
     urgent_due = started + limits.urgent_claim_hours * 3600
     due = sa.case(
         (is_claim, days.due(1, day, into_day)),
         (s.c.priority == Priority.URGENT.value, urgent_due),
         else_=days.due(0, day, into_day),
     )
+    # Whose claim ended: the event names it, but a reassignment names the new holder; the
+    # one before is the previous clock event's (or, before the stream, the last claim's).
+    holder = sa.case(
+        (is_claim, sa.func.coalesce(s.c.previous_organisation_id, _last_claimer(s))),
+        else_=s.c.organisation_id,
+    )
     timed = (
         sa.select(
-            sa.case((plain_claim, 1), (is_extension, 2), else_=0).label("is_claim"),
+            sa.case((plain_claim, 1), (is_extension, 2), (is_queue, 3), else_=0).label("is_claim"),
+            sa.case((leaves, 1), else_=0).label("leaves"),
             s.c.request_id,
+            s.c.kind,
             s.c.category,
             s.c.community,
             s.c.organisation_id,
             s.c.next_organisation_id,
             s.c.next_kind,
+            sa.case((leaves, holder), else_=None).label("holder"),
+            started.label("started"),
             ended.label("ended"),
             due.label("due"),
         )
         .select_from(days.attach(s, day))
-        .where(sa.or_(is_queue, plain_claim, is_extension))
+        .where(sa.or_(is_queue, plain_claim, is_extension, leaves))
         .cte("timed")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
@@ -350,7 +367,7 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
         t.c.due < stop,
         sa.or_(t.c.ended.is_(None), t.c.ended > t.c.due),
     )
-    claim, queue, extension = t.c.is_claim == 1, t.c.is_claim == 0, t.c.is_claim == 2
+    claim, extension, queue = t.c.is_claim == 1, t.c.is_claim == 2, t.c.is_claim == 3
     in_time = sa.and_(queue, t.c.next_kind.in_(CLAIM_KINDS), t.c.ended <= t.c.due, ended_here)
     missed = sa.and_(queue, passed)
     resolved = sa.and_(claim, t.c.next_kind == RESOLVED_KIND, t.c.ended <= t.c.due, ended_here)
@@ -364,21 +381,30 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
         "on_time": resolved,
         "late": late,
     }
-    outcomes = (
-        sa.select(
-            t.c.category,
-            t.c.community,
-            sa.case(
-                (claim, t.c.organisation_id), (in_time, t.c.next_organisation_id), else_=None
-            ).label("credited"),
-            sa.case((missed, tally.scopes.span(t.c.due)), else_=0).label("span"),
-            *(sa.case((condition, 1), else_=0).label(name) for name, condition in flags.items()),
-        )
-        .add_columns(sa.case((extension, t.c.request_id), else_=None).label("extended"))
-        .where(sa.or_(ended_here, passed, extension))
-        .subquery("outcomes")
-    )
-    o = outcomes
+    names = (*flags, "released", "ended")
+    clocks = sa.select(
+        t.c.category,
+        t.c.community,
+        sa.case(
+            (claim, t.c.organisation_id), (in_time, t.c.next_organisation_id), else_=None
+        ).label("credited"),
+        sa.case((missed, tally.scopes.span(t.c.due)), else_=0).label("span"),
+        *(sa.case((condition, 1), else_=0).label(name) for name, condition in flags.items()),
+        sa.literal(0).label("released"),
+        sa.literal(0).label("ended"),
+        sa.case((extension, t.c.request_id), else_=None).label("extended"),
+    ).where(sa.or_(ended_here, passed, extension))
+    claim_ends = sa.select(
+        t.c.category,
+        t.c.community,
+        t.c.holder.label("credited"),
+        sa.literal(0).label("span"),
+        *(sa.literal(0).label(name) for name in flags),
+        sa.case((t.c.kind == RELEASED_KIND, 1), else_=0).label("released"),
+        sa.literal(1).label("ended"),
+        sa.cast(sa.null(), t.c.request_id.type).label("extended"),
+    ).where(t.c.leaves == 1, t.c.started >= low, t.c.started < high)
+    o = sa.union_all(clocks, claim_ends).subquery("outcomes")
     listed = sa.cast(o.c.extended, sa.Text)
     extended_ids = (
         sa.func.string_agg(listed, ",") if is_postgres(session) else sa.func.group_concat(listed)
@@ -389,19 +415,34 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
         o.c.community,
         o.c.span,
         extended_ids,
-        *(sa.func.sum(o.c[f]) for f in flags),
+        *(sa.func.sum(o.c[f]) for f in names),
     ).group_by(o.c.credited, o.c.category, o.c.community, o.c.span)
     for credited, category, community, span, ids, *sums in session.execute(query):
         if ids:
             tally.extended.update(int(number) for number in str(ids).split(","))
-        n = dict(zip(flags, (int(x or 0) for x in sums), strict=True))
+        n = dict(zip(names, (int(x or 0) for x in sums), strict=True))
         if n["missed"]:
             tally.missed[(str(category), community, int(span))] += n["missed"]
-        if any(n[f] for f in flags if f != "missed"):
+        if any(n[f] for f in names if f != "missed"):
             counts = tally.credited[(_org(credited), str(category), community)]
             counts.in_time += n["in_time"]
             counts.on_time += n["on_time"]
             counts.late += n["late"]
+            counts.released += n["released"]
+            counts.ended += n["ended"]
+
+
+def _last_claimer(s: sa.Subquery) -> sa.ScalarSelect[Any]:
+    """The organisation of the request's last claim before the event (a reassignment whose
+    previous claim came before the events read)."""
+    c = EVENTS.alias("last_claimer")
+    return (
+        sa.select(c.c.organisation_id)
+        .where(c.c.request_id == s.c.request_id, c.c.kind.in_(CLAIM_KINDS), c.c.at < s.c.at)
+        .order_by(c.c.at.desc(), c.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _org(value: Any) -> int | None:
@@ -461,61 +502,6 @@ def _extended_clocks(session: Session, period: _Period, tally: _Tally) -> None:
             next_kind == STALE_KIND and ended is not None and ended <= due and ended_here
         ):
             counts.late += 1
-
-
-def _ended_claims(session: Session, period: _Period, tally: _Tally) -> None:
-    """Claims that ended in the period (退单率's denominator) and those ended by the holder's
-    own /release (its numerator), however long ago they were made.
-
-    A claim ends when its request leaves the held states (resolved, released, taken back,
-    withdrawn, merged) or is assigned to another organisation; it is credited to its holder,
-    whom the event names (for a reassignment: the organisation of the claim before it).
-    """
-    e, r = EVENTS, REQUESTS
-    leaves = sa.and_(
-        e.c.from_status.in_(HELD),
-        sa.or_(e.c.to_status.not_in(HELD), e.c.kind.in_(CLAIM_KINDS)),
-    )
-    previous = EVENTS.alias("previous_claim")
-    previous_holder = (
-        sa.select(previous.c.organisation_id)
-        .where(
-            previous.c.request_id == e.c.request_id,
-            previous.c.kind.in_(CLAIM_KINDS),
-            sa.or_(
-                previous.c.at < e.c.at, sa.and_(previous.c.at == e.c.at, previous.c.id < e.c.id)
-            ),
-        )
-        .order_by(previous.c.at.desc(), previous.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    holder = sa.case(
-        (e.c.kind.in_(CLAIM_KINDS), previous_holder),
-        else_=sa.func.coalesce(e.c.organisation_id, r.c.organisation_id),
-    )
-    ended = (
-        sa.select(
-            holder.label("organisation_id"),
-            r.c.category,
-            r.c.community,
-            sa.case((e.c.kind == RELEASED_KIND, 1), else_=0).label("released"),
-        )
-        .select_from(e.join(r, r.c.id == e.c.request_id))
-        .where(e.c.at >= period.start, e.c.at < period.as_of, leaves, *_selected(period))
-        .subquery("ended_claims")
-    )
-    query = sa.select(
-        ended.c.organisation_id,
-        ended.c.category,
-        ended.c.community,
-        sa.func.count(),
-        sa.func.sum(ended.c.released),
-    ).group_by(ended.c.organisation_id, ended.c.category, ended.c.community)
-    for organisation_id, category, community, n_ended, n_released in session.execute(query):
-        counts = tally.credited[(_org(organisation_id), str(category), community)]
-        counts.ended += int(n_ended)
-        counts.released += int(n_released or 0)
 
 
 def _extended_due(
