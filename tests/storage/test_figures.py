@@ -662,3 +662,57 @@ def test_a_breakdown_in_one_pass_equals_the_separate_calls(db: Database) -> None
             assert both.by_community == rates_by(s, by="community", selection=chosen, **kw)  # type: ignore[arg-type]
     assert counts(both.overall.response) == (1, 3)  # 甲's scope: not the elderly one
     assert counts(both.by_category["environment"].response) == (0, 1)  # 乙 claimed it late
+
+
+def test_a_blacklisted_organisation_is_not_blamed_for_what_it_could_not_claim(
+    db: Database,
+) -> None:
+    with db.session() as s:
+        w = World(s)
+        gone = w.organisation("黑")
+        w.organisation("白")
+        org = s.get(Organisation, gone)
+        assert org is not None
+        org.blacklisted, org.blacklisted_at = True, local(11, 18, 12)
+        s.add(org)
+        w.file(local(11, 16, 9))  # due Tue 17 09:00: both could claim it
+        w.file(local(11, 18, 9))  # due Thu 19 09:00: 黑 was blacklisted by then
+        s.commit()
+    rates = by_org(db)
+    assert counts(rates["黑"].response) == (0, 1)
+    assert counts(rates["白"].response) == (0, 2)
+
+
+@pytest.mark.parametrize(
+    ("filed", "due"),
+    [
+        # Daylight saving starts on Sun 29 Mar 2026 in Berlin: a Friday's limit is Monday, same
+        # local clock; a Saturday's is the end of Monday.
+        (datetime(2026, 3, 27, 10, 0), datetime(2026, 3, 30, 10, 0)),
+        (datetime(2026, 3, 28, 10, 0), datetime(2026, 3, 31, 0, 0)),
+    ],
+)
+def test_limits_in_a_zone_with_daylight_saving(
+    db: Database, filed: datetime, due: datetime
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    limits = Limits(tz=berlin)
+    at, limit = filed.replace(tzinfo=berlin), due.replace(tzinfo=berlin)
+    assert claim_due_at(at, priority="normal", limits=limits) == limit
+    with db.session() as s:
+        w = World(s)
+        w.organisation("甲")
+        on_time = w.file(at)
+        w.claim(on_time, limit, "甲")
+        late = w.file(at)
+        w.claim(late, limit + timedelta(seconds=1), "甲")
+        s.commit()
+    with db.session() as s:
+        rates = service_rates(
+            s,
+            start=at - timedelta(days=1),
+            end=limit + timedelta(days=2),
+            limits=limits,
+            as_of=LATER,
+        )
+    assert counts(rates.response) == (1, 2)
