@@ -541,7 +541,17 @@ def _answers(session: Session, period: _Period, tally: _Tally) -> None:
         .limit(1)
         .scalar_subquery()
     )
-    organisation = sa.func.coalesce(resolver, e.c.organisation_id, r.c.organisation_id)
+    # While the request is resolved its organisation is the resolver's: the event names it
+    # (the lookup is left for events written otherwise).
+    organisation = sa.case(
+        (
+            sa.and_(
+                e.c.from_status == RequestStatus.RESOLVED.value, e.c.organisation_id.is_not(None)
+            ),
+            e.c.organisation_id,
+        ),
+        else_=sa.func.coalesce(resolver, e.c.organisation_id, r.c.organisation_id),
+    )
     is_rating = sa.and_(e.c.kind == RATED_KIND, e.c.note.in_(RATINGS))
     stars = sa.case((is_rating, sa.cast(e.c.note, sa.Integer)), else_=None)
     answers = (
