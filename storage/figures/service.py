@@ -225,6 +225,7 @@ def _stream(
     *,
     only: Sequence[int] | None = None,
     extensions: bool = False,
+    timing: tuple[Session, Clock] | None = None,
 ) -> sa.Subquery:
     """The events that start or end a clock, from `since` to `as_of`, each with the next one.
 
@@ -232,7 +233,9 @@ def _stream(
     starts, the previous one ends), and any other change of status out of the queue or out of
     the held states. A change within the held states (claimed -> in progress) or a note
     changes no clock. `extensions`: extensions granted too (a claim followed by one is judged
-    apart); `only`: just these requests.
+    apart); `only`: just these requests. `timing`: also each event's moment and the next one's
+    as epoch seconds, and its local day and seconds into it (computed once per row here:
+    a window's subquery is not merged into the query above it).
     """
     e, r = EVENTS, REQUESTS
     changes_clock = sa.or_(
@@ -247,6 +250,18 @@ def _stream(
     source = e.join(r, r.c.id == e.c.request_id)
     kept = sa.or_(changes_clock, e.c.kind == EXTENDED_KIND) if extensions else changes_clock
     chosen = [e.c.request_id.in_(only)] if only is not None else []
+    timed: list[Any] = []
+    if timing is not None:
+        session, clock = timing
+        started = epoch_of(session, e.c.at)
+        day, into_day = clock.local_day(session, started)
+        following = sa.func.lead(e.c.at).over(partition_by=e.c.request_id, order_by=order)
+        timed = [
+            started.label("started"),
+            epoch_of(session, following).label("ended"),
+            day.label("day"),
+            into_day.label("into_day"),
+        ]
     return (
         sa.select(
             e.c.request_id,
@@ -268,6 +283,7 @@ def _stream(
             sa.func.lag(e.c.organisation_id)
             .over(partition_by=e.c.request_id, order_by=order)
             .label("previous_organisation_id"),
+            *timed,
         )
         .select_from(source)
         .where(e.c.at >= since, e.c.at < period.as_of, kept, *chosen, *_selected(period))
@@ -314,10 +330,9 @@ def _clocks(session: Session, period: _Period, tally: _Tally) -> None:
     limits = period.limits
     since = _clock_start(period)
     clock = Clock.spanning(limits.tz, since, period.as_of, (limits.claim_days, limits.resolve_days))
-    s = _stream(period, since, extensions=True)
+    s = _stream(period, since, extensions=True, timing=(session, clock))
     days = DayLookup(session, clock.days, "days")
-    started, ended = epoch_of(session, s.c.at), epoch_of(session, s.c.next_at)
-    day, into_day = clock.local_day(session, started)
+    started, ended, day, into_day = s.c.started, s.c.ended, s.c.day, s.c.into_day
     is_claim = s.c.kind.in_(CLAIM_KINDS)
     is_queue = sa.and_(s.c.to_status == OPEN, sa.not_(is_claim))
     is_extension = s.c.kind == EXTENDED_KIND
