@@ -81,8 +81,10 @@ def performance_command(
         bool, typer.Option("--json", help="Print the pack as JSON instead of the table.")
     ] = False,
 ) -> None:
-    """Print a contract's or an organisation's figures for a period and write its
-    evaluation pack (workbook and PDF)."""
+    """Print the figures of a contract or organisation and write its evaluation pack.
+
+    The pack (绩效评价) is a workbook and a PDF for the evaluator.
+    """
     if (contract is None) == (org is None):
         raise fail("give exactly one of --contract ID or --org ORG")
     settings = current_settings()

@@ -114,8 +114,10 @@ def export_command(
         Path | None, typer.Option("--out", help="Write to this file (default: standard output).")
     ] = None,
 ) -> None:
-    """Export the requests filed during a week (personal data masked), the service list, or
-    the anonymised public digest of a week."""
+    """Export a week's requests (personal data masked), the service list, or the public digest.
+
+    `--format public` writes the anonymised digest of a finished week (信息公开).
+    """
     if fmt is ExportChoice.PUBLIC:
         text = _public_digest_json(week)
     elif not ExportFormat(fmt.value).weekly:
