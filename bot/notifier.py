@@ -35,7 +35,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import Context
 from bot.notices import Rendered, render
-from storage import deadlines, delivery, leases, outbox
+from storage import contracts, deadlines, delivery, leases, outbox
 from storage.db import Database
 from storage.models import NoticeKind, utcnow
 from storage.requests import followup, reminders
@@ -301,7 +301,8 @@ def kick(context: Context) -> None:
 
 
 async def periodic_job(context: Context) -> None:
-    """Deadlines (催办, overdue notices, stale claims) and digests, by one process at a time."""
+    """Deadlines (催办, overdue notices, stale claims), digests, 回访 and the cards of contracts
+    whose start date has come, by one process at a time."""
     services = context.bot_data.services
     db, settings = services.db, services.settings
     job = context.job
@@ -316,6 +317,7 @@ async def periodic_job(context: Context) -> None:
     )
     await db.run(reminders.queue_digests, tz=settings.tz)
     await db.run(followup.follow_up_feedback)
+    await db.run(contracts.announce_started_contracts)
     kick(context)
 
 

@@ -37,6 +37,7 @@ from storage.models import (
     Draft,
     Organisation,
     Place,
+    Priority,
     RequestStatus,
     ServiceContract,
     ServiceRequest,
@@ -47,6 +48,7 @@ from storage.organisations import (
     active_contract_clauses,
     category_code,
     contract_active,
+    contract_clause,
     contract_covers,
     covers_everything,
     find_organisation,
@@ -63,6 +65,7 @@ __all__ = [
     "ContractStatus",
     "CoverageGap",
     "active_contracts",
+    "announce_started_contracts",
     "clears_manual_scope",
     "clears_scope_of",
     "community_names",
@@ -99,6 +102,8 @@ MAX_TARGETS = 20
 MAX_BUDGET = 1e12
 # The most open requests a new contract announces to its organisation (the rest are in /queue).
 MAX_ANNOUNCED = 200
+# The most contracts announce_started_contracts announces in one run (the rest: the next run).
+MAX_STARTED_PER_RUN = 20
 
 # Requests that are not needs of their own: withdrawn, or merged into another (the summary's
 # definition, storage.summary).
@@ -455,6 +460,9 @@ def create_contract(
         created_by=actor_id,
         created_at=now,
     )
+    # Active at once: announced below, so the periodic check leaves it alone.
+    if contract_active(contract, now, DEFAULT_TZ):
+        contract.announced_at = now
     session.add(contract)
     if clear:
         organisation.categories = []
@@ -556,6 +564,79 @@ def end_contract(
     session.flush()
     log.info("contract %s ended", contract_id)
     return contract
+
+
+# --- contracts that start -------------------------------------------------------------------
+
+
+def announce_started_contracts(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo = DEFAULT_TZ,
+    limit: int = MAX_ANNOUNCED,
+    max_contracts: int = MAX_STARTED_PER_RUN,
+) -> int:
+    """Cards for the open requests covered by contracts that became active since the last
+    look: a contract entered in advance starts routing on its start date, but the requests
+    already waiting in its scope (often ones nobody served) would otherwise reach its staff
+    only through /queue. Returns the cards queued.
+
+    Each contract is announced once, whatever the number of processes and restarts: its
+    `announced_at` is set by a conditional UPDATE in the transaction that queues its cards
+    (of two processes, the second's UPDATE waits for the first's commit and then matches
+    nothing; a rollback leaves it for the next run). A contract that is over (expired or
+    ended early) before anyone looked is never announced. The cards are those of a scope
+    change (announce_new_request): staff who have a card of the same opening get none.
+
+    `tz` must be the zone routing reads contracts' dates in (DEFAULT_TZ), so that a contract
+    is announced exactly when the cards' routing sees it active.
+    """
+    now = now or utcnow()
+    active = active_contract_clauses(at=now, tz=tz)
+    due = session.exec(
+        select(col(ServiceContract.id))
+        .where(*active, col(ServiceContract.announced_at).is_(None))
+        .order_by(col(ServiceContract.id))
+        .limit(max_contracts)
+    ).all()
+    queued = 0
+    for contract_id in due:
+        taken = session.execute(
+            sa.update(ServiceContract)
+            .where(
+                col(ServiceContract.id) == contract_id,
+                col(ServiceContract.announced_at).is_(None),
+                *active,
+            )
+            .values(announced_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not rowcount(taken):
+            continue  # another process announced it, or it was ended meanwhile
+        contract = session.get(ServiceContract, contract_id, populate_existing=True)
+        assert contract is not None
+        cards = _announce_contract(session, contract, now=now, limit=limit)
+        log.info("contract %s started: %d cards queued", contract_id, cards)
+        queued += cards
+    return queued
+
+
+def _announce_contract(
+    session: Session, contract: ServiceContract, *, now: datetime, limit: int
+) -> int:
+    """Cards for the open requests this contract covers, urgent ones first, then oldest."""
+    urgent_first = sa.case((col(ServiceRequest.priority) == Priority.URGENT.value, 0), else_=1)
+    rows = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.status) == RequestStatus.OPEN.value,
+            contract_clause(contract),
+        )
+        .order_by(urgent_first, col(ServiceRequest.created_at), col(ServiceRequest.id))
+        .limit(limit)
+    ).all()
+    return sum(announce_new_request(session, request=row, now=now) for row in rows)
 
 
 # --- coverage gaps ----------------------------------------------------------------------------

@@ -495,3 +495,7 @@ class ServiceContract(SQLModel, table=True):
     ended_reason: str | None = Field(default=None, max_length=500)
     created_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
     created_at: datetime = _created()
+    # When the open requests it covers were announced to its organisation's staff: at creation
+    # when it is active at once, else by the periodic check once its start date has come
+    # (storage.contracts.announce_started_contracts). NULL: not yet, so exactly once.
+    announced_at: datetime | None = _ts(nullable=True)

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("ended_reason", sa.String(length=500), nullable=True),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("announced_at", UTCDateTime(), nullable=True),
     )
     op.create_index(
         "ix_service_contracts_organisation_id", "service_contracts", ["organisation_id"]
