@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 import threading
 import unicodedata
@@ -18,6 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_CATEGORIES_PATH = Path(__file__).parent / "data" / "categories.csv"
+DEFAULT_MODEL_PATH = Path(__file__).parent / "model"
+# The linli meta saved next to a model (nlp.training writes it): its labels, their names, ...
+META_FILENAME = "linli.json"
 
 # A code is stored in 50-character columns and carried in Telegram callback data (at most
 # 64 bytes, shared with the request's id and the action), so it is short lowercase ASCII.
@@ -140,6 +144,34 @@ def remember_label_names(names: Mapping[str, str]) -> None:
     """
     with _names_lock:
         _model_names.update(names)
+
+
+def load_model_categories(model_dir: Path | None = None) -> tuple[Category, ...]:
+    """The categories of the model in `model_dir` (None = the shipped one), its names remembered.
+
+    Reads only the model's meta, not the spaCy pipeline (milliseconds, not seconds), for the
+    commands that print or take categories without classifying (`linli summary`, `linli org`).
+    A model trained on codes, or no readable meta, gives the categories file: the bot's start
+    reports a missing or broken model.
+    """
+    try:
+        meta = json.loads(((model_dir or DEFAULT_MODEL_PATH) / META_FILENAME).read_bytes())
+    except (OSError, ValueError):
+        meta = {}
+    raw_names = meta.get("label_names") if isinstance(meta, dict) else None
+    names = {str(k): str(v) for k, v in raw_names.items()} if isinstance(raw_names, dict) else {}
+    raw_labels = meta.get("labels") if names else None
+    labels = tuple(map(str, raw_labels)) if isinstance(raw_labels, list) else tuple(names)
+    remember_label_names(names)
+    return model_categories(labels, names)
+
+
+def known_categories(path: Path | None = None) -> tuple[Category, ...]:
+    """The categories a name or code may refer to: a loaded model's named labels first (so its
+    城乡建设 wins over a file entry of the same name), then the categories file's."""
+    with _names_lock:
+        named = [Category(code, name, "") for code, name in _model_names.items()]
+    return (*named, *load_categories(path))
 
 
 def category_name(code: str, path: Path | None = None) -> str:

@@ -19,12 +19,11 @@ from spacy.language import Language
 from spacy.pipeline import TextCategorizer
 
 import nlp.architectures  # noqa: F401  (registers linli's architectures before loading)
-from nlp.categories import category_name, remember_label_names
+from nlp.categories import DEFAULT_MODEL_PATH, category_name, remember_label_names
 from nlp.normalize import has_content
 from nlp.segment import load_user_dictionary
 from nlp.training import apply_temperature, prepare_text, read_meta
 
-DEFAULT_MODEL_PATH = Path(__file__).parent / "model"
 # The label for a message with nothing to read, if the model has it; a model trained on a
 # deployment's own categories without it falls back to its most frequent label.
 FALLBACK_LABEL = "other"

@@ -31,12 +31,11 @@ from spacy.util import load_config, load_model_from_config, registry
 from thinc.api import fix_random_seed
 
 from nlp.architectures import fit_idf  # also registers linli.CharNgramBOW.v1
-from nlp.categories import invalid_label, label_code
+from nlp.categories import META_FILENAME, invalid_label, label_code
 from nlp.normalize import has_content, normalise
 from nlp.segment import load_user_dictionary
 
 DEFAULT_CONFIG_PATH = Path(__file__).parent / "config.cfg"
-META_FILENAME = "linli.json"
 HELDOUT_FRACTION = 0.1
 # Fewer held-out messages than this and a fitted temperature is noise (4 right answers
 # would "prove" the model should be certain), so the model's own probabilities are kept.

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from nlp.categories import load_categories
+from nlp.categories import known_categories
 from nlp.normalize import normalise
 from storage.drafts import load_draft
 from storage.errors import (
@@ -316,13 +316,15 @@ def _clean_list(values: Iterable[str] | None, *, limit: int) -> list[str] | None
 
 
 def category_codes() -> list[str]:
-    return [category.code for category in load_categories()]
+    """Every category code: a loaded model's own labels (城乡建设's l_...) and the file's."""
+    return [category.code for category in known_categories()]
 
 
 def category_code(ref: str) -> str | None:
-    """A category by its code (repairs) or its name as the categories file gives it."""
+    """A category by its code (repairs) or its name, as a loaded model's labels or the
+    categories file give it."""
     ref = normalise(ref).strip()
-    for category in load_categories():
+    for category in known_categories():
         if ref in (category.code, normalise(category.name)):
             return category.code
     return None

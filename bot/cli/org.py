@@ -16,7 +16,7 @@ import typer
 from sqlmodel import Session
 
 from bot.cli.common import current_settings, fail, open_database
-from nlp.categories import load_categories
+from nlp.categories import known_categories, load_model_categories
 from storage import membership, organisations
 from storage.errors import (
     DomainError,
@@ -108,11 +108,13 @@ def create(
 
 def _category_codes(values: list[str]) -> list[str]:
     """Category codes from codes or Chinese names; an unknown one stops with the valid list."""
+    # The configured model's own label names (城乡建设) count too; read from its meta only.
+    load_model_categories(current_settings().linli_model)
     codes: list[str] = []
     for value in values:
         code = organisations.category_code(value)
         if code is None:
-            valid = ", ".join(f"{c.code} ({c.name})" for c in load_categories())
+            valid = ", ".join(f"{c.code} ({c.name})" for c in known_categories())
             raise fail(f"unknown category {value!r}; valid categories: {valid}")
         codes.append(code)
     return codes

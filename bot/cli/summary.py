@@ -22,7 +22,7 @@ from bot.cli.common import current_settings, fail, open_database
 from bot.export import ExportFormat, export_week, open311_services_json
 from bot.public_render import public_json
 from bot.settings import Settings
-from nlp.categories import category_name, load_categories
+from nlp.categories import Category, category_name, load_model_categories
 from storage.deadlines import Limits
 from storage.public import CannotPublish, WeekNotOver, public_digest
 from storage.summary import InvalidWeek, IsoWeek, parse_week, week_requests, weekly_summary
@@ -58,6 +58,12 @@ def _week_session(week: str | None) -> Iterator[tuple[Settings, Session, IsoWeek
         yield settings, session, iso
 
 
+def _model_categories(settings: Settings) -> tuple[Category, ...]:
+    """The configured model's categories, its label names (城乡建设) made known to
+    `category_name`; read from the model's meta, without loading spaCy."""
+    return load_model_categories(settings.linli_model)
+
+
 def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
@@ -82,12 +88,19 @@ def summary_command(
     from bot.summary_render import plain_text, render_chart, render_text, render_workbook
 
     with _week_session(week) as (settings, session, iso):
+        categories = _model_categories(settings)
         summary = weekly_summary(
             session, week=iso, tz=settings.tz, limits=Limits.from_settings(settings)
         )
         raw = week_requests(session, week=iso, tz=settings.tz) if xlsx else []
     if json_output:
-        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+        data = summary.to_dict()
+        # The codes are stable identifiers; the names say what they are (城乡建设 for l_...).
+        names = {category.code: category.name for category in categories}
+        for row in summary.categories:
+            names.setdefault(row.category, category_name(row.category))
+        data["category_names"] = names
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         typer.echo(plain_text(render_text(summary, category_name)))
     if png is not None:
@@ -118,10 +131,11 @@ def export_command(
 
     `--format public` writes the anonymised digest of a finished week (信息公开).
     """
+    categories = _model_categories(current_settings())
     if fmt is ExportChoice.PUBLIC:
-        text = _public_digest_json(week)
+        text = _public_digest_json(week, categories)
     elif not ExportFormat(fmt.value).weekly:
-        text = open311_services_json()  # the categories: no database needed
+        text = open311_services_json(categories)  # the categories: no database needed
     else:
         with _week_session(week) as (settings, session, iso):
             text = export_week(
@@ -138,7 +152,7 @@ def export_command(
         _write(out, text.encode("utf-8"))
 
 
-def _public_digest_json(week: str | None) -> str:
+def _public_digest_json(week: str | None, categories: tuple[Category, ...]) -> str:
     """The public digest of `week` (default: last week) as JSON; a week not over: one line."""
     with _week_session(week or "last") as (settings, session, iso):
         try:
@@ -146,7 +160,7 @@ def _public_digest_json(week: str | None) -> str:
                 session,
                 week=iso,
                 tz=settings.tz,
-                categories=[category.code for category in load_categories()],
+                categories=[category.code for category in categories],
                 limits=Limits.from_settings(settings),
             )
         except (WeekNotOver, CannotPublish) as exc:
