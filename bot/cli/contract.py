@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.cli.common import current_settings, fail, open_database
 from bot.texts import contracts as k
-from nlp.categories import load_categories
+from nlp.categories import known_categories, load_model_categories
 from storage import contracts, organisations
 from storage.contracts import ContractInfo
 from storage.errors import (
@@ -54,7 +54,7 @@ def _explain(exc: DomainError, ref: str) -> str:
             "(give canonical 社区 names; see `linli places`)"
         )
     if isinstance(exc, InvalidInput) and exc.field == "category":
-        valid = ", ".join(f"{c.code} ({c.name})" for c in load_categories())
+        valid = ", ".join(f"{c.code} ({c.name})" for c in known_categories())
         return f"{exc}; valid categories: {valid}"
     if isinstance(exc, InvalidInput):
         return f"invalid {exc.field}: {exc}"
@@ -63,7 +63,10 @@ def _explain(exc: DomainError, ref: str) -> str:
 
 def _run(fn: Callable[..., T], ref: str = "", **kwargs: Any) -> T:
     """Run a domain function in one transaction, turning a refusal into an error line."""
-    with open_database(current_settings()) as database:
+    settings = current_settings()
+    # A model trained on a deployment's own labels (城乡建设) names its categories itself.
+    load_model_categories(settings.linli_model)
+    with open_database(settings) as database:
         try:
             with database.session() as session:
                 return fn(session, **kwargs)

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import current_settings, fail, open_database
-from nlp.categories import category_name
+from nlp.categories import category_name, load_model_categories
 from storage.deadlines import Limits
 from storage.errors import NotFound
 from storage.performance import InvalidPeriod, Period, Subject, periods
@@ -88,6 +88,7 @@ def performance_command(
     if (contract is None) == (org is None):
         raise fail("give exactly one of --contract ID or --org ORG")
     settings = current_settings()
+    load_model_categories(settings.linli_model)  # a model's own label names (城乡建设)
     limits = Limits.from_settings(settings)
     with open_database(settings) as database, database.session() as session:
         try:

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from bot.cli import app as linli_app
 from bot.cli.org import org_app
 from bot.cli.summary import summary_app
 from bot.settings import get_settings
@@ -105,6 +106,38 @@ def test_org_create_takes_a_name_of_the_models_labels(cli_db: Database) -> None:
     unknown = runner.invoke(org_app, ["create", "乙", "-c", "交通运输"])
     assert unknown.exit_code == 2
     assert f"{label_code(CITY)} ({CITY})" in unknown.output
+
+
+def test_contract_create_and_performance_know_the_models_labels(cli_db: Database) -> None:
+    assert runner.invoke(org_app, ["create", "城建服务队", "-c", CITY]).exit_code == 0
+    created = runner.invoke(
+        linli_app,
+        [
+            "contract", "create", "--org", "城建服务队", "--purchaser", "玉林街道办事处",
+            "--categories", CITY, "--communities", "玉林社区",
+            "--start", "2026-01-01", "--end", "2026-12-31",
+        ],
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    unknown = runner.invoke(
+        linli_app,
+        [
+            "contract", "create", "--org", "城建服务队", "--purchaser", "玉林街道办事处",
+            "--categories", "交通运输", "--communities", "玉林社区",
+            "--start", "2026-01-01", "--end", "2026-12-31",
+        ],
+    )  # fmt: skip
+    assert unknown.exit_code != 0
+    assert f"{label_code(CITY)} ({CITY})" in unknown.output
+    number = created.stdout.strip().splitlines()[-1]
+    categories._model_names.clear()  # a new shell: `linli performance` reads the names itself
+    table = runner.invoke(
+        linli_app,
+        ["performance", "--contract", number, "--period", "contract", "--no-files"],
+    )
+    assert table.exit_code == 0, table.output
+    assert CITY in table.stdout
+    assert label_code(CITY) not in table.stdout
 
 
 def test_a_model_trained_on_codes_keeps_the_categories_file(
