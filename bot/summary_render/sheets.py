@@ -44,10 +44,15 @@ def _keep_text(cell: Cell) -> None:
 
 
 def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
-    """Append a row of cleaned values, none of them a formula."""
-    sheet.append([_clean(value) for value in values])
-    for cell in sheet[sheet.max_row]:
+    """Append a row of cleaned values, none of them a formula.
+
+    The cells are made here and handed to `append` (reading the new row back through
+    `max_row` scans every cell of the sheet: quadratic in a long list).
+    """
+    cells = [Cell(sheet, value=_clean(value)) for value in values]
+    for cell in cells:
         _keep_text(cell)
+    sheet.append(cells)
 
 
 def put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
