@@ -19,6 +19,7 @@ from bot.texts import conversation as c
 from bot.texts import excerpt, status_name
 from bot.texts import extensions as ext
 from bot.texts import membership as membership_texts
+from bot.texts import now_covered as now_covered_texts
 from bot.texts import oversight as o
 from bot.texts import places as place_texts
 from bot.texts import staff as t
@@ -312,6 +313,7 @@ _WORDS: dict[NoticeKind, Callable[[Mapping[str, Any]], str]] = {
     NoticeKind.WAITING_FOR_ORGANISATION: lambda p: o.WAITING_FOR_ORGANISATION.format(
         number=p["number"]
     ),
+    NoticeKind.NOW_COVERED: lambda p: now_covered_texts.NOW_COVERED.format(number=p["number"]),
     NoticeKind.URGED: lambda p: o.STAFF_URGED.format(
         **_brief(p), note=excerpt(str(p.get("note") or ""), NOTE_LENGTH)
     ),

@@ -186,6 +186,8 @@ class NoticeKind(enum.StrEnum):
     EXTENSION_REFUSED = "extension_refused"
     # To the public channel: the anonymised weekly digest (信息公开), rendered by the bot.
     PUBLIC_DIGEST = "public_digest"
+    # To the resident told WAITING_FOR_ORGANISATION: an organisation now serves it (once).
+    NOW_COVERED = "now_covered"
 
 
 class NoticeAction(enum.StrEnum):

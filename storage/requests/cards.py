@@ -23,6 +23,7 @@ from storage.models import (
 from storage.notices import card_edit_notice, card_notice
 from storage.organisations import covering_organisations
 from storage.outbox import enqueue
+from storage.requests.now_covered import tell_if_now_covered
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def announce_new_request(
     ]
     if not organisations:
         return 0
+    tell_if_now_covered(session, request, now=now)  # if its resident was told it waits
     members = session.exec(
         select(Staff)
         .where(

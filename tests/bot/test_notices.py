@@ -87,6 +87,7 @@ EXAMPLES: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.UNDELIVERED: BRIEF,
     NoticeKind.STAFF_REMOVED: {"organisation": "甲"},
     NoticeKind.WAITING_FOR_ORGANISATION: BRIEF,
+    NoticeKind.NOW_COVERED: {"number": 12},
     NoticeKind.URGED: {**BRIEF, "note": "居民等了一周，请今天联系"},
     NoticeKind.FEEDBACK_CLOSED: {"number": 12},
 }
