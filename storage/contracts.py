@@ -55,7 +55,6 @@ from storage.organisations import (
     require_admin,
 )
 from storage.requests.cards import announce_new_request
-from storage.requests.claims import open_in_scope
 from storage.sql import rowcount
 
 __all__ = [
@@ -471,7 +470,8 @@ def create_contract(
         log.info("organisation %s: manual scope cleared for its first contract", organisation.id)
     session.flush()
     log.info("contract %s created for organisation %s", contract.id, organisation.id)
-    _announce(session, organisation)
+    if contract.announced_at is not None:  # active at once; else announce_started_contracts
+        _announce_contract(session, contract, now=now, limit=MAX_ANNOUNCED)
     return contract
 
 
@@ -523,12 +523,6 @@ def create_from_draft(
         budget_yuan=float(budget) if budget is not None else None,
         title=str(data.get("title") or ""),
     )
-
-
-def _announce(session: Session, organisation: Organisation) -> int:
-    """Cards for the open requests now in the organisation's scope (as a scope change does)."""
-    _total, rows = open_in_scope(session, organisation=organisation, offset=0, limit=MAX_ANNOUNCED)
-    return sum(announce_new_request(session, request=row) for row in rows)
 
 
 def end_contract(

@@ -419,6 +419,29 @@ def test_a_new_contract_sends_cards_for_open_requests_it_covers(team: Database) 
         assert len(_cards(s, number, STAFF_B)) == 1
 
 
+def test_a_new_contract_announces_its_own_requests_before_the_manual_scope_fills_the_cap(
+    team: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards a new contract sends are those of the requests it covers: older open ones in
+    the organisation's manual scope (announced when they were filed) take none of the cap."""
+    monkeypatch.setattr(contracts, "MAX_ANNOUNCED", 2)
+    start = utcnow() - timedelta(hours=3)
+    with team.session() as s:
+        for hours in (0, 1):
+            file(
+                s,
+                category="elderly",
+                community="芳草社区",
+                created_at=start + timedelta(hours=hours),
+            )
+        number = file(
+            s, category="repairs", community="芳草社区", created_at=start + timedelta(hours=2)
+        )
+        assert not _cards(s, number, STAFF_B)
+        _create(s, org="芳草社工站", categories=["repairs"], communities=["芳草社区"])
+        assert len(_cards(s, number, STAFF_B)) == 1
+
+
 def test_a_blacklisted_contractor_routes_nothing(team: Database) -> None:
     with team.session() as s:
         _create(s)
