@@ -18,6 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from telegram import ForceReply, Message, Update
@@ -262,12 +263,12 @@ def _with(data: callbacks.PerformanceButton, period: callbacks.PerformancePeriod
 
 
 def _pressed_subject(message: Message, data: callbacks.PerformanceButton) -> str:
-    """The subject as the pressed button named it (合同#7 玉林社工站)."""
+    """The subject as the pressed button named it (合同#7 玉林社工站), escaped for HTML."""
     keyboard = message.reply_markup.inline_keyboard if message.reply_markup else ()
     for row in keyboard:
         for key in row:
             if key.callback_data == data.to_data() and key.text:
-                return key.text.split(" ", 1)[-1]
+                return escape(key.text.split(" ", 1)[-1])
     return _subject_words(data, "")
 
 

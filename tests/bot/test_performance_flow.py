@@ -14,8 +14,9 @@ from openpyxl import load_workbook
 from bot import callbacks
 from bot.fakeapi import TINY_JPEG, FakeUser
 from bot.texts import performance as t
+from storage import organisations as orgs
 from storage.models import ServiceContract
-from tests.bot.conftest import BotHarness
+from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.bot.test_conversation_flow import RESIDENT, STAFF, _claimed, _filed, _setup, _until
 from tests.bot.test_performance_render import pdf_text
 
@@ -143,3 +144,16 @@ async def test_a_contract_over_its_whole_term(bot: BotHarness) -> None:
     assert "合同 #1" in text and "玉林街道办事处" in text and "目标 ≥ 90.0%" in text
     assert t.SHEET_COVERAGE in load_workbook(io.BytesIO(workbook)).sheetnames
     assert "七、合同覆盖情况" in pdf_text(pdf)
+
+
+async def test_an_organisation_named_with_html_characters(bot: BotHarness) -> None:
+    """The name on the pressed button is said back escaped in the HTML period question."""
+    name = "邻里<互助>&社"
+    with bot.db.session() as s:
+        orgs.create_organisation(s, actor_id=ADMIN_ID, admin_ids=frozenset({ADMIN_ID}), name=name)
+    admin = bot.admin
+    await admin.send("/performance")
+    chooser = await _until(admin, lambda e: t.CHOOSE_SUBJECT in (e.text or ""))
+    await admin.press(t.BTN_ORGANISATION.format(organisation=name), message_id=chooser.message_id)
+    periods = await _until(admin, lambda e: "请选择评价期" in (e.text or ""))
+    assert name in periods.text and t.BTN_THIS_MONTH in periods.buttons
