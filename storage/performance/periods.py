@@ -73,6 +73,8 @@ def month(year: int, number: int) -> Period:
     """The calendar month `number` of `year`."""
     if not 1 <= number <= 12:
         raise InvalidPeriod(f"there is no month {number}")
+    if not MIN_YEAR <= year <= MAX_YEAR:  # before date() fails on 0000 or 9999-12's next month
+        raise InvalidPeriod(f"years {MIN_YEAR}-{MAX_YEAR} only")
     first = date(year, number, 1)
     following = date(year + number // 12, number % 12 + 1, 1)
     return Period(first, following - timedelta(days=1))

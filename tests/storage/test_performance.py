@@ -320,7 +320,7 @@ def test_periods() -> None:
     )
     assert periods.relative(Relative.THIS_QUARTER, today).last == date(2027, 3, 31)
     assert periods.between("2027-01-01", "2027-3-31").days == 90
-    for bad in ("2027-13", "2027-Q5", "March", "contract"):
+    for bad in ("2027-13", "2027-Q5", "March", "contract", "0000-01", "9999-12", "0000-Q1"):
         with pytest.raises(InvalidPeriod):
             periods.parse_period(bad)
     with pytest.raises(InvalidPeriod):
