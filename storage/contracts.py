@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from nlp.normalize import normalise
+from storage import gazetteer
 from storage.drafts import load_draft
 from storage.errors import (
     BlacklistedContractor,
@@ -36,7 +37,6 @@ from storage.errors import (
 from storage.models import (
     Draft,
     Organisation,
-    Place,
     Priority,
     RequestStatus,
     ServiceContract,
@@ -256,7 +256,7 @@ def list_contracts(
 
 def community_names(session: Session) -> list[str]:
     """The gazetteer's canonical 社区 names, sorted (empty when there is no gazetteer)."""
-    return sorted(session.exec(select(Place.community).distinct()).all())
+    return gazetteer.communities(session)
 
 
 # --- targets ----------------------------------------------------------------------------------
