@@ -203,7 +203,9 @@ async def on_button(press: Press, data: GazetteerButton) -> None:
         return
     except InvalidInput as exc:
         log.info("gazetteer edit refused: %s", exc)
-        await query.answer(p.EDIT_REFUSED.format(reason=str(exc))[:190], show_alert=True)
+        why = p.EDIT_REFUSED_REASONS.get(exc.field, p.EDIT_REFUSED_OTHER)
+        reason = why.format(aliases=gazetteer.MAX_ALIASES, name=gazetteer.MAX_NAME)
+        await query.answer(p.EDIT_REFUSED.format(reason=reason), show_alert=True)
         return
     await query.answer()
     await edit_html(query, *view)

@@ -62,5 +62,10 @@ COMPOUND_ADDED = (
     "{count} 件需求已改为这个小区。以后居民这样写会自动认出来。"
 )
 ALREADY_HANDLED = "这个地点已经处理过了（或者那件需求已经不在了）。发 /places 查看最新的。"
-ADMINS_ONLY = "只有管理员可以维护地名册。"
 EDIT_REFUSED = "没能保存：{reason}"
+# Why, by the refused field (storage.gazetteer's InvalidInput); the limits are filled in.
+EDIT_REFUSED_REASONS = {
+    "aliases": "这个小区已经有 {aliases} 个别名，不能再加了。",
+    "compound": "这个地点的写法超过 {name} 个字，不能作为小区名。",
+}
+EDIT_REFUSED_OTHER = "这个改动不能保存。"

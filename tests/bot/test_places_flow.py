@@ -273,3 +273,26 @@ def test_a_city_sized_gazetteer_fits_in_one_message() -> None:
     buttons = [b for row in choices.inline_keyboard for b in row]
     assert len(buttons) == places_handlers.COMMUNITY_BUTTONS + 1  # and 返回
     assert buttons[0].text == "第500号很长名字的社区"  # the closest first
+
+
+async def test_a_refused_gazetteer_edit_is_explained_in_chinese(bot: BotHarness) -> None:
+    """A 小区 whose aliases are full: the admin's alert says so in Chinese, nothing changes."""
+    _import_sample(bot.db)
+    with bot.db.session() as s:
+        place = s.exec(select(Place).where(Place.compound == "芳邻苑")).one()
+        place.aliases = [f"别名{i}" for i in range(gazetteer.MAX_ALIASES)]
+        s.add(place)
+        s.flush()
+        place_id = place.id
+    assert place_id is not None
+    resident, admin = bot.user(RESIDENT, "王阿姨"), bot.admin
+    await _to_place(resident)
+    await resident.send("新南门 5栋")
+    await _until(resident, lambda e: "跳过" in " ".join(e.buttons))
+    number = await _submit(resident)
+    await admin.send("/places")
+    listing = await _until(admin, lambda e: "新南门" in (e.text or ""))
+    await admin.press_data(listing.message_id, GazetteerButton("alias", number, place_id).to_data())
+    reason = p.EDIT_REFUSED_REASONS["aliases"].format(aliases=gazetteer.MAX_ALIASES)
+    assert await admin.expect_answer() == p.EDIT_REFUSED.format(reason=reason)
+    assert _request(bot.db, number).unmatched_place == "新南门"
