@@ -124,7 +124,9 @@ def parse_targets(text: str) -> dict[str, float]:
     """'响应率 90%，满意率=85%' (or one a line, or only spaces between) ->
     {'response_rate': 0.9, 'satisfaction_rate': 0.85}.
 
-    InvalidInput("target", item) names the first item that cannot be read.
+    InvalidInput("target", item) names the first item that cannot be read (or whose name is
+    too long); InvalidInput("targets") says there are more than contracts.MAX_TARGETS. Each
+    item is checked by storage's own rule (contracts.parse_target), as the contract will be.
     """
     text = normalise(text).strip()
     found: dict[str, float] = {}
@@ -133,14 +135,16 @@ def parse_targets(text: str) -> dict[str, float]:
         match = _TARGET.match(text, at)
         if match is None:
             raise InvalidInput("target", text[at:].strip(" ,，、;；")[:20])
-        code = target_code(match[1])
         try:
-            found[code] = contracts.target_value(code, match[2])
+            code, value = contracts.parse_target(f"{target_code(match[1])}={match[2]}")
         except InvalidInput:
             raise InvalidInput("target", match[0].strip(" ,，、;；")) from None
+        found[code] = value
         at = match.end()
     if not found:
         raise InvalidInput("target", text)
+    if len(found) > contracts.MAX_TARGETS:
+        raise InvalidInput("targets", f"more than {contracts.MAX_TARGETS}")
     return found
 
 
@@ -568,6 +572,8 @@ async def _targets_step(services: Services, draft: Draft, text: str) -> View:
     try:
         targets = parse_targets(text)
     except InvalidInput as exc:
+        if exc.field == "targets":
+            return k.TARGETS_TOO_MANY.format(limit=contracts.MAX_TARGETS), None
         return k.TARGETS_BAD.format(item=texts.excerpt(str(exc), 40)), None
     return await _targets_chosen(services, draft, targets)
 

@@ -118,6 +118,7 @@ ASK_TARGETS = (
     "也可以点「使用常用目标」（{defaults}）或「跳过」。"
 )
 TARGETS_BAD = "没看懂「{item}」。请写成「响应率 90%」这样，多项用逗号隔开。"
+TARGETS_TOO_MANY = "绩效目标最多 {limit} 项，请删减后重新发送。"
 TARGETS_CHOSEN = "绩效目标：{targets} ✅"
 BTN_DEFAULT_TARGETS = "使用常用目标"
 ASK_BUDGET = "第 8 步：合同预算多少元？例如：300000 或 30万。不填可以点「跳过」。"

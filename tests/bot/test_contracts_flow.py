@@ -353,3 +353,12 @@ def test_parse_targets() -> None:
     for bad in ("响应率 九成", "响应率 150%", "90%", "，"):
         with pytest.raises(InvalidInput):
             handlers.parse_targets(bad)
+    # Refused when typed, not only at 创建: a name longer than storage keeps, too many items.
+    long_name = "很" * (contracts.MAX_TARGET_NAME + 1)
+    with pytest.raises(InvalidInput) as refused:
+        handlers.parse_targets(f"{long_name} 5")
+    assert refused.value.field == "target" and long_name in str(refused.value)
+    many = "，".join(f"指标{chr(0x4E00 + i)} {i}" for i in range(contracts.MAX_TARGETS + 1))
+    with pytest.raises(InvalidInput) as refused:
+        handlers.parse_targets(many)
+    assert refused.value.field == "targets"
