@@ -35,7 +35,7 @@ from storage.models import (
     Staff,
     utcnow,
 )
-from storage.notices import Notice, moment, request_brief
+from storage.notices import Notice, moment, place_of, request_brief
 from storage.organisations import organisation_staff
 from storage.outbox import enqueue
 from storage.requests.additions import (
@@ -703,7 +703,7 @@ def request_thread(
         category=request.category,
         status=request.status,
         text=request.original_text,
-        place=" ".join(p for p in (request.community, request.compound, request.building) if p),
+        place=place_of(request),
         created_at=request.created_at,
         organisation=holder or None,
         deadline=deadline,
