@@ -535,7 +535,7 @@ async def _unknown_communities(services: Services, unknown: list[str]) -> str:
         for suggestion in await services.db.run(gazetteer.suggest_community, name):
             if suggestion not in hints:
                 hints.append(suggestion)
-    hint = k.COMMUNITIES_HINT.format(names=k.SEP.join(hints[:5])) if hints else ""
+    hint = k.COMMUNITIES_HINT.format(names=_communities(hints[:5])) if hints else ""
     names = k.SEP.join(texts.excerpt(n, 30) for n in unknown[:10])
     return k.COMMUNITIES_UNKNOWN.format(names=names, hint=hint)
 

@@ -212,6 +212,27 @@ async def test_newcontract_with_a_gazetteer_offers_its_communities(bot: BotHarne
         assert s.get(Draft, ADMIN_ID) is None
 
 
+async def test_a_suggested_community_is_escaped(bot: BotHarness) -> None:
+    """The gazetteer's 社区 suggested for an unknown name go into an HTML message escaped."""
+    _setup(bot.db)
+    with bot.db.session() as s:
+        s.add(Place(street="玉林街道", community="芳草&<社区>", compound="芳草小区"))
+    boss = bot.admin
+    await boss.send("/newcontract")
+    await boss.next()
+    await boss.send("1")
+    await boss.next()
+    await boss.send("芳草街道办事处")
+    await boss.next()
+    await boss.press("医疗健康")
+    await boss.next()
+    await boss.press(t.BTN_DONE)
+    await boss.next()
+    await boss.next()
+    await boss.send("芳草小区")
+    assert k.COMMUNITIES_HINT.format(names="芳草&<社区>") in (await boss.next()).text
+
+
 async def test_contracts_list_show_and_end(bot: BotHarness) -> None:
     _setup(bot.db)
     first = _contract(bot.db)
