@@ -23,7 +23,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -553,6 +553,16 @@ def _clean_name(value: str, *, line: int, column: str) -> str:
     return name
 
 
+def _records(text: str) -> Iterator[list[str]]:
+    """The CSV's records; what the csv module cannot read (a field over its size limit) is
+    InvalidInput naming the line, like every other fault of the file."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise InvalidInput("row", f"line {reader.line_num}: {exc}") from None
+
+
 def parse_csv(text: str) -> list[ImportedPlace]:
     """The rows of a gazetteer CSV (street,community,compound,aliases; aliases split by '|').
 
@@ -560,7 +570,7 @@ def parse_csv(text: str) -> list[ImportedPlace]:
     naming the line: a missing column, an empty name, a name too long, the same 小区 twice in
     a 社区, a 社区 under two streets, or no rows at all.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = _records(text)
     header = [cell.strip().lower() for cell in next(reader, [])]
     if tuple(header[:3]) != COLUMNS[:3] or header[3:] not in ([], ["aliases"]):
         raise InvalidInput(

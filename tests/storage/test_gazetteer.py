@@ -146,6 +146,7 @@ def test_the_shipped_sample_is_one_street_of_a_modest_size() -> None:
         ("street,community,compound,aliases\n玉林街道,甲社区,甲苑,a,b\n", "line 2"),
         ("street,community,compound,aliases\n", "no places"),
         (f"street,community,compound,aliases\n玉林街道,甲社区,{'长' * 101},\n", "line 2"),
+        (f"street,community,compound,aliases\n玉林街道,甲社区,{'长' * 200_000},\n", "line 2"),
     ],
 )
 def test_a_malformed_file_is_refused_with_its_line(text: str, line: str) -> None:
