@@ -100,7 +100,7 @@ ASK_COMMUNITIES_TYPED = (
     "第 4 步：合同服务哪些社区？请发送社区名称，多个用顿号或逗号隔开，例如：玉林社区、芳草社区"
 )
 COMMUNITIES_MORE = "\n（社区较多，按钮只列出前 {shown} 个，其余请直接发送名称。）"
-COMMUNITIES_UNKNOWN = "地名库里没有这些社区：{names}。{hint}请重新发送，或点按钮选择。"
+COMMUNITIES_UNKNOWN = "地名册里没有这些社区：{names}。{hint}请重新发送，或点按钮选择。"
 COMMUNITIES_HINT = "您是不是要找：{names}？"
 COMMUNITIES_BAD = "社区名称每个最多 {limit} 个字，请重新发送。"
 COMMUNITIES_CHOSEN = "服务社区：{chosen} ✅"
@@ -157,7 +157,7 @@ ORG_ROW = (
 ORG_CONTRACT = "#{id} {categories} · {communities}（至 {end}）"
 ORG_NO_CONTRACT = "无"
 NO_CONTRACT_FOR_BLACKLISTED = "「{organisation}」在黑名单中，不能签订新的服务合同。"
-UNKNOWN_COMMUNITIES = "地名库里没有这些社区：{names}。"
+UNKNOWN_COMMUNITIES = "地名册里没有这些社区：{names}。"
 INVALID = {
     "category": "服务类别不对，请从按钮里选择。",
     "community": "社区名称不对，请重新填写。",

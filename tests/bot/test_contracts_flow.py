@@ -183,7 +183,7 @@ async def test_newcontract_with_a_gazetteer_offers_its_communities(bot: BotHarne
     assert (await boss.next()).text == t.TEXT_TOO_LONG.format(limit=500)
     await boss.send("芳草小区")  # a 小区, not a 社区: refused, its 社区 suggested
     refused = (await boss.next()).text
-    assert "地名库里没有这些社区：芳草小区" in refused and "芳草社区" in refused
+    assert "地名册里没有这些社区：芳草小区" in refused and "芳草社区" in refused
     await boss.press(t.BTN_DONE)
     assert await boss.expect_answer() == k.NOTHING_CHOSEN
     await boss.press("芳草社区")
