@@ -6,15 +6,11 @@ HTML parse mode: names people or admins wrote go through `bot.texts.excerpt` fir
 
 from __future__ import annotations
 
-# The figures a purchaser usually fixes (storage.contracts.KNOWN_TARGETS), as admins say them.
-TARGET_NAMES = {
-    "response_rate": "响应率",
-    "on_time_rate": "按时办结率",
-    "resolution_rate": "解决率",
-    "satisfaction_rate": "满意率",
-    "followup_rate": "回访率",
-    "release_rate": "退单率",
-}
+from bot.texts.performance import RATES
+
+# The figures a purchaser usually fixes (storage.contracts.KNOWN_TARGETS), as admins say them:
+# the rates' names of the evaluation pack, so that a contract and its evaluation say the same.
+TARGET_NAMES = RATES
 # Offered by /newcontract's 使用常用目标 button.
 DEFAULT_TARGETS = {"response_rate": 0.9, "on_time_rate": 0.85, "satisfaction_rate": 0.9}
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.handlers import contracts as handlers
 from bot.texts import contracts as k
+from bot.texts import performance as performance_texts
 from bot.texts import staff as t
 from storage import contracts, membership
 from storage import organisations as orgs
@@ -383,3 +384,9 @@ def test_parse_targets() -> None:
     with pytest.raises(InvalidInput) as refused:
         handlers.parse_targets(many)
     assert refused.value.field == "targets"
+
+
+def test_every_known_target_has_its_name() -> None:
+    """A contract's targets and the evaluation pack name the same rates the same way."""
+    assert tuple(k.TARGET_NAMES) == contracts.KNOWN_TARGETS
+    assert k.TARGET_NAMES == performance_texts.RATES
