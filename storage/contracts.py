@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from nlp.normalize import normalise
 from storage import gazetteer
-from storage.drafts import load_draft
+from storage.drafts import consume_draft
 from storage.errors import (
     BlacklistedContractor,
     ContractEnded,
@@ -35,7 +35,6 @@ from storage.errors import (
     UnknownCommunities,
 )
 from storage.models import (
-    Draft,
     Organisation,
     Priority,
     RequestStatus,
@@ -491,15 +490,8 @@ def create_from_draft(
     The draft holds: organisation (number), purchaser, categories, communities, start and end
     (ISO dates), targets (name -> value) and budget (or None).
     """
-    draft = load_draft(session, telegram_id=telegram_id)
-    consumed = session.execute(
-        sa.delete(Draft).where(
-            col(Draft.telegram_id) == telegram_id,
-            col(Draft.version) == version,
-            col(Draft.step) == step,
-        )
-    )
-    if draft is None or not rowcount(consumed):
+    draft = consume_draft(session, telegram_id=telegram_id, version=version, step=step)
+    if draft is None:
         raise NotFound("draft")
     data = dict(draft.data)
     try:

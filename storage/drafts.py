@@ -256,6 +256,21 @@ def delete_draft(session: Session, *, telegram_id: int) -> bool:
     return rowcount(deleted) > 0
 
 
+def consume_draft(session: Session, *, telegram_id: int, version: int, step: str) -> Draft | None:
+    """The draft confirmed at `step`, `version`, deleted in the caller's transaction; None when
+    it is gone or changed. Of two taps on a confirm button, one deletes it (PostgreSQL: the other
+    waits for that commit) and the other finds nothing: whatever it confirms happens once."""
+    draft = load_draft(session, telegram_id=telegram_id)
+    consumed = session.execute(
+        sa.delete(Draft).where(
+            col(Draft.telegram_id) == telegram_id,
+            col(Draft.version) == version,
+            col(Draft.step) == step,
+        )
+    )
+    return draft if draft is not None and rowcount(consumed) else None
+
+
 def take_kept(session: Session, *, telegram_id: int, step: str, kept_from: int) -> NeedDraft | None:
     """The message kept at `step` for the choice whose buttons name `kept_from`, taken out of
     the table at once: a second press (here or in another bot process) finds nothing."""

@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from nlp.categories import known_categories
 from nlp.normalize import normalise
-from storage.drafts import load_draft
+from storage.drafts import consume_draft
 from storage.errors import (
     InvalidInput,
     NameTaken,
@@ -34,7 +34,6 @@ from storage.errors import (
     OrganisationNotFound,
 )
 from storage.models import (
-    Draft,
     NotifyMode,
     Organisation,
     RequestStatus,
@@ -43,7 +42,7 @@ from storage.models import (
     Staff,
     utcnow,
 )
-from storage.sql import insert_if_absent, rowcount
+from storage.sql import insert_if_absent
 
 log = logging.getLogger(__name__)
 
@@ -688,15 +687,8 @@ def create_from_draft(
     Returns (organisation, True), or (the organisation named `name`, False) when the draft was
     consumed already (a double tap on 创建); NotFound when it is gone otherwise.
     """
-    draft = load_draft(session, telegram_id=telegram_id)
-    consumed = session.execute(
-        sa.delete(Draft).where(
-            col(Draft.telegram_id) == telegram_id,
-            col(Draft.version) == version,
-            col(Draft.step) == step,
-        )
-    )
-    if draft is None or not rowcount(consumed):
+    draft = consume_draft(session, telegram_id=telegram_id, version=version, step=step)
+    if draft is None:
         # Of two taps, one deletes the draft (PostgreSQL: the other waits for it, then finds
         # nothing to delete): that one creates, the other finds what it created.
         created = organisation_named(session, name=name)
