@@ -6,13 +6,30 @@ usage text to answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from telegram import Message
 
 from bot.handlers.common import BadArguments, Call, parse_number
 from bot.texts import staff as t
+from nlp.normalize import normalise
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+
+
+def parse_day(text: str) -> date | None:
+    """A day as admins type it: 2027-01-01, 2027/1/1, 2027.1.1 or 2027年1月1日 (full-width
+    digits too); None otherwise."""
+    match = _DATE.fullmatch(normalise(text).strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def split_args(message: Message, parts: int) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date
 from typing import Any
 
 from telegram import Update
@@ -31,6 +30,7 @@ from telegram.ext import (
 from bot import callbacks, texts
 from bot.context import Context, Services
 from bot.handlers.admin_views import ADMIN, is_admin
+from bot.handlers.arguments import parse_day
 from bot.handlers.common import (
     Call,
     Press,
@@ -79,7 +79,6 @@ MAX_COMMUNITY_BUTTONS = 24
 PAGE_SIZE = 5  # contracts on a page of /contracts: the message stays under 4096 characters
 MAX_TYPED = 500  # longer answers are refused before any parsing
 _SEPARATORS = re.compile(r"[,，、;；\n]+")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _BUDGET = re.compile(r"[¥￥]?(\d+(?:\.\d+)?)(万)?元?")
 # One target: a name without digits, an optional = or :, a number (and %), then a separator.
 _TARGET = re.compile(
@@ -88,17 +87,6 @@ _TARGET = re.compile(
 
 
 # --- reading what admins type ---------------------------------------------------------------
-
-
-def parse_day(text: str) -> date | None:
-    """2027-01-01, 2027/1/1, 2027.1.1 or 2027年1月1日 (full-width digits too); None otherwise."""
-    match = _DATE.fullmatch(normalise(text).strip())
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 def parse_budget(text: str) -> float | None:

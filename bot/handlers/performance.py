@@ -28,6 +28,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks
 from bot.context import Context, Services
 from bot.handlers.admin_views import is_admin
+from bot.handlers.arguments import parse_day
 from bot.handlers.common import Call, Press, Role, button, command, edit_html, inline, reply_html
 from bot.performance_render import formatting as fmt
 from bot.performance_render import render_text
@@ -52,7 +53,6 @@ WORDS = {
     "合同期内": Relative.CONTRACT,
 }
 _CONTRACT_REF = re.compile(r"^(?:合同|contract)\s*#?\s*([0-9]{1,9})$", re.IGNORECASE)
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
 _ASKED = re.compile(
     re.escape(t.ASK_DATES_REF)
     .replace(re.escape("{kind}"), f"({t.REF_CONTRACT}|{t.REF_ORGANISATION})")
@@ -165,8 +165,9 @@ def _subject_view(choices: list[Choice]) -> tuple[str, Any]:
 
 def parse_request(args: list[str]) -> Asked:
     """`SUBJECT PERIOD` typed after /performance; ValueError when it cannot be read."""
-    if len(args) >= 3 and _DATE.match(args[-2]) and _DATE.match(args[-1]):
-        period: Period | None = periods.between(args[-2], args[-1])
+    first, last = (parse_day(args[-2]), parse_day(args[-1])) if len(args) >= 3 else (None, None)
+    if first is not None and last is not None:
+        period: Period | None = Period(first, last)
         relative, rest = None, args[:-2]
     elif len(args) >= 2:
         word = args[-1].strip()
@@ -308,11 +309,8 @@ async def on_dates(update: Update, context: Context) -> None:
     if found is None:
         return
     words = call.message.text.replace("至", " ").replace("到", " ").split()
-    try:
-        if len(words) != 2:
-            raise InvalidPeriod("two dates")
-        first, last = periods.parse_date(words[0]), periods.parse_date(words[1])
-    except InvalidPeriod:
+    first, last = (parse_day(words[0]), parse_day(words[1])) if len(words) == 2 else (None, None)
+    if first is None or last is None:
         await call.message.reply_text(t.BAD_DATES)
         return
     try:

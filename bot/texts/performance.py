@@ -95,7 +95,9 @@ ASK_DATES_REF = "（评价对象编号：{kind}#{id}）"
 REF_CONTRACT = "合同"
 REF_ORGANISATION = "组织"
 WORKING_ON = "正在生成评价材料，请稍候……"
-BAD_DATES = "没看懂这个日期范围。请写两个日期，例如：2027-01-01 2027-03-31"
+BAD_DATES = (
+    "没看懂这个日期范围。请写两个日期，例如：2027-01-01 2027-03-31 或 2027年1月1日 至 2027年3月31日"
+)
 BAD_PERIOD = "没看懂评价期「{period}」。" + "\n" + USAGE
 PERIOD_REFUSED = "评价期不对：结束日期要在开始日期之后，而且最长约 10 年。"
 NO_CONTRACT_TERM = "「合同期」只适用于合同；评价组织时请选择月份、季度或输入日期。"

@@ -13,9 +13,11 @@ from openpyxl import load_workbook
 
 from bot import callbacks
 from bot.fakeapi import TINY_JPEG, FakeUser
+from bot.handlers.performance import Asked, parse_request
 from bot.texts import performance as t
 from storage import organisations as orgs
 from storage.models import ServiceContract
+from storage.performance import Period
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.bot.test_conversation_flow import RESIDENT, STAFF, _claimed, _filed, _setup, _until
 from tests.bot.test_performance_render import pdf_text
@@ -87,7 +89,8 @@ async def test_typed_subject_and_period_and_typed_dates(bot: BotHarness) -> None
     assert (await _until(admin, lambda e: e.kind == "message")).text == t.BAD_DATES
     await admin.send("2026-12-31 2026-01-01", reply_to=asked.message_id)
     assert "评价期不对" in (await _until(admin, lambda e: e.kind == "message")).text
-    await admin.send("2026-01-01 至 2026-12-31", reply_to=asked.message_id)
+    # Typed as in /newcontract (bot.handlers.arguments.parse_day): Chinese dates too.
+    await admin.send("2026年1月1日 至 2026/12/31", reply_to=asked.message_id)
     text, _workbook, _pdf = await _pack(admin)
     assert "2026年1月1日 至 2026年12月31日" in text
 
@@ -157,3 +160,10 @@ async def test_an_organisation_named_with_html_characters(bot: BotHarness) -> No
     await admin.press(t.BTN_ORGANISATION.format(organisation=name), message_id=chooser.message_id)
     periods = await _until(admin, lambda e: "请选择评价期" in (e.text or ""))
     assert name in periods.text and t.BTN_THIS_MONTH in periods.buttons
+
+
+def test_parse_request_reads_dates_as_newcontract_does() -> None:
+    asked = parse_request(["合同7", "2027年1月1日", "2027/3/31"])
+    assert asked == Asked(7, None, Period(date(2027, 1, 1), date(2027, 3, 31)))
+    asked = parse_request(["玉林服务中心", "2027-01-01", "2027-03-31"])
+    assert asked == Asked(None, "玉林服务中心", Period(date(2027, 1, 1), date(2027, 3, 31)))
