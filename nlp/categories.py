@@ -45,10 +45,11 @@ def invalid_code(code: str) -> str | None:
 # the public 12345 data has 7 characters; 20 leaves room for "二级:..." styles). A name is
 # stored and carried as the code `label_code` derives from it.
 MAX_LABEL_LENGTH = 20
-_JOINERS = frozenset(" ·・、/-_&()（）")
+# No "&" (nor < >): the bot puts category names unescaped in its HTML messages.
+_JOINERS = frozenset(" ·・、/-_()（）")
 LABEL_RULE = (
     f"a category code ({CODE_RULE}) or a name of at most {MAX_LABEL_LENGTH} characters: "
-    "letters, digits, spaces and ·、/-_&()"
+    "letters, digits, spaces and ·、/-_()"
 )
 # Codes derived from names: "l_" and 10 hex digits of the name's SHA-256. Stable across
 # retraining (the database keeps codes) and short enough for callback data.

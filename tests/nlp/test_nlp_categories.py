@@ -82,7 +82,9 @@ def test_label_codes_are_stable_short_and_valid() -> None:
     assert label_code("Cafe\u0301") == label_code("Caf\u00e9")  # one name typed two ways
 
 
-@pytest.mark.parametrize("label", ["", " 城乡建设", "城乡建设!", "城" * 21, "12 3", "😀"])
+@pytest.mark.parametrize(
+    "label", ["", " 城乡建设", "城乡建设!", "城" * 21, "12 3", "😀", "水电&燃气", "水电<燃气>"]
+)
 def test_invalid_labels(label: str) -> None:
     assert invalid_label(label)
     with pytest.raises(ValueError, match="label"):
