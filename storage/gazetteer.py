@@ -837,8 +837,13 @@ class PlaceEdit:
         return len(self.request_ids)
 
 
-def get_place(session: Session, *, place_id: int) -> Place:
-    place = session.get(Place, place_id)
+def get_place(session: Session, *, place_id: int, lock: bool = False) -> Place:
+    """The 小区 `place_id` (NotFound otherwise); with `lock`, read afresh and locked until
+    commit (PostgreSQL), for a read-modify-write of its aliases."""
+    query = select(Place).where(col(Place.id) == place_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    place = session.exec(query).first()
     if place is None:
         raise NotFound(f"place {place_id}")
     return place
@@ -848,7 +853,8 @@ def add_alias(session: Session, *, request_id: int, place_id: int) -> PlaceEdit:
     """Make the unmatched place of request `request_id` an alias of 小区 `place_id`; the
     requests that carried that text are matched to it."""
     text = unknown_of(session, request_id=request_id)
-    place = get_place(session, place_id=place_id)
+    # Locked: of two admins adding aliases to one 小区 at once, the second adds to the first's.
+    place = get_place(session, place_id=place_id, lock=True)
     aliases = list(place.aliases or [])
     if text != place.compound and text not in aliases:
         if len(aliases) >= MAX_ALIASES:

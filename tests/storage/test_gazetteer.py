@@ -4,6 +4,8 @@ requests and residents, the admins' edits and the once-a-day flag, on both datab
 from __future__ import annotations
 
 import csv
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -286,6 +288,45 @@ def test_unknown_place_flag_once_a_day_and_admin_alias(db: Database) -> None:
     with db.session() as session:
         assert gazetteer.unknown_places(session) == []
         assert gazetteer.resolve(session, text="望江楼").best.community == "倪家桥社区"  # type: ignore[union-attr]
+
+
+def test_two_admins_adding_aliases_to_one_compound_at_once_keep_both(db: Database) -> None:
+    """The second admin's alias is added to the first's, not written over it (the place is
+    locked for the read-modify-write): both spellings match from then on."""
+    with db.session() as session:
+        _import(session)
+        first = _file(session, "新华公园", unmatched_place="新华公园")
+        second = _file(session, "望江楼", unmatched_place="望江楼")
+        place_id = session.exec(select(Place.id).where(Place.compound == "芳邻苑")).one()
+        assert place_id is not None
+    added = threading.Event()
+    errors: list[BaseException] = []
+
+    def admin(number: int, *, wait: bool) -> None:
+        try:
+            if wait:
+                added.wait(timeout=10)
+            with db.session() as session:
+                place_rules.add_alias(session, request_id=number, place_id=place_id)
+                if not wait:  # the first holds its change uncommitted while the second reads
+                    added.set()
+                    time.sleep(0.5)
+        except BaseException as exc:
+            errors.append(exc)
+            added.set()
+
+    threads = [
+        threading.Thread(target=admin, args=(first,), kwargs={"wait": False}),
+        threading.Thread(target=admin, args=(second,), kwargs={"wait": True}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    with db.session() as session:
+        place = session.exec(select(Place).where(Place.id == place_id)).one()
+        assert {"新华公园", "望江楼"} <= set(place.aliases)
 
 
 def test_load_follows_changes_to_the_table(db: Database) -> None:
