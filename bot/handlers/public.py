@@ -11,14 +11,13 @@ Without PUBLIC_CHANNEL_ID nothing is scheduled and nothing is posted.
 from __future__ import annotations
 
 import logging
-from datetime import time
 from typing import Any
 
 from sqlmodel import Session
 from telegram.ext import Application
 
 from bot.context import Context, Services
-from bot.handlers.summary import ptb_days, scheduled_moment
+from bot.handlers.summary import schedule_weekly, scheduled_moment
 from bot.notifier import drain
 from bot.public_render import CategoryName, channel_text
 from bot.settings import Settings
@@ -130,15 +129,10 @@ def schedule_public_job(app: Application[Any, Any, Any, Any, Any, Any], settings
             job.schedule_removal()
     if settings.public_channel_id is None:
         return
-    hours, minutes = (int(part) for part in settings.summary_time.split(":"))
-    queue.run_daily(
-        public_job,
-        time=time(hours, minutes, tzinfo=settings.tz),
-        days=ptb_days(settings.summary_weekday),
-        name=PUBLIC_JOB,
-        job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
-    )
-    queue.run_once(public_job, CATCH_UP_DELAY, name=PUBLIC_CATCH_UP_JOB)
+    schedule_weekly(
+        queue, public_job, settings, name=PUBLIC_JOB, catch_up=PUBLIC_CATCH_UP_JOB,
+        delay=CATCH_UP_DELAY,
+    )  # fmt: skip
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.ext import Application, BaseHandler, CommandHandler
+from telegram.ext import Application, BaseHandler, CommandHandler, JobQueue
 
 from bot.context import Context, Services
 from bot.notifier import drain
@@ -278,16 +279,33 @@ def schedule_summary_job(
     for name in (SUMMARY_JOB, SUMMARY_CATCH_UP_JOB):
         for job in queue.get_jobs_by_name(name):
             job.schedule_removal()
+    # A bot that was down at the summary time catches up after it starts.
+    schedule_weekly(
+        queue, summary_job, settings, name=SUMMARY_JOB, catch_up=SUMMARY_CATCH_UP_JOB,
+        delay=CATCH_UP_DELAY,
+    )  # fmt: skip
+
+
+def schedule_weekly(
+    queue: JobQueue[Any],
+    callback: Callable[[Context], Coroutine[Any, Any, None]],
+    settings: Settings,
+    *,
+    name: str,
+    catch_up: str,
+    delay: float,
+) -> None:
+    """Run `callback` at SUMMARY_WEEKDAY SUMMARY_TIME (local) as job `name`, and once `delay`
+    seconds from now as job `catch_up` (the weekly summary's and the public digest's times)."""
     hours, minutes = (int(part) for part in settings.summary_time.split(":"))
     queue.run_daily(
-        summary_job,
+        callback,
         time=time(hours, minutes, tzinfo=settings.tz),
         days=ptb_days(settings.summary_weekday),
-        name=SUMMARY_JOB,
+        name=name,
         job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
     )
-    # A bot that was down at the summary time catches up after it starts.
-    queue.run_once(summary_job, CATCH_UP_DELAY, name=SUMMARY_CATCH_UP_JOB)
+    queue.run_once(callback, delay, name=catch_up)
 
 
 def command_handlers() -> list[BaseHandler[Any, Any, Any]]:
