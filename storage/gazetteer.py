@@ -35,12 +35,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from nlp.normalize import normalise
 from storage.errors import InvalidInput, NotFound
 from storage.models import Place, RequestStatus, Resident, ServiceRequest, utcnow
-from storage.sql import rowcount
+from storage.sql import insert_if_absent, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -874,22 +874,26 @@ def add_compound(session: Session, *, request_id: int, like_place_id: int) -> Pl
     compound = name_key(text) or text
     if len(compound) > MAX_NAME:
         raise InvalidInput("compound", "too long")
+    # Inserted unless it exists: of two admins adding it at once, one inserts, the other
+    # finds it (not a unique violation).
+    table = SQLModel.metadata.tables["places"]
+    now = utcnow()
+    insert_if_absent(
+        session,
+        table,
+        {
+            "street": like.street,
+            "community": like.community,
+            "compound": compound,
+            "aliases": [text] if text != compound else [],
+            "created_at": now,
+            "updated_at": now,
+        },
+        unless=sa.and_(table.c.community == like.community, table.c.compound == compound),
+    )
     place = session.exec(
         select(Place).where(Place.community == like.community, Place.compound == compound)
-    ).first()
-    if place is None:
-        now = utcnow()
-        aliases = [text] if text != compound else []
-        place = Place(
-            street=like.street,
-            community=like.community,
-            compound=compound,
-            aliases=aliases,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(place)
-        session.flush()
+    ).one()
     return _carry(session, text, place)
 
 

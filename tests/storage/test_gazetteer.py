@@ -329,6 +329,48 @@ def test_two_admins_adding_aliases_to_one_compound_at_once_keep_both(db: Databas
         assert {"新华公园", "望江楼"} <= set(place.aliases)
 
 
+def test_two_admins_adding_one_new_compound_at_once_make_it_once(db: Database) -> None:
+    """The second admin's 新增小区 finds the first's (no unique violation) and the requests that
+    carried the place are matched to it."""
+    with db.session() as session:
+        _import(session)
+        first = _file(session, "望江楼", unmatched_place="望江楼")
+        second = _file(session, "望江楼", unmatched_place="望江楼")
+        like = session.exec(select(Place.id).where(Place.compound == "锦绣花园")).one()
+        assert like is not None
+    added = threading.Event()
+    errors: list[BaseException] = []
+
+    def admin(number: int, *, wait: bool) -> None:
+        try:
+            if wait:
+                added.wait(timeout=10)
+            with db.session() as session:
+                place_rules.add_compound(session, request_id=number, like_place_id=like)
+                if not wait:  # the first holds its new 小区 uncommitted while the second adds it
+                    added.set()
+                    time.sleep(0.5)
+        except BaseException as exc:
+            errors.append(exc)
+            added.set()
+
+    threads = [
+        threading.Thread(target=admin, args=(first,), kwargs={"wait": False}),
+        threading.Thread(target=admin, args=(second,), kwargs={"wait": True}),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # The second may also find its request matched already by the first (NotFound): fine.
+    assert all(isinstance(exc, NotFound) for exc in errors), errors
+    with db.session() as session:
+        made = session.exec(select(Place).where(Place.compound == "望江楼")).all()
+        assert len(made) == 1
+        for number in (first, second):
+            assert request(session, number).place_id == made[0].id
+
+
 def test_load_follows_changes_to_the_table(db: Database) -> None:
     with db.session() as session:
         assert gazetteer.load(session).empty
