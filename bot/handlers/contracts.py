@@ -29,7 +29,7 @@ from telegram.ext import (
 
 from bot import callbacks, texts
 from bot.context import Context, Services
-from bot.handlers.admin_views import ADMIN, is_admin
+from bot.handlers.admin_views import ADMIN, is_admin, manual_scope_text
 from bot.handlers.arguments import parse_day
 from bot.handlers.common import (
     Call,
@@ -162,14 +162,11 @@ def budget_text(budget: float | None) -> str:
 
 
 def _categories(services: Services, codes: list[str]) -> str:
-    return k.SEP.join(services.category_name(code) for code in codes) or k.NONE
+    return manual_scope_text(services, codes, categories=True)
 
 
-def _communities(names: list[str], shown: int | None = None) -> str:
-    listed = [texts.excerpt(name, 30) for name in names[:shown]]
-    if shown is not None and len(names) > shown:
-        listed.append(t.SCOPE_MORE.format(n=len(names) - shown))
-    return k.SEP.join(listed) or k.NONE
+def _communities(services: Services, names: list[str], shown: int | None = None) -> str:
+    return manual_scope_text(services, names, categories=False, shown=shown)
 
 
 def _row(info: ContractInfo, services: Services) -> str:
@@ -181,7 +178,7 @@ def _row(info: ContractInfo, services: Services) -> str:
         start=info.start_date.isoformat(),
         end=info.end_date.isoformat(),
         categories=_categories(services, info.categories),
-        communities=_communities(info.communities, shown=8),
+        communities=_communities(services, info.communities, shown=8),
         targets=targets_text(info.targets),
     )
 
@@ -233,7 +230,7 @@ def show_view(info: ContractInfo, services: Services) -> View:
         start=info.start_date.isoformat(),
         end=info.end_date.isoformat(),
         categories=_categories(services, info.categories),
-        communities=_communities(info.communities),
+        communities=_communities(services, info.communities),
         targets=targets_text(info.targets),
         budget=budget_text(info.budget_yuan),
         created=info.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
@@ -362,7 +359,7 @@ def _categories_view(services: Services, draft: Draft) -> View:
     return text, inline(rows)
 
 
-def _communities_view(draft: Draft) -> View:
+def _communities_view(services: Services, draft: Draft) -> View:
     offered: list[str] = draft.data.get("offered") or []
     if not offered:
         return _typed_view(draft, k.ASK_COMMUNITIES_TYPED)
@@ -373,7 +370,7 @@ def _communities_view(draft: Draft) -> View:
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     rows.append([(t.BTN_DONE, _data(draft, "commdone")), *_cancel_row(draft)])
-    text = k.ASK_COMMUNITIES_BUTTONS.format(chosen=_communities(chosen))
+    text = k.ASK_COMMUNITIES_BUTTONS.format(chosen=_communities(services, chosen))
     if len(offered) > MAX_COMMUNITY_BUTTONS:
         text += k.COMMUNITIES_MORE.format(shown=MAX_COMMUNITY_BUTTONS)
     return text, inline(rows)
@@ -404,7 +401,7 @@ def _confirm_view(services: Services, draft: Draft, *, clears: bool) -> View:
         start=data["start"],
         end=data["end"],
         categories=_categories(services, data.get("categories") or []),
-        communities=_communities(data.get("communities") or []),
+        communities=_communities(services, data.get("communities") or []),
         targets=targets_text(data.get("targets") or {}),
         budget=budget_text(data.get("budget")),
         scope_note=k.CONFIRM_CLEARS_SCOPE.format(organisation=name) if clears else "",
@@ -506,7 +503,7 @@ async def _communities_step(services: Services, draft: Draft, text: str) -> View
     names = [" ".join(normalise(n).split()) for n in _SEPARATORS.split(text.replace(" ", "、"))]
     names = list(dict.fromkeys(n for n in names if n))
     if not names:
-        return _communities_view(draft)
+        return _communities_view(services, draft)
     if any(len(n) > contracts.MAX_COMMUNITY for n in names):
         return k.COMMUNITIES_BAD.format(limit=contracts.MAX_COMMUNITY), None
     known: list[str] = await services.db.run(contracts.community_names)
@@ -523,14 +520,14 @@ async def _unknown_communities(services: Services, unknown: list[str]) -> str:
         for suggestion in await services.db.run(gazetteer.suggest_community, name):
             if suggestion not in hints:
                 hints.append(suggestion)
-    hint = k.COMMUNITIES_HINT.format(names=_communities(hints[:5])) if hints else ""
+    hint = k.COMMUNITIES_HINT.format(names=_communities(services, hints[:5])) if hints else ""
     names = k.SEP.join(texts.excerpt(n, 30) for n in unknown[:10])
     return k.COMMUNITIES_UNKNOWN.format(names=names, hint=hint)
 
 
 async def _communities_chosen(services: Services, draft: Draft, names: list[str]) -> View:
     draft = await _advance(services, draft, STEP_START, communities=names)
-    chosen = k.COMMUNITIES_CHOSEN.format(chosen=_communities(names))
+    chosen = k.COMMUNITIES_CHOSEN.format(chosen=_communities(services, names))
     return _typed_view(draft, f"{chosen}\n\n{k.ASK_START}")
 
 
@@ -651,7 +648,7 @@ async def _categories_done(press: Press, draft: Draft, arg: str) -> None:
     await press.query.answer()
     draft = await _to_communities(services, draft)
     await edit_html(press.query, k.CATEGORIES_CHOSEN.format(chosen=_categories(services, chosen)))
-    await _send(press, _communities_view(draft))
+    await _send(press, _communities_view(services, draft))
 
 
 async def _toggle_community(press: Press, draft: Draft, arg: str) -> None:
@@ -665,7 +662,7 @@ async def _toggle_community(press: Press, draft: Draft, arg: str) -> None:
     chosen = [c for c in chosen if c != name] if name in chosen else [*chosen, name]
     await press.query.answer()
     draft = await _advance(press.services, draft, STEP_COMMUNITIES, communities=chosen)
-    await edit_html(press.query, *_communities_view(draft))
+    await edit_html(press.query, *_communities_view(press.services, draft))
 
 
 async def _communities_done(press: Press, draft: Draft, arg: str) -> None:
