@@ -73,10 +73,15 @@ def moment(value: datetime | None, tz: tzinfo) -> str:
     )
 
 
-def names(values: Iterable[str] | None, name: CategoryName | None = None) -> str:
+def names(
+    values: Iterable[str] | None, name: CategoryName | None = None, *, most: int | None = None
+) -> str:
+    """The names joined; with `most`, at most that many, the rest counted (等 N 个)."""
     if values is None:
         return t.ALL
     shown = [name(v) if name else v for v in values]
+    if most is not None and len(shown) > most:
+        shown = [*shown[:most], t.LIST_MORE.format(n=len(shown) - most)]
     return t.LIST_JOIN.join(shown) if shown else t.NOBODY
 
 
@@ -87,8 +92,11 @@ def subject_label(subject: Subject) -> str:
     return t.SUBJECT_ORGANISATION.format(organisation=subject.organisation)
 
 
-def header_lines(pack: PerformancePack, category_name: CategoryName, tz: tzinfo) -> list[str]:
-    """The header in plain text: the contract (or organisation) and the period."""
+def header_lines(
+    pack: PerformancePack, category_name: CategoryName, tz: tzinfo, *, most: int | None = None
+) -> list[str]:
+    """The header in plain text: the contract (or organisation) and the period; with `most`,
+    the contract's categories and 社区 are named up to that many each (a chat message)."""
     subject, lines = pack.subject, []
     contract = subject.contract
     if contract is not None:
@@ -113,8 +121,8 @@ def header_lines(pack: PerformancePack, category_name: CategoryName, tz: tzinfo)
         )
         lines.append(
             t.CONTRACT_SCOPE.format(
-                categories=names(contract.categories, category_name),
-                communities=names(contract.communities),
+                categories=names(contract.categories, category_name, most=most),
+                communities=names(contract.communities, most=most),
             )
         )
         if contract.budget_yuan is not None:

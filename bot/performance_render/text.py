@@ -12,11 +12,13 @@ from bot.summary_render.text import plain_text
 from bot.texts import performance as t
 from storage.performance import PerformancePack
 
+CHAT_NAMES = 30  # categories and 社区 named in the chat text (a message holds 4096 characters)
+
 
 def render_text(pack: PerformancePack, category_name: f.CategoryName, tz: tzinfo) -> str:
     """The chat text (HTML: every name escaped)."""
     lines = [t.TEXT_TITLE]
-    lines += [escape(line) for line in f.header_lines(pack, category_name, tz)]
+    lines += [escape(line) for line in f.header_lines(pack, category_name, tz, most=CHAT_NAMES)]
     lines += ["", t.SECTION_FIGURES]
     for name, rate in f.rates(pack.figures):
         lines.append(t.FIGURE_ROW.format(name=name, value=f.rate_value(rate)))

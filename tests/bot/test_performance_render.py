@@ -4,6 +4,7 @@ names the contract's organisation and the rates); the chat text; no personal dat
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -15,6 +16,7 @@ from bot.fakeapi import TINY_JPEG
 from bot.performance_render import render_text
 from bot.performance_render.formatting import pct, rate_value
 from bot.performance_render.pdf import printable, render_pdf
+from bot.performance_render.text import CHAT_NAMES
 from bot.performance_render.workbook import render_workbook
 from bot.texts import performance as t
 from nlp.categories import category_name
@@ -137,3 +139,15 @@ def test_rates_below_the_minimum_show_a_dash_with_their_counts() -> None:
 
 def test_what_the_font_cannot_draw_is_left_out() -> None:
     assert printable("电梯坏了😡\x07好几天") == "电梯坏了好几天"
+
+
+def test_the_chat_text_of_a_city_wide_contract_fits_one_message(pack: PerformancePack) -> None:
+    """A contract entered with `linli contract create` may name any number of 社区: the chat
+    text names the first and counts the rest (the files list them all)."""
+    assert pack.subject.contract is not None
+    many = tuple(f"第{i}号很长名字的社区" for i in range(1000))
+    contract = dataclasses.replace(pack.subject.contract, communities=many)
+    big = dataclasses.replace(pack, subject=dataclasses.replace(pack.subject, contract=contract))
+    text = render_text(big, category_name, TZ)
+    assert len(text) < 4096 and "第0号很长名字的社区" in text
+    assert t.LIST_MORE.format(n=1000 - CHAT_NAMES) in text
