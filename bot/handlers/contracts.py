@@ -77,6 +77,7 @@ STEPS = (
 MAX_ORG_BUTTONS = 20
 MAX_COMMUNITY_BUTTONS = 24
 PAGE_SIZE = 5  # contracts on a page of /contracts: the message stays under 4096 characters
+SHOW_COMMUNITIES = 60  # 社区 named in full views (`linli contract create` takes any number)
 MAX_TYPED = 500  # longer answers are refused before any parsing
 _SEPARATORS = re.compile(r"[,，、;；\n]+")
 _BUDGET = re.compile(r"[¥￥]?(\d+(?:\.\d+)?)(万)?元?")
@@ -230,7 +231,7 @@ def show_view(info: ContractInfo, services: Services) -> View:
         start=info.start_date.isoformat(),
         end=info.end_date.isoformat(),
         categories=_categories(services, info.categories),
-        communities=_communities(services, info.communities),
+        communities=_communities(services, info.communities, shown=SHOW_COMMUNITIES),
         targets=targets_text(info.targets),
         budget=budget_text(info.budget_yuan),
         created=info.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

@@ -285,6 +285,18 @@ async def test_contracts_list_show_and_end(bot: BotHarness) -> None:
         assert await boss.expect_answer() == t.BUTTON_EXPIRED, forged
 
 
+async def test_a_city_wide_contract_is_shown_in_one_message(bot: BotHarness) -> None:
+    """`linli contract create` takes any number of 社区: /contracts N names the first ones and
+    counts the rest, so the message can be sent."""
+    _setup(bot.db)
+    many = [f"第{i}号很长名字的社区" for i in range(1000)]
+    number = _contract(bot.db, communities=many)
+    await bot.admin.send(f"/contracts {number}")
+    shown = (await bot.admin.next()).text
+    assert f"服务合同 #{number}" in shown and "第0号很长名字的社区" in shown
+    assert t.SCOPE_MORE.format(n=1000 - handlers.SHOW_COMMUNITIES) in shown
+
+
 async def test_no_contracts_and_no_organisations(bot: BotHarness) -> None:
     boss = bot.admin
     await boss.send("/contracts")
