@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -26,6 +27,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `error: message` on standard error; the caller raises the returned Exit."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` and say so on standard error; a write that fails stops with one
+    line."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror}") from None
+    typer.echo(f"wrote {path}", err=True)
 
 
 def current_settings() -> Settings:

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import current_settings, fail, open_database
+from bot.cli.common import current_settings, fail, open_database, write_file
 from nlp.categories import category_name, load_model_categories
 from storage.deadlines import Limits
 from storage.errors import NotFound
@@ -46,14 +46,6 @@ def _period(subject: Subject, period: str | None, first: str | None, last: str |
         return periods.between(first, last)
     except InvalidPeriod as exc:
         raise fail(str(exc)) from None
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror}") from None
-    typer.echo(f"wrote {path}", err=True)
 
 
 @performance_app.command("performance")
@@ -116,8 +108,8 @@ def performance_command(
     if xlsx is not None:
         from bot.performance_render.workbook import render_workbook
 
-        _write(xlsx, render_workbook(pack, category_name, settings.tz))
+        write_file(xlsx, render_workbook(pack, category_name, settings.tz))
     if pdf is not None:
         from bot.performance_render.pdf import render_pdf
 
-        _write(pdf, render_pdf(pack, category_name, settings.tz))
+        write_file(pdf, render_pdf(pack, category_name, settings.tz))

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from bot.cli.common import current_settings, fail, open_database
+from bot.cli.common import current_settings, fail, open_database, write_file
 from bot.export import ExportFormat, export_week, open311_services_json
 from bot.public_render import public_json
 from bot.settings import Settings
@@ -64,14 +64,6 @@ def _model_categories(settings: Settings) -> tuple[Category, ...]:
     return load_model_categories(settings.linli_model)
 
 
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise fail(f"cannot write {path}: {exc.strerror}") from None
-    typer.echo(f"wrote {path}", err=True)
-
-
 @summary_app.command("summary")
 def summary_command(
     week: Annotated[str | None, typer.Option("--week", help=WEEK_HELP)] = None,
@@ -104,9 +96,9 @@ def summary_command(
     else:
         typer.echo(plain_text(render_text(summary, category_name)))
     if png is not None:
-        _write(png, render_chart(summary, category_name))
+        write_file(png, render_chart(summary, category_name))
     if xlsx is not None:
-        _write(xlsx, render_workbook(summary, raw, category_name))
+        write_file(xlsx, render_workbook(summary, raw, category_name))
 
 
 @summary_app.command("export")
@@ -149,7 +141,7 @@ def export_command(
     if out is None:
         sys.stdout.write(text.removeprefix("\ufeff") + ("" if text.endswith("\n") else "\n"))
     else:
-        _write(out, text.encode("utf-8"))
+        write_file(out, text.encode("utf-8"))
 
 
 def _public_digest_json(week: str | None, categories: tuple[Category, ...]) -> str:
