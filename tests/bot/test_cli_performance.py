@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli.common import write_file
 from bot.settings import get_settings
 from storage.db import Database
 from storage.performance.pack import build_pack, contract_subject
@@ -109,3 +111,14 @@ def test_bad_input_is_one_line(cli_db: Database, args: list[str], says: str) -> 
     result = runner.invoke(app, ["performance", *args, "--no-files"])
     assert result.exit_code == 2
     assert says in result.output and "Traceback" not in result.output
+
+
+def test_a_file_that_cannot_be_written_stops_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(typer.Exit) as stopped:
+        write_file(tmp_path / "no such folder" / "pack.pdf", b"%PDF")
+    assert stopped.value.exit_code == 2
+    assert capsys.readouterr().err.startswith("error: cannot write ")
+    write_file(tmp_path / "pack.pdf", b"%PDF")
+    assert (tmp_path / "pack.pdf").read_bytes() == b"%PDF"
