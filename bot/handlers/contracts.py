@@ -32,6 +32,7 @@ from bot.context import Context, Services
 from bot.handlers.admin_views import ADMIN, is_admin, manual_scope_text
 from bot.handlers.arguments import parse_day
 from bot.handlers.common import (
+    BadArguments,
     Call,
     Press,
     button,
@@ -251,7 +252,10 @@ def _contracts_argument(call: Call) -> int | None:
     """/contracts [N]: a contract's number, or None for the list."""
     if not call.args:
         return None
-    return parse_number(call.args[0]) or 0
+    number = parse_number(call.args[0])
+    if number is None:
+        raise BadArguments(k.USAGE)
+    return number
 
 
 async def _infos(services: Services) -> list[ContractInfo]:

@@ -69,6 +69,7 @@ ENDED = "⏹ 合同 #{id}（{organisation}）已终止，从现在起不再派�
 END_KEPT = "好的，合同 #{id} 照常执行。"
 ALREADY_ENDED = "合同 #{id} 已经结束了。"
 NOT_FOUND = "没有编号为 {id} 的服务合同。发送 /contracts 查看全部合同。"
+USAGE = "用法：/contracts 查看全部合同；/contracts 编号 查看一份，例如 /contracts 3"
 
 # --- /newcontract (admins) ------------------------------------------------------------------
 

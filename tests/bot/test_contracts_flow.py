@@ -278,6 +278,8 @@ async def test_contracts_list_show_and_end(bot: BotHarness) -> None:
     assert f"服务合同 #{first}" in (await boss.next()).text
     await boss.send("/contracts 99")
     assert (await boss.next()).text == k.NOT_FOUND.format(id=99)
+    await boss.send("/contracts 第一份")  # not a number: how to use it, not "no contract 0"
+    assert (await boss.next()).text == k.USAGE
     await boss.press_data(listing.message_id, "j:show:2147483647")
     assert await boss.expect_answer() == k.NOT_FOUND.format(id=2147483647)
     for forged in ("j:end:abc", "k:999:org:1", "k:1:cat:NOPE", "k:1:comm:x", "j:page:-1"):
