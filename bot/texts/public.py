@@ -9,7 +9,7 @@ from __future__ import annotations
 PUBLIC_TITLE = "📢 <b>邻里居民需求周报（信息公开）</b>"
 PUBLIC_WEEK = "{year}年第{week}周（{first}—{last}）"
 PUBLIC_DAY = "{month}月{day}日"
-PUBLIC_TOTAL = "本周居民共提出需求 <b>{total}</b>。"
+PUBLIC_TOTAL = "本周居民提出的需求：<b>{total}</b>。"
 
 PUBLIC_BY_CATEGORY = "<b>按类别</b>"
 PUBLIC_BY_COMMUNITY = "<b>按社区</b>"

@@ -90,7 +90,7 @@ async def test_the_digest_is_posted_once_and_names_nobody(channel_bot: BotHarnes
     assert post.kind == "message" and post.parse_mode == "HTML"
     text = post.text or ""
     assert "2026年第47周（11月16日—11月22日）" in text
-    assert "本周居民共提出需求 13 件。" in text
+    assert "本周居民提出的需求：13 件。" in text
     assert "玉林社区 9 件" in text and "设施维修 6 件" in text
     assert "玉林社区·设施维修 6 件" in text
     # The other categories and places, each under 5.
@@ -188,7 +188,7 @@ def test_a_week_with_only_small_counts_says_so() -> None:
     )
     text = channel_text(digest, lambda code: "设施维修")
     assert t.PUBLIC_NO_NEEDS in text
-    assert "本周居民共提出需求 <b>不足5件</b>。" in text
+    assert "本周居民提出的需求：<b>不足5件</b>。" in text
 
 
 def test_names_are_escaped_and_the_post_is_short() -> None:
