@@ -7,10 +7,10 @@ exit code 2 (bad input or settings), never a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.logs import RedactSecrets
 from bot.settings import Settings, SettingsError, get_settings
 from storage.db import Database, SchemaOutOfDate, prepare_schema
+from storage.errors import DomainError
 
 # The name the log has always shown for the command line, whichever module logs.
 log = logging.getLogger("bot.cli")
@@ -63,6 +64,21 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Iterator[
         raise fail(str(exc)) from None
     finally:
         database.dispose()
+
+
+T = TypeVar("T")
+
+
+def run_in_session(
+    settings: Settings, fn: Callable[..., T], explain: Callable[[DomainError], str], **kwargs: Any
+) -> T:
+    """Run a domain function in one transaction; a refusal becomes `explain`'s line, exit 1."""
+    with open_database(settings) as database:
+        try:
+            with database.session() as session:
+                return fn(session, **kwargs)
+        except DomainError as exc:
+            raise fail(explain(exc), code=1) from None
 
 
 def startup_error(exc: BaseException, settings: Settings) -> str | None:

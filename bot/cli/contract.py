@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlmodel import Session
 
-from bot.cli.common import current_settings, fail, open_database
+from bot.cli.common import current_settings, fail, run_in_session
 from bot.texts import contracts as k
 from nlp.categories import known_categories, load_model_categories
 from storage import contracts, organisations
@@ -66,12 +66,7 @@ def _run(fn: Callable[..., T], ref: str = "", **kwargs: Any) -> T:
     settings = current_settings()
     # A model trained on a deployment's own labels (城乡建设) names its categories itself.
     load_model_categories(settings.linli_model)
-    with open_database(settings) as database:
-        try:
-            with database.session() as session:
-                return fn(session, **kwargs)
-        except DomainError as exc:
-            raise fail(_explain(exc, ref), code=1) from None
+    return run_in_session(settings, fn, lambda exc: _explain(exc, ref), **kwargs)
 
 
 def _items(raw: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlmodel import Session
 
-from bot.cli.common import current_settings, fail, open_database
+from bot.cli.common import current_settings, fail, run_in_session
 from nlp.categories import known_categories, load_model_categories
 from storage import membership, organisations
 from storage.errors import (
@@ -64,12 +64,7 @@ def _explain(exc: DomainError, ref: str) -> str:
 
 def _run(fn: Callable[..., T], ref: str, **kwargs: Any) -> T:
     """Run a domain function in one transaction, turning a refusal into an error line."""
-    with open_database(current_settings()) as database:
-        try:
-            with database.session() as session:
-                return fn(session, **kwargs)
-        except DomainError as exc:
-            raise fail(_explain(exc, ref), code=1) from None
+    return run_in_session(current_settings(), fn, lambda exc: _explain(exc, ref), **kwargs)
 
 
 def _as_operator(fn: Callable[..., T], ref: str, **kwargs: Any) -> T:
