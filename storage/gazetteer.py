@@ -788,9 +788,12 @@ def unknown_places(
     now: datetime | None = None,
     window: timedelta = UNKNOWN_WINDOW,
     limit: int = 10,
+    text: str | None = None,
 ) -> list[UnknownPlace]:
-    """The unmatched places of requests filed within `window`, most often typed first."""
+    """The unmatched places of requests filed within `window`, most often typed first
+    (only `text`, when given)."""
     since = (now or utcnow()) - window
+    only = [col(ServiceRequest.unmatched_place) == text] if text is not None else []
     rows = session.execute(
         sa.select(
             col(ServiceRequest.unmatched_place),
@@ -802,6 +805,7 @@ def unknown_places(
             col(ServiceRequest.unmatched_place).is_not(None),
             col(ServiceRequest.place_id).is_(None),
             col(ServiceRequest.created_at) >= since,
+            *only,
         )
         .group_by(col(ServiceRequest.unmatched_place))
         .order_by(sa.func.count().desc(), sa.func.max(col(ServiceRequest.id)).desc())

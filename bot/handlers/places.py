@@ -168,9 +168,7 @@ async def places(call: Call) -> None:
 
 def _handle_data(session: Any, *, request_id: int) -> tuple[str, int, list[gazetteer.Candidate]]:
     typed = gazetteer.unknown_of(session, request_id=request_id)
-    count = next(
-        (u.requests for u in gazetteer.unknown_places(session, limit=1000) if u.text == typed), 1
-    )
+    count = next((u.requests for u in gazetteer.unknown_places(session, text=typed)), 1)
     return typed, count, gazetteer.suggest_compounds(session, text=typed, limit=SUGGESTIONS)
 
 

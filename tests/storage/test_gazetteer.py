@@ -265,6 +265,9 @@ def test_unknown_place_flag_once_a_day_and_admin_alias(db: Database) -> None:
             ("新华公园", 2, second),
             ("望江楼", 1, third),
         ]
+        # One place's count, whatever else is typed more often (the /places 处理 view).
+        [only] = gazetteer.unknown_places(session, text="望江楼", limit=1)
+        assert (only.text, only.requests) == ("望江楼", 1)
         fangling = session.exec(select(Place).where(Place.compound == "芳邻苑")).one()
         assert fangling.id is not None
         edit = place_rules.add_alias(session, request_id=second, place_id=fangling.id)
